@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Services } from '../core/services.js';
+import type { BlobStore } from '../core/blobs/blob-store.js';
+import { DomainError } from '../core/errors.js';
+import { createProductService } from '../core/catalog/product-service.js';
+import { createReleaseService } from '../core/catalog/release-service.js';
+import { createReleaseEvents } from '../core/catalog/release-events.js';
+import { createDeviceRegistry } from '../core/devices/device-registry.js';
+import { createUpdateService } from '../core/updates/update-service.js';
+import { createTokenService } from '../core/tokens/token-service.js';
+import { createFsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { migrate, openDatabase, type SqlConnection } from '../storage/sql/connection.js';
+import { createSqlProductRepository, createSqlReleaseRepository } from '../storage/sql/catalog-repositories.js';
+import { createSqlDeviceRepository } from '../storage/sql/device-repository.js';
+import { createSqlTokenRepository } from '../storage/sql/token-repository.js';
+import { createSqlSettingsRepository } from '../storage/sql/settings-repository.js';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+
+export interface Storage {
+  connection: SqlConnection;
+  blobs: BlobStore;
+}
+
+/** Opens the database (migrating it) and the blob store, and sweeps what a crash may have left. */
+export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+  const connection = await openDatabase(config.databaseUrl);
+  await migrate(connection);
+  const blobs = createFsBlobStore(join(config.dataDir, 'blobs'));
+  const swept = await blobs.sweepIncomplete();
+  if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
+  const releases = createSqlReleaseRepository(connection.db);
+  let orphans = 0;
+  for (const key of await blobs.list()) {
+    if (!(await releases.isBlobReferenced(key))) {
+      await blobs.delete(key);
+      orphans++;
+    }
+  }
+  if (orphans) logger.warn({ blobs: orphans }, 'removed blobs no release references (an upload cut short)');
+  return { connection, blobs };
+}
+
+/** The composition of the core's use cases over the storage implementations. */
+export function createServices(config: Config, storage: Storage, logger: Logger): Services {
+  const { db, dialect } = storage.connection;
+  const products = createSqlProductRepository(db);
+  const releaseRepo = createSqlReleaseRepository(db);
+  const settings = createSqlSettingsRepository(db);
+  const releaseEvents = createReleaseEvents();
+  const productService = createProductService({ products, releases: releaseRepo });
+  const releases = createReleaseService({
+    products,
+    releases: releaseRepo,
+    blobs: storage.blobs,
+    events: releaseEvents,
+    maxUploadBytes: config.maxUploadBytes,
+  });
+  const devices = createDeviceRegistry({
+    devices: createSqlDeviceRepository(db, dialect),
+    flushIntervalMs: config.flushIntervalMs,
+    onFlushError: (err) => logger.error({ err }, 'device records could not be written; will retry'),
+  });
+  return {
+    products: productService,
+    releases,
+    releaseEvents,
+    devices,
+    updates: createUpdateService({ releases, products: productService, registry: devices }),
+    tokens: createTokenService({ tokens: createSqlTokenRepository(db), configuredAdminToken: config.adminToken || undefined }),
+    settings,
+    async readiness() {
+      try {
+        await sql`select 1`.execute(db);
+        await storage.blobs.check();
+      } catch (err) {
+        throw new DomainError('NOT_READY', `storage is not usable: ${(err as Error).message}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../../config/config.js';
+import { startServer } from '../../app/server.js';
+import { createLogger } from '../../app/logger.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the update server (HTTP devices + management API + dashboard, CoAP devices)')
+    .option('--http-port <port>', 'HTTP port (env UPDRAFT_HTTP_PORT, default 8080)')
+    .option('--coap-port <port>', 'CoAP UDP port, -1 to disable (env UPDRAFT_COAP_PORT, default 5683)')
+    .option('--host <host>', 'address to bind (env UPDRAFT_HOST, default :: = all IPv6 and IPv4)')
+    .option('--data <dir>', 'data folder (env UPDRAFT_DATA, default ./data)')
+    .option('--database-url <url>', 'sqlite:<path> or postgres://... (env UPDRAFT_DATABASE_URL)')
+    .option('--firmware-dir <dir>', 'drop folder to import and watch (env UPDRAFT_FIRMWARE_DIR)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env UPDRAFT_LOG_LEVEL)')
+    .option('--max-upload-bytes <n>', 'largest release upload (env UPDRAFT_MAX_UPLOAD_BYTES)')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS on the HTTP port (env UPDRAFT_TLS_CERT)')
+    .option('--tls-key <file>', 'PEM private key (env UPDRAFT_TLS_KEY)')
+    .option('--plain-http-port <port>', 'also serve plain HTTP on this port when TLS is on (env UPDRAFT_PLAIN_HTTP_PORT)')
+    .option('--coap-public-url <url>', 'CoAP URL devices reach this server at (env UPDRAFT_COAP_PUBLIC_URL)')
+    .action(async (flags: Record<string, string | undefined>) => {
+      let config: Config;
+      try {
+        config = loadConfig({
+          httpPort: flags.httpPort,
+          coapPort: flags.coapPort,
+          host: flags.host,
+          dataDir: flags.data,
+          databaseUrl: flags.databaseUrl,
+          firmwareDir: flags.firmwareDir,
+          logLevel: flags.logLevel,
+          maxUploadBytes: flags.maxUploadBytes,
+          tlsCert: flags.tlsCert,
+          tlsKey: flags.tlsKey,
+          plainHttpPort: flags.plainHttpPort,
+          coapPublicUrl: flags.coapPublicUrl,
+        });
+      } catch (err) {
+        process.stderr.write(`updraft: ${(err as Error).message}\n`);
+        process.exit(2);
+      }
+      const logger = createLogger(config.logLevel);
+      const server = await startServer(config, logger);
+      const shutdown = (signal: string) => {
+        logger.info({ signal }, 'signal received');
+        server.stop().then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+}

@@ -1,0 +1,111 @@
+import { resolve } from 'node:path';
+
+/**
+ * The one configuration schema: every option with its type, default (units in the name or comment) and
+ * environment variable. Order: defaults ← environment (`UPDRAFT_*`) ← command-line flags. Nothing else in the
+ * code reads `process.env`.
+ */
+export interface Config {
+  /** HTTP device + management port; 0 picks a free one. */
+  httpPort: number;
+  /** Host to bind; `::` is every IPv6 and IPv4 interface. */
+  host: string;
+  /** CoAP UDP port; 0 picks a free one, -1 turns CoAP off. */
+  coapPort: number;
+  /** The data folder: SQLite database and blob store. */
+  dataDir: string;
+  /** Metadata database URL; default `sqlite:<dataDir>/updraft.db`. `postgres://...` for PostgreSQL. */
+  databaseUrl: string;
+  /** Drop folder to import and watch; empty = none. */
+  firmwareDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Admin token from the environment; when empty one is generated on first start and printed once. */
+  adminToken: string;
+  /** Largest release upload, bytes. */
+  maxUploadBytes: number;
+  /** Graceful shutdown: how long in-flight downloads may take to finish, ms. */
+  shutdownTimeoutMs: number;
+  /** Write-behind interval for device check-ins, ms. */
+  flushIntervalMs: number;
+  /** HTTPS: certificate and key files (PEM). When both are set the HTTP port serves TLS. */
+  tlsCert: string;
+  tlsKey: string;
+  /** Plain HTTP beside HTTPS on this port; 0 = off. */
+  plainHttpPort: number;
+  /** The CoAP URL devices reach this server at (written into manifests and triggers). */
+  coapPublicUrl: string;
+}
+
+type Spec = { env: string; parse: (v: string) => unknown };
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, got "${v}"`);
+  return n;
+};
+const str = (v: string) => v;
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const CONFIG_SPEC: Record<keyof Config, Spec> = {
+  httpPort: { env: 'UPDRAFT_HTTP_PORT', parse: int('http port') },
+  host: { env: 'UPDRAFT_HOST', parse: str },
+  coapPort: { env: 'UPDRAFT_COAP_PORT', parse: int('coap port') },
+  dataDir: { env: 'UPDRAFT_DATA', parse: str },
+  databaseUrl: { env: 'UPDRAFT_DATABASE_URL', parse: str },
+  firmwareDir: { env: 'UPDRAFT_FIRMWARE_DIR', parse: str },
+  logLevel: {
+    env: 'UPDRAFT_LOG_LEVEL',
+    parse: (v) => {
+      if (!LEVELS.includes(v)) throw new Error(`log level must be one of ${LEVELS.join(', ')}`);
+      return v;
+    },
+  },
+  adminToken: { env: 'UPDRAFT_ADMIN_TOKEN', parse: str },
+  maxUploadBytes: { env: 'UPDRAFT_MAX_UPLOAD_BYTES', parse: int('max upload bytes') },
+  shutdownTimeoutMs: { env: 'UPDRAFT_SHUTDOWN_TIMEOUT_MS', parse: int('shutdown timeout') },
+  flushIntervalMs: { env: 'UPDRAFT_FLUSH_INTERVAL_MS', parse: int('flush interval') },
+  tlsCert: { env: 'UPDRAFT_TLS_CERT', parse: str },
+  tlsKey: { env: 'UPDRAFT_TLS_KEY', parse: str },
+  plainHttpPort: { env: 'UPDRAFT_PLAIN_HTTP_PORT', parse: int('plain http port') },
+  coapPublicUrl: { env: 'UPDRAFT_COAP_PUBLIC_URL', parse: str },
+};
+
+export const DEFAULTS: Config = {
+  httpPort: 8080,
+  host: '::',
+  coapPort: 5683,
+  dataDir: './data',
+  databaseUrl: '',
+  firmwareDir: '',
+  logLevel: 'info',
+  adminToken: '',
+  maxUploadBytes: 256 * 1024 * 1024,
+  shutdownTimeoutMs: 10_000,
+  flushIntervalMs: 1000,
+  tlsCert: '',
+  tlsKey: '',
+  plainHttpPort: 0,
+  coapPublicUrl: '',
+};
+
+/** Builds and validates the configuration once; throws with a readable message on bad input. */
+export function loadConfig(
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  env: Record<string, string | undefined> = process.env,
+): Config {
+  const config: Record<string, unknown> = { ...DEFAULTS };
+  for (const [key, spec] of Object.entries(CONFIG_SPEC) as [keyof Config, Spec][]) {
+    const fromEnv = env[spec.env];
+    if (fromEnv !== undefined && fromEnv !== '') config[key] = spec.parse(fromEnv);
+    const flag = overrides[key];
+    if (flag !== undefined) config[key] = typeof flag === 'string' ? spec.parse(flag) : flag;
+  }
+  const c = config as unknown as Config;
+  c.dataDir = resolve(c.dataDir);
+  if (!c.databaseUrl) c.databaseUrl = `sqlite:${resolve(c.dataDir, 'updraft.db')}`;
+  for (const port of ['httpPort', 'coapPort', 'plainHttpPort'] as const) {
+    if (c[port] < -1 || c[port] > 65535) throw new Error(`${port} must be between 0 and 65535`);
+  }
+  if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  if (c.maxUploadBytes <= 0) throw new Error('max upload bytes must be positive');
+  return c;
+}

@@ -1,0 +1,92 @@
+import { DomainError } from '../errors.js';
+import { assertValidName } from '../names.js';
+import { isoNow, systemClock, type Clock } from '../clock.js';
+import type { ProductRepository, ReleaseRepository } from './ports.js';
+import type { NewProduct, Product, ProductPatch } from './types.js';
+
+export interface ProductServiceDeps {
+  products: ProductRepository;
+  releases: Pick<ReleaseRepository, 'list'>;
+  clock?: Clock;
+}
+
+function text(value: unknown, field: string, max: number): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string' || value.length > max) {
+    throw new DomainError('INVALID_INPUT', `${field} must be a string of at most ${max} characters`);
+  }
+  return value;
+}
+
+function settings(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new DomainError('INVALID_INPUT', 'settings must be an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function createProductService({ products, releases, clock = systemClock }: ProductServiceDeps) {
+  async function get(name: string): Promise<Product> {
+    const product = await products.get(name);
+    if (!product) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
+    return product;
+  }
+
+  return {
+    get,
+    find: (name: string) => products.get(name),
+    list: () => products.list(),
+
+    async create(input: NewProduct): Promise<Product> {
+      const product: Product = {
+        name: assertValidName(input.name, 'product'),
+        description: text(input.description, 'description', 2000),
+        deviceFamily: text(input.deviceFamily, 'deviceFamily', 64),
+        hardwareClass: text(input.hardwareClass, 'hardwareClass', 64) || null,
+        settings: settings(input.settings),
+        createdAt: isoNow(clock),
+      };
+      if (await products.get(product.name)) {
+        throw new DomainError('PRODUCT_EXISTS', `product "${product.name}" already exists`);
+      }
+      await products.create(product);
+      return product;
+    },
+
+    /** Returns the product, creating it with defaults first if needed (drop folders, seed-compatible publish). */
+    async ensure(name: string, defaults: Omit<NewProduct, 'name'> = {}): Promise<Product> {
+      const existing = await products.get(assertValidName(name, 'product'));
+      if (existing) return existing;
+      try {
+        return await this.create({ name, ...defaults });
+      } catch (err) {
+        // Another replica or request created it in between.
+        if (err instanceof DomainError && err.code === 'PRODUCT_EXISTS') return get(name);
+        throw err;
+      }
+    },
+
+    async update(name: string, patch: ProductPatch): Promise<Product> {
+      const clean: ProductPatch = {};
+      if (patch.description !== undefined) clean.description = text(patch.description, 'description', 2000);
+      if (patch.deviceFamily !== undefined) clean.deviceFamily = text(patch.deviceFamily, 'deviceFamily', 64);
+      if (patch.hardwareClass !== undefined)
+        clean.hardwareClass = text(patch.hardwareClass, 'hardwareClass', 64) || null;
+      if (patch.settings !== undefined) clean.settings = settings(patch.settings);
+      const updated = await products.update(name, clean);
+      if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
+      return updated;
+    },
+
+    async delete(name: string): Promise<void> {
+      await get(name);
+      if ((await releases.list(name)).length > 0) {
+        throw new DomainError('PRODUCT_NOT_EMPTY', `product "${name}" still has releases`);
+      }
+      await products.delete(name);
+    },
+  };
+}
+
+export type ProductService = ReturnType<typeof createProductService>;

@@ -1,0 +1,173 @@
+import type { Readable } from 'node:stream';
+import { DomainError } from '../errors.js';
+import { assertValidName } from '../names.js';
+import { isoNow, systemClock, type Clock } from '../clock.js';
+import { compareVersions } from '../versions/compare.js';
+import { normalizeVersion } from '../versions/semver.js';
+import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import type { ProductRepository, ReleaseRepository } from './ports.js';
+import type { Artifact, Release, ReleaseState } from './types.js';
+import { createReleaseUpload, type ArtifactInput, type ReleaseUpload } from './release-upload.js';
+import type { ReleaseEvents } from './release-events.js';
+import { createPublishedCache } from './published-cache.js';
+
+export interface ReleaseServiceDeps {
+  products: Pick<ProductRepository, 'get'>;
+  releases: ReleaseRepository;
+  blobs: BlobStore;
+  events: ReleaseEvents;
+  clock?: Clock;
+  /** Largest total upload per release, in bytes. */
+  maxUploadBytes: number;
+  /** How long the hot path may serve a cached list of published releases (other replicas' changes), ms. */
+  cacheTtlMs?: number;
+}
+
+export interface NewRelease {
+  product: string;
+  version: string;
+  notes?: string;
+  publish?: boolean;
+}
+
+const TRANSITIONS: Record<'publish' | 'revoke', ReleaseState[]> = {
+  publish: ['draft', 'revoked'],
+  revoke: ['draft', 'published'],
+};
+
+export function createReleaseService(deps: ReleaseServiceDeps) {
+  const { products, releases, blobs, events, clock = systemClock } = deps;
+  const published = createPublishedCache(releases, deps.cacheTtlMs ?? 2000);
+
+  async function get(product: string, version: string): Promise<Release> {
+    const release = await find(product, version);
+    if (!release) throw new DomainError('RELEASE_NOT_FOUND', `${product} has no release ${version}`);
+    return release;
+  }
+
+  /** Finds by normalised version or by the label a layout used (`v1.0.1`); never throws on odd strings. */
+  async function find(product: string, version: string): Promise<Release | undefined> {
+    let normalised: string | undefined;
+    try {
+      normalised = normalizeVersion(version);
+    } catch {
+      normalised = undefined;
+    }
+    const exact = normalised ? await releases.get(product, normalised) : undefined;
+    if (exact) return exact;
+    return (await releases.list(product)).find((r) => r.label === version);
+  }
+
+  async function changeState(product: string, version: string, action: 'publish' | 'revoke') {
+    const release = await get(product, version);
+    const target: ReleaseState = action === 'publish' ? 'published' : 'revoked';
+    if (release.state === target) return release;
+    if (!TRANSITIONS[action].includes(release.state)) {
+      throw new DomainError('INVALID_STATE', `cannot ${action} a ${release.state} release`);
+    }
+    const at = isoNow(clock);
+    await releases.setState(release.id, target, at);
+    published.invalidate(product);
+    const updated = await get(product, release.version);
+    events.emit({ type: target, release: updated });
+    return updated;
+  }
+
+  return {
+    get,
+    find,
+    list: (product: string, states?: ReleaseState[]) => releases.list(product, { states }),
+    listRecent: (limit: number, states?: ReleaseState[]) => releases.listAll({ limit, states }),
+    /** Published releases of a product, newest first (SemVer order). Cached: this is on every device check-in. */
+    listPublished: (product: string) => published.get(product),
+
+    /** Validates product and version up front, before any byte of the upload is read. */
+    async begin(input: NewRelease): Promise<ReleaseUpload> {
+      const product = assertValidName(input.product, 'product');
+      const version = normalizeVersion(input.version);
+      if (!(await products.get(product))) {
+        throw new DomainError('PRODUCT_NOT_FOUND', `product "${product}" does not exist`);
+      }
+      if (await releases.get(product, version)) {
+        throw new DomainError('VERSION_EXISTS', `${product} already has a release ${version}`);
+      }
+      const label = input.version.trim() !== version ? input.version.trim() : null;
+      const now = isoNow(clock);
+      return createReleaseUpload(
+        blobs,
+        {
+          product,
+          version,
+          label,
+          notes: typeof input.notes === 'string' ? input.notes.slice(0, 10000) : '',
+          state: input.publish ? 'published' : 'draft',
+          createdAt: now,
+          publishedAt: input.publish ? now : null,
+          revokedAt: null,
+        },
+        { maxBytes: deps.maxUploadBytes },
+      );
+    },
+
+    async commit(upload: ReleaseUpload): Promise<Release> {
+      const release = upload.build();
+      await releases.create(release);
+      published.invalidate(release.product);
+      events.emit({ type: 'created', release });
+      if (release.state === 'published') events.emit({ type: 'published', release });
+      return release;
+    },
+
+    /** Drops the blobs of an upload that will not be committed, unless another release shares them. */
+    async discard(upload: ReleaseUpload): Promise<void> {
+      for (const artifact of upload.artifacts) {
+        if (!(await releases.isBlobReferenced(artifact.sha256))) await blobs.delete(artifact.sha256);
+      }
+    },
+
+    /** Convenience for callers that have all files at hand (CLI import, drop folder, tests). */
+    async create(input: NewRelease, files: ArtifactInput[]): Promise<Release> {
+      const upload = await this.begin(input);
+      try {
+        for (const file of files) await upload.add(file);
+        return await this.commit(upload);
+      } catch (err) {
+        await this.discard(upload);
+        throw err;
+      }
+    },
+
+    publish: (product: string, version: string) => changeState(product, version, 'publish'),
+    revoke: (product: string, version: string) => changeState(product, version, 'revoke'),
+
+    async delete(product: string, version: string): Promise<void> {
+      const release = await get(product, version);
+      await releases.delete(release.id);
+      published.invalidate(product);
+      for (const artifact of release.artifacts) {
+        if (!(await releases.isBlobReferenced(artifact.sha256))) await blobs.delete(artifact.sha256);
+      }
+      events.emit({ type: 'deleted', release });
+    },
+
+    artifact(release: Release, name: string): Artifact {
+      const artifact = release.artifacts.find((a) => a.name === name);
+      if (!artifact) {
+        throw new DomainError('ARTIFACT_NOT_FOUND', `${release.product} ${release.version} has no "${name}"`);
+      }
+      return artifact;
+    },
+
+    openArtifact(artifact: Artifact, range?: ByteRange): Promise<Readable> {
+      return blobs.createReadStream(artifact.sha256, range);
+    },
+
+    readArtifact(artifact: Artifact, offset: number, length: number): Promise<Buffer> {
+      return blobs.read(artifact.sha256, offset, length);
+    },
+
+    compare: compareVersions,
+  };
+}
+
+export type ReleaseService = ReturnType<typeof createReleaseService>;

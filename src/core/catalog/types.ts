@@ -1,0 +1,49 @@
+export type ReleaseState = 'draft' | 'published' | 'revoked';
+
+export interface Product {
+  name: string;
+  description: string;
+  /** Free text such as `esp8266`, `esp32`, `esp-at`, `riot`, `stm32`; adapters use it only for defaults. */
+  deviceFamily: string;
+  hardwareClass: string | null;
+  /**
+   * Per-product options the protocol adapters read (device auth, signing key...). Kept as an open record so a
+   * new adapter does not need a migration; each adapter validates its own keys.
+   */
+  settings: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface Artifact {
+  /** The file's role within the release: `firmware.bin`, `slot0`, `spiffs`, `manifest`... */
+  name: string;
+  size: number;
+  sha256: string;
+  md5: string;
+  contentType: string;
+}
+
+export interface Release {
+  id: string;
+  product: string;
+  /** Normalised SemVer 2.0 (`1.2` → `1.2.0`); unique per product. */
+  version: string;
+  /** The version as the operator or a drop-in layout spelled it (`v1.0.1`), when that differs. */
+  label: string | null;
+  notes: string;
+  state: ReleaseState;
+  createdAt: string;
+  publishedAt: string | null;
+  revokedAt: string | null;
+  artifacts: Artifact[];
+}
+
+export interface NewProduct {
+  name: string;
+  description?: string;
+  deviceFamily?: string;
+  hardwareClass?: string | null;
+  settings?: Record<string, unknown>;
+}
+
+export type ProductPatch = Partial<Omit<NewProduct, 'name'>>;

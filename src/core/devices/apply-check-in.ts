@@ -1,0 +1,58 @@
+import type { CheckIn, Device, DeviceEvent } from './types.js';
+
+/**
+ * Folds one check-in into a device record: the pure part of the registry, so every storage backend gets the
+ * same rules. Returns the new record and the events it implies (an update detected, an offer made).
+ */
+export function applyCheckIn(
+  previous: Device | undefined,
+  checkIn: CheckIn,
+  at: string,
+): { device: Device; events: DeviceEvent[] } {
+  const events: DeviceEvent[] = [];
+  const event = (kind: DeviceEvent['kind'], version: string | null, detail: string | null = null) =>
+    events.push({ deviceId: checkIn.deviceId, at, kind, version, detail });
+
+  const device: Device = previous
+    ? { ...previous, attributes: { ...previous.attributes } }
+    : {
+        id: checkIn.deviceId,
+        product: null,
+        version: null,
+        firstSeen: at,
+        lastSeen: at,
+        lastUpdate: null,
+        address: null,
+        protocol: null,
+        userAgent: null,
+        lastOffered: null,
+        lastOutcome: null,
+        pinnedVersion: null,
+        attributes: {},
+      };
+
+  device.lastSeen = at;
+  if (checkIn.product) device.product = checkIn.product;
+  if (checkIn.address) device.address = checkIn.address;
+  device.protocol = checkIn.protocol;
+  if (checkIn.userAgent) device.userAgent = checkIn.userAgent;
+  if (checkIn.attributes) Object.assign(device.attributes, checkIn.attributes);
+  event('check-in', checkIn.version ?? null, checkIn.protocol);
+
+  if (checkIn.version && checkIn.version !== device.version) {
+    const wasKnown = device.version !== null;
+    device.version = checkIn.version;
+    if (wasKnown) {
+      device.lastUpdate = at;
+      // Only a report of the offered version is a known success; any other change was not ours to judge.
+      device.lastOutcome = device.lastOffered === checkIn.version ? 'ok' : null;
+      event('updated', checkIn.version, device.lastOutcome === 'ok' ? 'to the offered release' : null);
+    }
+  }
+  if (checkIn.offered && checkIn.offered !== device.lastOffered) {
+    device.lastOffered = checkIn.offered;
+    device.lastOutcome = null;
+    event('offered', checkIn.offered);
+  }
+  return { device, events };
+}

@@ -1,0 +1,20 @@
+import type { ProductService } from './catalog/product-service.js';
+import type { ReleaseService } from './catalog/release-service.js';
+import type { ReleaseEvents } from './catalog/release-events.js';
+import type { DeviceRegistry } from './devices/device-registry.js';
+import type { SettingsRepository } from './settings.js';
+import type { TokenService } from './tokens/token-service.js';
+import type { UpdateService } from './updates/update-service.js';
+
+/** What the composition root hands to every transport: use cases only, never a store. */
+export interface Services {
+  products: ProductService;
+  releases: ReleaseService;
+  releaseEvents: ReleaseEvents;
+  devices: DeviceRegistry;
+  updates: UpdateService;
+  tokens: TokenService;
+  settings: SettingsRepository;
+  /** Throws NOT_READY when the database or blob store is unusable. */
+  readiness(): Promise<void>;
+}

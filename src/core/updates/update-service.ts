@@ -1,0 +1,80 @@
+import { DomainError } from '../errors.js';
+import type { ReleaseService } from '../catalog/release-service.js';
+import type { Release } from '../catalog/types.js';
+import type { DeviceRegistry } from '../devices/device-registry.js';
+import { decideUpdate, type DeviceReport, type UpdateDecision } from './decide-update.js';
+
+export interface UpdateCheck {
+  product: string;
+  /** Omitted for anonymous devices (nothing is recorded for them). */
+  deviceId?: string;
+  protocol: string;
+  address?: string;
+  userAgent?: string;
+  attributes?: Record<string, string>;
+  report: DeviceReport;
+  artifactNames: readonly string[];
+}
+
+export interface UpdateServiceDeps {
+  releases: Pick<ReleaseService, 'listPublished' | 'find'>;
+  products: { find(name: string): Promise<unknown> };
+  registry: DeviceRegistry;
+}
+
+/**
+ * The use case behind every device protocol: decide, then record what the device said and what it was
+ * offered. Adapters translate the wire into an UpdateCheck and the decision back into the wire.
+ */
+export function createUpdateService({ releases, products, registry }: UpdateServiceDeps) {
+  async function pinnedRelease(product: string, deviceId: string | undefined): Promise<Release | undefined> {
+    if (!deviceId) return undefined;
+    const device = await registry.peek(deviceId);
+    if (!device?.pinnedVersion || device.product !== product) return undefined;
+    const release = await releases.find(product, device.pinnedVersion);
+    return release && release.state !== 'revoked' ? release : undefined;
+  }
+
+  return {
+    async check(query: UpdateCheck): Promise<UpdateDecision> {
+      const published = await releases.listPublished(query.product);
+      if (published.length === 0 && !(await products.find(query.product))) {
+        throw new DomainError('PRODUCT_NOT_FOUND', `product "${query.product}" does not exist`);
+      }
+      const decision = decideUpdate({
+        published,
+        artifactNames: query.artifactNames,
+        report: query.report,
+        pinned: await pinnedRelease(query.product, query.deviceId),
+      });
+      if (query.deviceId) {
+        query.attributes ??= {};
+        query.attributes['last-decision'] = decision.kind === 'update' ? 'update' : decision.reason;
+        registry.checkIn({
+          deviceId: query.deviceId,
+          product: query.product,
+          version: query.report.version,
+          address: query.address,
+          protocol: query.protocol,
+          userAgent: query.userAgent,
+          attributes: query.attributes,
+          offered: decision.kind === 'update' ? decision.release.version : undefined,
+        });
+      }
+      return decision;
+    },
+
+    /** Download bookkeeping: `started` when the first byte is sent, `completed` when the last one is. */
+    recordDownload(
+      deviceId: string | undefined,
+      release: Release,
+      stage: 'started' | 'completed' | 'failed',
+      detail?: string,
+    ): void {
+      if (!deviceId) return;
+      registry.record(deviceId, `download-${stage}`, release.version, detail ?? null);
+    },
+  };
+}
+
+export type UpdateService = ReturnType<typeof createUpdateService>;

@@ -1,0 +1,203 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DeviceRepository } from '../../core/devices/ports.js';
+import type { Device, DeviceEvent, DeviceEventKind } from '../../core/devices/types.js';
+import type { Database } from './schema.js';
+import type { SqlDialect } from './connection.js';
+
+const toDevice = (r: Selectable<Database['devices']>): Device => ({
+  id: r.id,
+  product: r.product,
+  version: r.version,
+  firstSeen: r.first_seen,
+  lastSeen: r.last_seen,
+  lastUpdate: r.last_update,
+  address: r.address,
+  protocol: r.protocol,
+  userAgent: r.user_agent,
+  lastOffered: r.last_offered,
+  lastOutcome: r.last_outcome as Device['lastOutcome'],
+  pinnedVersion: r.pinned_version,
+  attributes: JSON.parse(r.attributes) as Record<string, string>,
+});
+
+const toRow = (d: Device): Database['devices'] => ({
+  id: d.id,
+  product: d.product,
+  version: d.version,
+  first_seen: d.firstSeen,
+  last_seen: d.lastSeen,
+  last_update: d.lastUpdate,
+  address: d.address,
+  protocol: d.protocol,
+  user_agent: d.userAgent,
+  last_offered: d.lastOffered,
+  last_outcome: d.lastOutcome,
+  pinned_version: d.pinnedVersion,
+  attributes: JSON.stringify(d.attributes),
+});
+
+const SORT_COLUMNS = {
+  id: 'id',
+  product: 'product',
+  version: 'version',
+  lastSeen: 'last_seen',
+  lastUpdate: 'last_update',
+  firstSeen: 'first_seen',
+} as const;
+
+// SQLite caps bound parameters per statement; chunk large IN lists and multi-row inserts.
+const CHUNK = 400;
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDialect): DeviceRepository {
+  return {
+    async getMany(ids) {
+      const found = new Map<string, Device>();
+      for (const part of chunks(ids)) {
+        const rows = await db.selectFrom('devices').selectAll().where('id', 'in', part).execute();
+        for (const row of rows) found.set(row.id, toDevice(row));
+      }
+      return found;
+    },
+
+    async saveBatch({ devices, events, checkInsByHour }) {
+      await db.transaction().execute(async (trx) => {
+        // 13 columns a row: stay well under SQLite's parameter limit.
+        for (const part of chunks(devices, 60)) {
+          await trx
+            .insertInto('devices')
+            .values(part.map(toRow))
+            .onConflict((oc) =>
+              oc.column('id').doUpdateSet((eb) => ({
+                product: eb.ref('excluded.product'),
+                version: eb.ref('excluded.version'),
+                last_seen: eb.ref('excluded.last_seen'),
+                last_update: eb.ref('excluded.last_update'),
+                address: eb.ref('excluded.address'),
+                protocol: eb.ref('excluded.protocol'),
+                user_agent: eb.ref('excluded.user_agent'),
+                last_offered: eb.ref('excluded.last_offered'),
+                last_outcome: eb.ref('excluded.last_outcome'),
+                attributes: eb.ref('excluded.attributes'),
+              })),
+            )
+            .execute();
+        }
+        for (const part of chunks(events, 150)) {
+          await trx
+            .insertInto('device_events')
+            .values(part.map((e) => ({ device_id: e.deviceId, at: e.at, kind: e.kind, version: e.version, detail: e.detail })))
+            .execute();
+        }
+        for (const [hour, count] of checkInsByHour) {
+          await trx
+            .insertInto('check_in_counts')
+            .values({ hour, count })
+            .onConflict((oc) => oc.column('hour').doUpdateSet({ count: sql`check_in_counts.count + ${count}` }))
+            .execute();
+        }
+      });
+    },
+
+    async get(id) {
+      const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toDevice(row);
+    },
+
+    async list(q) {
+      let base = db.selectFrom('devices');
+      if (q.product) base = base.where('product', '=', q.product);
+      if (q.version) base = base.where('version', '=', q.version);
+      if (q.seenAfter) base = base.where('last_seen', '>=', q.seenAfter);
+      if (q.seenBefore) base = base.where('last_seen', '<', q.seenBefore);
+      if (q.search) {
+        const like = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        base = base.where((eb) =>
+          eb.or([
+            eb('id', 'like', sql<string>`${like} escape '\\'`),
+            eb('address', 'like', sql<string>`${like} escape '\\'`),
+            eb('version', 'like', sql<string>`${like} escape '\\'`),
+          ]),
+        );
+      }
+      const column = SORT_COLUMNS[q.sort ?? 'lastSeen'];
+      const direction = q.order ?? (q.sort && q.sort !== 'lastSeen' ? 'asc' : 'desc');
+      const [rows, total] = await Promise.all([
+        base.selectAll().orderBy(column, direction).orderBy('id').limit(q.limit).offset(q.offset).execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { items: rows.map(toDevice), total: Number(total.n) };
+    },
+
+    async history(id, limit) {
+      const rows = await db
+        .selectFrom('device_events')
+        .selectAll()
+        .where('device_id', '=', id)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(
+        (r): DeviceEvent => ({
+          deviceId: r.device_id,
+          at: r.at,
+          kind: r.kind as DeviceEventKind,
+          version: r.version,
+          detail: r.detail,
+        }),
+      );
+    },
+
+    async setPin(id, version) {
+      const result = await db.updateTable('devices').set({ pinned_version: version }).where('id', '=', id).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async delete(id) {
+      return db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('device_events').where('device_id', '=', id).execute();
+        const result = await trx.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
+        return Number(result.numDeletedRows) > 0;
+      });
+    },
+
+    async stats(since) {
+      const [total, groups, hours] = await Promise.all([
+        db.selectFrom('devices').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+        db
+          .selectFrom('devices')
+          .select(['product', 'version', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy(['product', 'version'])
+          .orderBy('product')
+          .orderBy('version')
+          .execute(),
+        db.selectFrom('check_in_counts').selectAll().where('hour', '>=', since.slice(0, 13)).orderBy('hour').execute(),
+      ]);
+      return {
+        total: Number(total.n),
+        byProductVersion: groups.map((g) => ({ product: g.product, version: g.version, count: Number(g.n) })),
+        checkInsPerHour: hours.map((h) => ({ hour: h.hour, count: Number(h.count) })),
+      };
+    },
+
+    async pruneHistory(ids, keep) {
+      for (const id of ids) {
+        const cutoff = await db
+          .selectFrom('device_events')
+          .select('id')
+          .where('device_id', '=', id)
+          .orderBy('id', 'desc')
+          .offset(keep)
+          .limit(1)
+          .executeTakeFirst();
+        if (cutoff) {
+          await db.deleteFrom('device_events').where('device_id', '=', id).where('id', '<=', cutoff.id).execute();
+        }
+      }
+    },
+  };
+}

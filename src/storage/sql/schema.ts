@@ -1,0 +1,73 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes shared by the SQLite and PostgreSQL implementations. Times are ISO-8601 UTC text. */
+export interface Database {
+  products: {
+    name: string;
+    description: string;
+    device_family: string;
+    hardware_class: string | null;
+    settings: string;
+    created_at: string;
+  };
+  releases: {
+    id: string;
+    product: string;
+    version: string;
+    label: string | null;
+    notes: string;
+    state: string;
+    created_at: string;
+    published_at: string | null;
+    revoked_at: string | null;
+  };
+  artifacts: {
+    release_id: string;
+    name: string;
+    position: number;
+    size: number;
+    sha256: string;
+    md5: string;
+    content_type: string;
+  };
+  devices: {
+    id: string;
+    product: string | null;
+    version: string | null;
+    first_seen: string;
+    last_seen: string;
+    last_update: string | null;
+    address: string | null;
+    protocol: string | null;
+    user_agent: string | null;
+    last_offered: string | null;
+    last_outcome: string | null;
+    pinned_version: string | null;
+    attributes: string;
+  };
+  device_events: {
+    id: Generated<number>;
+    device_id: string;
+    at: string;
+    kind: string;
+    version: string | null;
+    detail: string | null;
+  };
+  check_in_counts: {
+    hour: string;
+    count: number;
+  };
+  tokens: {
+    id: string;
+    kind: string;
+    name: string;
+    hash: string;
+    product: string | null;
+    device: string | null;
+    created_at: string;
+  };
+  settings: {
+    key: string;
+    value: string;
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * The CoAP message layer over node:dgram (RFC 7252 §4): parses datagrams, rejects what it cannot process,
+ * deduplicates CONs, piggybacks responses on the ACK (§5.2.1), answers NON with NON (§5.2.3), and hands
+ * ACK/RST for our own CONs to whoever sent them.
+ */
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import { isIPv6, type AddressInfo } from 'node:net';
+import { parse, serialize, serializeEmpty } from './codec.js';
+import { DedupCache, type DedupCacheOptions } from './dedup-cache.js';
+import type { CoapLogger } from './logger.js';
+import {
+  Code,
+  isRequestCode,
+  isResponseCode,
+  MessageType,
+  type CoapMessage,
+  type Peer,
+} from './message.js';
+import { Opt, uintOption } from './options.js';
+import type { Outcome } from './response.js';
+
+export interface EndpointOptions {
+  readonly port: number;
+  /** '::' (default) listens on IPv6 and IPv4 with one dual-stack socket, falling back to IPv4 alone. */
+  readonly host: string;
+  readonly logger: CoapLogger;
+  readonly dedup?: DedupCacheOptions;
+  /** Requests being processed at once; past it new ones get 5.03 with Max-Age (RFC 7252 §5.9.3.4). */
+  readonly maxInFlight?: number;
+  /** SO_RCVBUF in bytes, for many concurrent block-wise clients; the kernel may cap it. */
+  readonly receiveBufferSize?: number;
+  readonly onRequest: (message: CoapMessage, peer: Peer) => Promise<Outcome>;
+  /** An ACK or RST that might belong to one of our CONs or NON notifications. */
+  readonly onAckOrReset: (message: CoapMessage, peer: Peer) => void;
+}
+
+export class CoapEndpoint {
+  readonly #options: EndpointOptions;
+  readonly #logger: CoapLogger;
+  readonly #dedup: DedupCache;
+  readonly #maxInFlight: number;
+  #socket: dgram.Socket | undefined;
+  #closed = false;
+  #inFlight = 0;
+  #messageId = randomInt(0x10000);
+  readonly #onSendError = (err: Error | null): void => {
+    if (err !== null) this.#logger.debug({ err }, 'CoAP send failed');
+  };
+
+  constructor(options: EndpointOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#dedup = new DedupCache(options.dedup);
+    this.#maxInFlight = options.maxInFlight ?? 4096;
+  }
+
+  async listen(): Promise<AddressInfo> {
+    const { host, port } = this.#options;
+    if (host === '::') {
+      try {
+        this.#socket = await this.#bind('udp6', port, host);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') throw err;
+        this.#logger.warn({ err }, 'IPv6 unavailable; CoAP listens on IPv4 only');
+        this.#socket = await this.#bind('udp4', port, '0.0.0.0');
+      }
+    } else {
+      this.#socket = await this.#bind(isIPv6(host) ? 'udp6' : 'udp4', port, host);
+    }
+    const socket = this.#socket;
+    socket.on('message', (data, rinfo) => this.#onDatagram(data, { address: rinfo.address, port: rinfo.port }));
+    socket.on('error', (err) => this.#logger.warn({ err }, 'CoAP socket error'));
+    return socket.address();
+  }
+
+  #bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.Socket> {
+    const size = this.#options.receiveBufferSize;
+    const socket = dgram.createSocket({
+      type,
+      ...(type === 'udp6' ? { ipv6Only: false } : {}),
+      ...(size !== undefined ? { recvBufferSize: size } : {}),
+    });
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        socket.close();
+        reject(err);
+      };
+      socket.once('error', onError);
+      socket.bind(port, host, () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+    });
+  }
+
+  address(): AddressInfo {
+    if (this.#socket === undefined) throw new Error('CoAP endpoint is not listening');
+    return this.#socket.address();
+  }
+
+  nextMessageId(): number {
+    this.#messageId = (this.#messageId + 1) & 0xffff;
+    return this.#messageId;
+  }
+
+  send(bytes: Buffer, peer: Peer): void {
+    if (this.#closed || this.#socket === undefined) return;
+    this.#socket.send(bytes, peer.port, peer.address, this.#onSendError);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#dedup.close();
+    const socket = this.#socket;
+    if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+
+  #onDatagram(data: Buffer, peer: Peer): void {
+    const parsed = parse(data);
+    if (!parsed.ok) {
+      // RFC 7252 §4.2: a CON we cannot process is rejected with RST; anything else is silently ignored
+      // (§4.3), as is a wrong version (§3), for which parse reports no header.
+      if (parsed.header?.type === MessageType.CON) this.send(serializeEmpty(MessageType.RST, parsed.header.messageId), peer);
+      this.#logger.debug({ peer, kind: parsed.kind }, 'CoAP message format error');
+      return;
+    }
+    const message = parsed.message;
+    switch (message.type) {
+      case MessageType.ACK:
+      case MessageType.RST:
+        // §4.2/§4.3: an ACK or RST carrying a request code is a format error and ignored.
+        if (message.code === Code.EMPTY || isResponseCode(message.code)) this.#options.onAckOrReset(message, peer);
+        return;
+      default:
+        if (isRequestCode(message.code)) {
+          this.#onRequest(message, peer);
+          return;
+        }
+        // §4.3 ping (Empty CON), §5.3.2 unexpected response, §3 reserved code class: a CON gets RST.
+        if (message.type === MessageType.CON) this.send(serializeEmpty(MessageType.RST, message.messageId), peer);
+    }
+  }
+
+  #onRequest(message: CoapMessage, peer: Peer): void {
+    const key = `${peer.address}|${peer.port}|${message.messageId}`;
+    const seen = this.#dedup.get(key);
+    if (seen !== undefined) {
+      // §4.5: the same answer again for a retransmitted CON; duplicates still being processed and
+      // duplicate NONs are dropped.
+      if (seen.response !== undefined) this.send(seen.response, peer);
+      return;
+    }
+    if (this.#inFlight >= this.#maxInFlight) {
+      this.#answer(message, peer, {
+        kind: 'reply',
+        code: Code.SERVICE_UNAVAILABLE,
+        options: [uintOption(Opt.MAX_AGE, 1)],
+        payload: Buffer.alloc(0),
+      });
+      return;
+    }
+    const entry = this.#dedup.begin(key);
+    this.#inFlight++;
+    this.#options.onRequest(message, peer).then(
+      (outcome) => {
+        this.#inFlight--;
+        entry.response = this.#answer(message, peer, outcome);
+      },
+      (err: unknown) => {
+        this.#inFlight--;
+        this.#logger.error({ err }, 'CoAP request processing failed');
+        entry.response = this.#answer(message, peer, {
+          kind: 'reply',
+          code: Code.INTERNAL_SERVER_ERROR,
+          options: [],
+          payload: Buffer.alloc(0),
+        });
+      },
+    );
+  }
+
+  /** Sends the response; returns the bytes to replay for a retransmitted CON, undefined for NON. */
+  #answer(request: CoapMessage, peer: Peer, outcome: Outcome): Buffer | undefined {
+    const confirmable = request.type === MessageType.CON;
+    let bytes: Buffer;
+    if (outcome.kind === 'reset') {
+      bytes = serializeEmpty(MessageType.RST, request.messageId);
+    } else {
+      const message = {
+        type: confirmable ? MessageType.ACK : MessageType.NON,
+        messageId: confirmable ? request.messageId : this.nextMessageId(),
+        token: request.token,
+        ...outcome,
+      };
+      try {
+        bytes = serialize(message);
+      } catch (err) {
+        this.#logger.error({ err }, 'CoAP response could not be encoded');
+        bytes = serialize({ ...message, code: Code.INTERNAL_SERVER_ERROR, options: [], payload: Buffer.alloc(0) });
+      }
+    }
+    this.send(bytes, peer);
+    return confirmable ? bytes : undefined;
+  }
+}

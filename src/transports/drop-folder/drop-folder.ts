@@ -1,0 +1,162 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { Logger } from 'pino';
+import type { Services } from '../../core/services.js';
+import { isDomainError } from '../../core/errors.js';
+import { normalizeVersion } from '../../core/versions/semver.js';
+import { dropLayouts, type DropLayout, type LayoutMatch } from './layouts.js';
+
+interface FileState {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  match: LayoutMatch;
+}
+
+const SOURCE_KEY = 'drop-folder:';
+
+async function walk(dir: string, depth = 0): Promise<string[]> {
+  if (depth > 4) return [];
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const nested = await Promise.all(
+    entries.map((e) => {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) return walk(path, depth + 1);
+      return e.isFile() && !e.name.startsWith('.') ? [path] : [];
+    }),
+  );
+  return nested.flat();
+}
+
+/**
+ * Imports releases from a folder and keeps watching it by polling (robust on every filesystem, network
+ * mounts included). A file is imported once its size and mtime are unchanged across two scans, so a copy in
+ * progress is never published half-written. Removing every file of a release revokes it. Names that fit no
+ * layout are logged once and skipped.
+ */
+export function createDropFolder(
+  services: Pick<Services, 'products' | 'releases' | 'settings'>,
+  options: { dir: string; logger: Logger; intervalMs?: number; layouts?: DropLayout[] },
+) {
+  const { dir, logger } = options;
+  const layouts = options.layouts ?? dropLayouts;
+  const previous = new Map<string, FileState>();
+  const skipped = new Set<string>();
+  const failed = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  function matchOf(rel: string): LayoutMatch | undefined {
+    for (const layout of layouts) {
+      const m = layout.match(rel);
+      if (m) return m;
+    }
+    return undefined;
+  }
+
+  async function importGroup(key: string, files: FileState[]): Promise<void> {
+    const first = files[0];
+    if (!first) return;
+    const { product, version, deviceFamily } = first.match;
+    let normalised: string;
+    try {
+      normalised = normalizeVersion(version);
+    } catch {
+      if (!skipped.has(key)) logger.warn({ files: files.map((f) => f.path) }, 'drop folder: not a version, skipped');
+      skipped.add(key);
+      return;
+    }
+    const existing = await services.releases.find(product, version);
+    if (existing) {
+      if (existing.state === 'revoked' && existing.notes.startsWith('imported from')) {
+        await services.releases.publish(product, existing.version);
+        logger.info({ product, version: existing.version }, 'drop folder: file is back, release published again');
+      }
+      await services.settings.set(`${SOURCE_KEY}${product}@${existing.version}`, files.map((f) => f.path).join('\n'));
+      return;
+    }
+    await services.products.ensure(product, { deviceFamily: deviceFamily ?? '', description: 'created by the drop folder' });
+    const release = await services.releases.create(
+      { product, version, publish: true, notes: `imported from ${relative(dir, first.path)}` },
+      files.map((f) => ({ name: f.match.artifact, source: createReadStream(f.path) })),
+    );
+    await services.settings.set(`${SOURCE_KEY}${product}@${normalised}`, files.map((f) => f.path).join('\n'));
+    logger.info({ product, version: release.version, files: files.length }, 'drop folder: release imported');
+  }
+
+  async function revokeRemoved(present: Set<string>): Promise<void> {
+    for (const [key, value] of await services.settings.list(SOURCE_KEY)) {
+      const paths = value.split('\n');
+      if (!paths.every((p) => p.startsWith(dir + sep) || p.startsWith(dir))) continue;
+      if (paths.some((p) => present.has(p))) continue;
+      const [product, version] = key.slice(SOURCE_KEY.length).split('@') as [string, string];
+      const release = await services.releases.find(product, version);
+      if (release && release.state === 'published') {
+        await services.releases.revoke(product, version);
+        logger.info({ product, version }, 'drop folder: file removed, release revoked');
+      }
+    }
+  }
+
+  async function scan(): Promise<void> {
+    const paths = await walk(dir);
+    const now = new Map<string, FileState>();
+    for (const path of paths) {
+      const rel = relative(dir, path).split(sep).join('/');
+      const match = matchOf(rel);
+      if (!match) {
+        if (!skipped.has(path)) logger.warn({ file: rel }, 'drop folder: name fits no layout, skipped');
+        skipped.add(path);
+        continue;
+      }
+      const s = await stat(path).catch(() => undefined);
+      if (s) now.set(path, { path, size: s.size, mtimeMs: s.mtimeMs, match });
+    }
+    const groups = new Map<string, FileState[]>();
+    for (const file of now.values()) {
+      const key = `${file.match.product}@${file.match.version}`;
+      groups.set(key, [...(groups.get(key) ?? []), file]);
+    }
+    for (const [key, files] of groups) {
+      const stable = files.every((f) => {
+        const before = previous.get(f.path);
+        return before && before.size === f.size && before.mtimeMs === f.mtimeMs;
+      });
+      const signature = `${key}:${files.map((f) => `${f.path}:${f.size}:${f.mtimeMs}`).join(',')}`;
+      if (!stable || failed.has(signature)) continue;
+      try {
+        await importGroup(key, files);
+      } catch (err) {
+        failed.add(signature);
+        logger.warn({ err: isDomainError(err) ? err.message : err, release: key }, 'drop folder: import failed');
+      }
+    }
+    previous.clear();
+    for (const [path, state] of now) previous.set(path, state);
+    await revokeRemoved(new Set(now.keys()));
+  }
+
+  function runScan(): Promise<void> {
+    running ??= scan()
+      .catch((err) => logger.error({ err }, 'drop folder: scan failed'))
+      .finally(() => (running = undefined));
+    return running;
+  }
+
+  return {
+    /** Two scans back to back: the first records sizes, the second imports what stayed the same. */
+    async start(): Promise<void> {
+      await runScan();
+      await new Promise((r) => setTimeout(r, 50));
+      await runScan();
+      timer = setInterval(() => void runScan(), options.intervalMs ?? 2000);
+      timer.unref();
+    },
+    scan: runScan,
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

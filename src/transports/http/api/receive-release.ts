@@ -1,0 +1,87 @@
+import type { FastifyRequest } from 'fastify';
+import type { Release } from '../../../core/catalog/types.js';
+import type { ReleaseService } from '../../../core/catalog/release-service.js';
+import type { ReleaseUpload } from '../../../core/catalog/release-upload.js';
+import { DomainError } from '../../../core/errors.js';
+
+const HEX = /^[0-9a-fA-F]+$/;
+
+/**
+ * Streams a multipart release upload into the catalog without buffering a file. Fields come first:
+ * `version` (required), `notes`, `publish` (`true`), and optional digests `sha256.<artifact>` / `md5.<artifact>`
+ * which are verified against what arrives. Each file part's field name is the artifact name.
+ */
+export async function receiveRelease(
+  request: FastifyRequest,
+  releases: ReleaseService,
+  product: string,
+  maxUploadBytes: number,
+): Promise<Release> {
+  if (!request.isMultipart()) {
+    throw new DomainError('INVALID_INPUT', 'a release is uploaded as multipart/form-data');
+  }
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxUploadBytes + 1024 * 1024) {
+    throw new DomainError('UPLOAD_TOO_LARGE', `upload exceeds the limit of ${maxUploadBytes} bytes`);
+  }
+  const fields: Record<string, string> = {};
+  let upload: ReleaseUpload | undefined;
+  try {
+    for await (const part of request.parts({ limits: { fileSize: maxUploadBytes + 1, fieldSize: 100_000 } })) {
+      if (part.type === 'field') {
+        if (upload && part.fieldname === 'version') {
+          throw new DomainError('INVALID_INPUT', 'the version field must come before the files');
+        }
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      if (!upload) {
+        if (!fields.version) throw new DomainError('INVALID_INPUT', 'the version field must come before the files');
+        upload = await releases.begin({
+          product,
+          version: fields.version,
+          notes: fields.notes,
+          publish: fields.publish === 'true',
+        });
+      }
+      const expectedSha256 = fields[`sha256.${part.fieldname}`];
+      const expectedMd5 = fields[`md5.${part.fieldname}`];
+      for (const digest of [expectedSha256, expectedMd5]) {
+        if (digest !== undefined && !HEX.test(digest)) throw new DomainError('INVALID_INPUT', 'a digest is hex');
+      }
+      await upload.add({
+        name: part.fieldname,
+        source: part.file,
+        contentType: part.mimetype,
+        expectedSha256,
+        expectedMd5,
+      });
+      if (part.file.truncated) {
+        throw new DomainError('UPLOAD_TOO_LARGE', `upload exceeds the limit of ${maxUploadBytes} bytes`);
+      }
+    }
+    if (!upload) {
+      if (!fields.version) throw new DomainError('INVALID_INPUT', 'the version field is required');
+      // Validate product and version before complaining about the missing files.
+      await releases.begin({ product, version: fields.version });
+      throw new DomainError('ARTIFACT_REQUIRED', 'a release needs at least one file');
+    }
+    return await releases.commit(upload);
+  } catch (err) {
+    discardRestOfBody(request);
+    if (upload) await releases.discard(upload);
+    throw err;
+  }
+}
+
+/**
+ * An upload refused half-way still has bytes in flight. Left unread they stall the client, which never sees
+ * the error; so the rest is read and dropped.
+ */
+function discardRestOfBody(request: FastifyRequest): void {
+  const raw = request.raw;
+  if (raw.complete) return;
+  raw.unpipe();
+  raw.removeAllListeners('data');
+  raw.resume();
+}

@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { ByteRange } from '../../core/blobs/blob-store.js';
+
+export interface BlobResponse {
+  size: number;
+  sha256: string;
+  contentType?: string;
+  /** Extra headers every answer carries (x-MD5 for ESP devices, Content-Disposition...). */
+  headers?: Record<string, string>;
+  open(range?: ByteRange): Promise<Readable>;
+  /**
+   * When set, the body is not streamed by Node: the answer carries `X-Accel-Redirect: <path>` and the
+   * nginx in front sends the file (docs/deployment.md).
+   */
+  accelRedirect?: string;
+}
+
+export type SendOutcome = 'not-modified' | 'head' | 'range-not-satisfiable' | 'completed' | 'aborted';
+
+/** Parses a single `bytes=` range (RFC 9110 §14.1.2); multiple ranges are answered with the whole image. */
+export function parseRange(header: string | undefined, size: number): ByteRange | 'invalid' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return header.includes(',') ? undefined : 'invalid';
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'invalid';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) return 'invalid';
+  return { start, end };
+}
+
+/**
+ * Sends an image the way strict device clients need it: exact Content-Length, never chunked, never
+ * compressed, headers and first body bytes as early as possible. Handles HEAD, Range (206/416) and
+ * If-None-Match (304) with the sha256 as strong ETag.
+ */
+export async function sendBlob(req: IncomingMessage, res: ServerResponse, blob: BlobResponse): Promise<SendOutcome> {
+  const etag = `"${blob.sha256}"`;
+  const base: Record<string, string | number> = {
+    ETag: etag,
+    'Accept-Ranges': 'bytes',
+    ...blob.headers,
+  };
+  const inm = req.headers['if-none-match'];
+  if (inm && (inm === '*' || inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))) {
+    res.writeHead(304, base);
+    res.end();
+    return 'not-modified';
+  }
+  const range = parseRange(req.headers.range, blob.size);
+  if (range === 'invalid') {
+    res.writeHead(416, { ...base, 'Content-Range': `bytes */${blob.size}`, 'Content-Length': 0 });
+    res.end();
+    return 'range-not-satisfiable';
+  }
+  const headers: Record<string, string | number> = {
+    ...base,
+    'Content-Type': blob.contentType ?? 'application/octet-stream',
+    'Content-Length': range ? range.end - range.start + 1 : blob.size,
+  };
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${blob.size}`;
+  const status = range ? 206 : 200;
+  if (req.method === 'HEAD') {
+    res.writeHead(status, headers);
+    res.end();
+    return 'head';
+  }
+  if (blob.accelRedirect) {
+    // nginx computes Content-Length and honours Range itself from the internal location.
+    delete headers['Content-Length'];
+    delete headers['Content-Range'];
+    res.writeHead(200, { ...headers, 'X-Accel-Redirect': blob.accelRedirect });
+    res.end();
+    return 'completed';
+  }
+  const stream = await blob.open(range);
+  res.writeHead(status, headers);
+  try {
+    await pipeline(stream, res);
+    return 'completed';
+  } catch {
+    return 'aborted';
+  }
+}
