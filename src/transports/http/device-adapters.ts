@@ -9,5 +9,3 @@ export interface DeviceAdapterOptions {
 
 /** One entry per device family: each registers its own routes and translates them into core calls. */
 export type DeviceAdapter = (app: FastifyInstance, services: Services, options: DeviceAdapterOptions) => void;
-
-export const deviceAdapters: DeviceAdapter[] = [];

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Services } from '../../core/services.js';
 import { toHttpError } from './error-status.js';
 import { registerManagementApi } from './management-api.js';
-import { deviceAdapters, type DeviceAdapterOptions } from './device-adapters.js';
+import type { DeviceAdapterOptions } from './device-adapters.js';
+import { deviceAdapters } from './devices/index.js';
 
 export interface HttpAppOptions extends DeviceAdapterOptions {
   logger: Logger;
