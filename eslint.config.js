@@ -21,8 +21,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/transports/**', '**/storage/**', '**/app/**', '**/cli/**'], message: 'core/ must not depend on adapters' },
-            { group: ['fastify', 'better-sqlite3', 'kysely', 'node:dgram', 'pg'], message: 'core/ is protocol- and storage-independent' },
+            {
+              group: ['**/transports/**', '**/storage/**', '**/app/**', '**/cli/**'],
+              message: 'core/ must not depend on adapters',
+            },
+            {
+              group: ['fastify', 'better-sqlite3', 'kysely', 'node:dgram', 'pg'],
+              message: 'core/ is protocol- and storage-independent',
+            },
           ],
         },
       ],
@@ -35,9 +41,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['**/app/**', '**/cli/**'], message: 'only app/ composes the parts' },
-          ],
+          patterns: [{ group: ['**/app/**', '**/cli/**'], message: 'only app/ composes the parts' }],
         },
       ],
     },
@@ -49,7 +53,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/storage/**', '**/app/**', '**/cli/**'], message: 'transports call the core, not storage' },
+            {
+              group: ['**/storage/**', '**/app/**', '**/cli/**'],
+              message: 'transports call the core, not storage',
+            },
           ],
         },
       ],

@@ -21,7 +21,10 @@ export interface RunningServer {
  * The composition root: config → storage → services → transports. Start-up order makes the server safe to
  * kill at any point: migrations and the crash sweep run before any port opens.
  */
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   const storage: Storage = await openStorage(config, logger);
   const services = createServices(config, storage, logger);
   services.devices.start();
@@ -38,7 +41,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const http = await buildHttpApp(services, {
     logger,
     maxUploadBytes: config.maxUploadBytes,
-    https: config.tlsCert ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+    https: config.tlsCert
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      : undefined,
   });
   await http.listen({ port: config.httpPort, host: config.host, ipv6Only: false });
   const address = http.server.address();

@@ -11,7 +11,10 @@ import { createUpdateService } from '../core/updates/update-service.js';
 import { createTokenService } from '../core/tokens/token-service.js';
 import { createFsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { migrate, openDatabase, type SqlConnection } from '../storage/sql/connection.js';
-import { createSqlProductRepository, createSqlReleaseRepository } from '../storage/sql/catalog-repositories.js';
+import {
+  createSqlProductRepository,
+  createSqlReleaseRepository,
+} from '../storage/sql/catalog-repositories.js';
 import { createSqlDeviceRepository } from '../storage/sql/device-repository.js';
 import { createSqlTokenRepository } from '../storage/sql/token-repository.js';
 import { createSqlSettingsRepository } from '../storage/sql/settings-repository.js';
@@ -68,7 +71,10 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     releaseEvents,
     devices,
     updates: createUpdateService({ releases, products: productService, registry: devices }),
-    tokens: createTokenService({ tokens: createSqlTokenRepository(db), configuredAdminToken: config.adminToken || undefined }),
+    tokens: createTokenService({
+      tokens: createSqlTokenRepository(db),
+      configuredAdminToken: config.adminToken || undefined,
+    }),
     settings,
     async readiness() {
       try {

@@ -51,7 +51,11 @@ export function createApiClient({ server, token }: ClientOptions) {
    * Streams a multipart/form-data body with an exact Content-Length, reporting progress; no file is ever
    * loaded whole into memory.
    */
-  async function upload<T>(path: string, parts: UploadPart[], onProgress?: (sent: number, total: number) => void): Promise<T> {
+  async function upload<T>(
+    path: string,
+    parts: UploadPart[],
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<T> {
     const boundary = `----updraft${randomBytes(12).toString('hex')}`;
     const pieces: (Buffer | { path: string; size: number })[] = [];
     for (const part of parts) {
@@ -72,7 +76,11 @@ export function createApiClient({ server, token }: ClientOptions) {
     return new Promise<T>((resolve, reject) => {
       const req = send(url, {
         method: 'POST',
-        headers: { ...headers(), 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': total },
+        headers: {
+          ...headers(),
+          'Content-Type': `multipart/form-data; boundary=${boundary}`,
+          'Content-Length': total,
+        },
       });
       req.on('error', reject);
       req.on('response', (res) => {
@@ -82,14 +90,22 @@ export function createApiClient({ server, token }: ClientOptions) {
           const text = Buffer.concat(chunks).toString('utf8');
           const data = (text ? JSON.parse(text) : {}) as T & { code?: string; message?: string };
           if ((res.statusCode ?? 500) >= 400) {
-            reject(new ApiError(res.statusCode ?? 500, data.code ?? 'HTTP_ERROR', data.message ?? `HTTP ${res.statusCode}`));
+            reject(
+              new ApiError(
+                res.statusCode ?? 500,
+                data.code ?? 'HTTP_ERROR',
+                data.message ?? `HTTP ${res.statusCode}`,
+              ),
+            );
           } else resolve(data);
         });
       });
       let sent = 0;
       (async () => {
         for (const piece of pieces) {
-          const source = Buffer.isBuffer(piece) ? [piece] : createReadStream(piece.path, { highWaterMark: 1 << 20 });
+          const source = Buffer.isBuffer(piece)
+            ? [piece]
+            : createReadStream(piece.path, { highWaterMark: 1 << 20 });
           for await (const chunk of source as AsyncIterable<Buffer>) {
             sent += chunk.length;
             onProgress?.(sent, total);

@@ -2,7 +2,11 @@
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(columns)}\n`);
   for (const row of rows) process.stdout.write(`${line(columns.map((c) => cell(row[c])))}\n`);
 }
@@ -20,7 +24,9 @@ export function progressBar(label: string): (sent: number, total: number) => voi
     if (pct === last) return;
     last = pct;
     const filled = Math.round(pct / 4);
-    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${pct}% ${(sent / 1048576).toFixed(1)} MiB`);
+    process.stderr.write(
+      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${pct}% ${(sent / 1048576).toFixed(1)} MiB`,
+    );
     if (sent === total) process.stderr.write('\n');
   };
 }

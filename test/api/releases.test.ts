@@ -26,52 +26,89 @@ describe('management API: products and releases', () => {
   after(() => server.close());
 
   it('creates a product and rejects a duplicate or a bad name', async () => {
-    const ok = await server.api('/api/v1/products', { method: 'POST', headers: json, body: JSON.stringify({ name: 'sensor', deviceFamily: 'esp8266' }) });
+    const ok = await server.api('/api/v1/products', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'sensor', deviceFamily: 'esp8266' }),
+    });
     assert.equal(ok.status, 201);
-    const dup = await server.api('/api/v1/products', { method: 'POST', headers: json, body: JSON.stringify({ name: 'sensor' }) });
+    const dup = await server.api('/api/v1/products', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'sensor' }),
+    });
     assert.equal(dup.status, 409);
     assert.equal(((await dup.json()) as { code: string }).code, 'PRODUCT_EXISTS');
     for (const name of ['../etc', 'a/b', '', 'x'.repeat(200), '..']) {
-      const bad = await server.api('/api/v1/products', { method: 'POST', headers: json, body: JSON.stringify({ name }) });
+      const bad = await server.api('/api/v1/products', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name }),
+      });
       assert.equal(bad.status, 400, name);
       assert.equal(((await bad.json()) as { code: string }).code, 'INVALID_NAME');
     }
     const list = (await (await server.api('/api/v1/products')).json()) as { items: { name: string }[] };
-    assert.deepEqual(list.items.map((p) => p.name), ['sensor']);
+    assert.deepEqual(
+      list.items.map((p) => p.name),
+      ['sensor'],
+    );
   });
 
   it('uploads a release with two files, normalising 1.2 to 1.2.0, and serves both with digests', async () => {
     const res = await server.api('/api/v1/products/sensor/releases', {
       method: 'POST',
-      body: releaseForm('1.2', { 'firmware.bin': image, spiffs }, { notes: 'first', [`sha256.firmware.bin`]: sha256(image) }),
+      body: releaseForm(
+        '1.2',
+        { 'firmware.bin': image, spiffs },
+        { notes: 'first', [`sha256.firmware.bin`]: sha256(image) },
+      ),
     });
     assert.equal(res.status, 201, await res.clone().text());
-    const release = (await res.json()) as { version: string; state: string; artifacts: { name: string; size: number; sha256: string; md5: string }[] };
+    const release = (await res.json()) as {
+      version: string;
+      state: string;
+      artifacts: { name: string; size: number; sha256: string; md5: string }[];
+    };
     assert.equal(release.version, '1.2.0');
     assert.equal(release.state, 'draft');
-    assert.deepEqual(release.artifacts.map((a) => [a.name, a.size, a.sha256]), [
-      ['firmware.bin', image.length, sha256(image)],
-      ['spiffs', spiffs.length, sha256(spiffs)],
-    ]);
+    assert.deepEqual(
+      release.artifacts.map((a) => [a.name, a.size, a.sha256]),
+      [
+        ['firmware.bin', image.length, sha256(image)],
+        ['spiffs', spiffs.length, sha256(spiffs)],
+      ],
+    );
     const download = await server.api('/api/v1/products/sensor/releases/1.2.0/artifacts/firmware.bin');
     assert.equal(download.status, 200);
     assert.equal(download.headers.get('content-length'), String(image.length));
     assert.equal(download.headers.get('etag'), `"${sha256(image)}"`);
     assert.deepEqual(Buffer.from(await download.arrayBuffer()), image);
-    const ranged = await server.api('/api/v1/products/sensor/releases/1.2.0/artifacts/firmware.bin', { headers: { Range: 'bytes=100-199' } });
+    const ranged = await server.api('/api/v1/products/sensor/releases/1.2.0/artifacts/firmware.bin', {
+      headers: { Range: 'bytes=100-199' },
+    });
     assert.equal(ranged.status, 206);
     assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), image.subarray(100, 200));
-    const beyond = await server.api('/api/v1/products/sensor/releases/1.2.0/artifacts/firmware.bin', { headers: { Range: `bytes=${image.length}-` } });
+    const beyond = await server.api('/api/v1/products/sensor/releases/1.2.0/artifacts/firmware.bin', {
+      headers: { Range: `bytes=${image.length}-` },
+    });
     assert.equal(beyond.status, 416);
   });
 
   it('publishes, revokes and lists by state', async () => {
-    assert.equal((await server.api('/api/v1/products/sensor/releases/1.2.0/publish', { method: 'POST' })).status, 200);
-    let published = (await (await server.api('/api/v1/products/sensor/releases?state=published')).json()) as { items: unknown[] };
+    assert.equal(
+      (await server.api('/api/v1/products/sensor/releases/1.2.0/publish', { method: 'POST' })).status,
+      200,
+    );
+    let published = (await (await server.api('/api/v1/products/sensor/releases?state=published')).json()) as {
+      items: unknown[];
+    };
     assert.equal(published.items.length, 1);
     const revoked = await server.api('/api/v1/products/sensor/releases/1.2.0/revoke', { method: 'POST' });
     assert.equal(((await revoked.json()) as { state: string }).state, 'revoked');
-    published = (await (await server.api('/api/v1/products/sensor/releases?state=published')).json()) as { items: unknown[] };
+    published = (await (await server.api('/api/v1/products/sensor/releases?state=published')).json()) as {
+      items: unknown[];
+    };
     assert.equal(published.items.length, 0);
   });
 
@@ -80,9 +117,24 @@ describe('management API: products and releases', () => {
     const cases: [string, FormData, number, string][] = [
       ['bad version', releaseForm('1.x', { 'firmware.bin': image }), 400, 'INVALID_VERSION'],
       ['duplicate version', releaseForm('1.2.0', { 'firmware.bin': randomBytes(10) }), 409, 'VERSION_EXISTS'],
-      ['traversal in artifact name', releaseForm('2.0.0', { '../evil': randomBytes(10) }), 400, 'INVALID_NAME'],
-      ['digest mismatch', releaseForm('2.0.0', { 'firmware.bin': randomBytes(100) }, { 'sha256.firmware.bin': '0'.repeat(64) }), 422, 'DIGEST_MISMATCH'],
-      ['too large', releaseForm('2.0.0', { 'firmware.bin': randomBytes(1_200_000) }), 413, 'UPLOAD_TOO_LARGE'],
+      [
+        'traversal in artifact name',
+        releaseForm('2.0.0', { '../evil': randomBytes(10) }),
+        400,
+        'INVALID_NAME',
+      ],
+      [
+        'digest mismatch',
+        releaseForm('2.0.0', { 'firmware.bin': randomBytes(100) }, { 'sha256.firmware.bin': '0'.repeat(64) }),
+        422,
+        'DIGEST_MISMATCH',
+      ],
+      [
+        'too large',
+        releaseForm('2.0.0', { 'firmware.bin': randomBytes(1_200_000) }),
+        413,
+        'UPLOAD_TOO_LARGE',
+      ],
       ['no file', releaseForm('2.0.0', {}), 400, 'ARTIFACT_REQUIRED'],
     ];
     for (const [what, form, status, code] of cases) {
@@ -92,16 +144,27 @@ describe('management API: products and releases', () => {
       assert.equal(body.code, code, what);
       assert.ok(body.message.length > 0);
     }
-    const unknown = await server.api('/api/v1/products/nope/releases', { method: 'POST', body: releaseForm('1.0.0', { a: image }) });
+    const unknown = await server.api('/api/v1/products/nope/releases', {
+      method: 'POST',
+      body: releaseForm('1.0.0', { a: image }),
+    });
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as { code: string }).code, 'PRODUCT_NOT_FOUND');
-    const list = (await (await server.api('/api/v1/products/sensor/releases')).json()) as { items: { version: string }[] };
-    assert.deepEqual(list.items.map((r) => r.version), ['1.2.0']);
+    const list = (await (await server.api('/api/v1/products/sensor/releases')).json()) as {
+      items: { version: string }[];
+    };
+    assert.deepEqual(
+      list.items.map((r) => r.version),
+      ['1.2.0'],
+    );
     assert.equal(await blobCount(server.dataDir), before);
   });
 
   it('requires the admin token', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic abc' }]) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic abc' }] as Record<
+      string,
+      string
+    >[]) {
       const res = await fetch(`${server.url}/api/v1/products`, { headers });
       assert.equal(res.status, 401);
       assert.equal(((await res.json()) as { code: string }).code, 'UNAUTHORIZED');
@@ -111,7 +174,10 @@ describe('management API: products and releases', () => {
   });
 
   it('deletes a release and its blobs', async () => {
-    assert.equal((await server.api('/api/v1/products/sensor/releases/1.2.0', { method: 'DELETE' })).status, 204);
+    assert.equal(
+      (await server.api('/api/v1/products/sensor/releases/1.2.0', { method: 'DELETE' })).status,
+      204,
+    );
     assert.equal((await server.api('/api/v1/products/sensor/releases/1.2.0')).status, 404);
     assert.equal(await blobCount(server.dataDir), 0);
   });

@@ -29,7 +29,16 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? (await tempDir());
   const config = loadConfig(
-    { httpPort: 0, coapPort: -1, host: '127.0.0.1', dataDir, adminToken: ADMIN_TOKEN, logLevel: 'silent', flushIntervalMs: 50, ...overrides },
+    {
+      httpPort: 0,
+      coapPort: -1,
+      host: '127.0.0.1',
+      dataDir,
+      adminToken: ADMIN_TOKEN,
+      logLevel: 'silent',
+      flushIntervalMs: 50,
+      ...overrides,
+    },
     {},
   );
   const server = await startServer(config, createLogger(config.logLevel));
@@ -41,7 +50,10 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     api: (path, init = {}) =>
       fetch(`${url}${path}`, {
         ...init,
-        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers as Record<string, string> | undefined) },
+        headers: {
+          Authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(init.headers as Record<string, string> | undefined),
+        },
       }),
     async close() {
       await server.stop();
@@ -68,12 +80,33 @@ export interface SpawnedServer {
 }
 
 /** Runs `updraft serve` as its own process (tsx), waiting until /healthz answers. */
-export async function spawnServer(dataDir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<SpawnedServer> {
+export async function spawnServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<SpawnedServer> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--http-port', String(port), '--host', '127.0.0.1', '--coap-port', '-1', '--data', dataDir, ...extraArgs],
-    { env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'serve',
+      '--http-port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--coap-port',
+      '-1',
+      '--data',
+      dataDir,
+      ...extraArgs,
+    ],
+    {
+      env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -105,7 +138,11 @@ export async function spawnServer(dataDir: string, extraArgs: string[] = [], env
 }
 
 /** Builds a multipart body for fetch: fields first, then files (name → bytes). */
-export function releaseForm(version: string, files: Record<string, Buffer>, fields: Record<string, string> = {}): FormData {
+export function releaseForm(
+  version: string,
+  files: Record<string, Buffer>,
+  fields: Record<string, string> = {},
+): FormData {
   const form = new FormData();
   form.set('version', version);
   for (const [k, v] of Object.entries(fields)) form.set(k, v);

@@ -5,8 +5,12 @@ import type { Release } from '../../core/catalog/types.js';
 
 function show(release: Release, json?: boolean): void {
   if (json) return printJson(release);
-  process.stdout.write(`${release.product} ${release.version}${release.label ? ` (${release.label})` : ''}  ${release.state}\n`);
-  process.stdout.write(`created ${release.createdAt}${release.publishedAt ? `, published ${release.publishedAt}` : ''}\n`);
+  process.stdout.write(
+    `${release.product} ${release.version}${release.label ? ` (${release.label})` : ''}  ${release.state}\n`,
+  );
+  process.stdout.write(
+    `created ${release.createdAt}${release.publishedAt ? `, published ${release.publishedAt}` : ''}\n`,
+  );
   if (release.notes) process.stdout.write(`${release.notes}\n`);
   printTable(release.artifacts as unknown as Record<string, unknown>[], ['name', 'size', 'sha256', 'md5']);
 }
@@ -14,18 +18,26 @@ function show(release: Release, json?: boolean): void {
 export function registerReleases(program: Command): void {
   const releases = program.command('releases').description('list, show, publish, revoke or delete releases');
 
-  withServer(releases.command('list').argument('<product>')).action(async (product: string, _o, command: Command) => {
-    const { items } = await clientFor(command).call<{ items: Release[] }>('GET', `/api/v1/products/${enc(product)}/releases`);
-    if (command.opts().json) return printJson(items);
-    printTable(
-      items.map((r) => ({ ...r, artifacts: r.artifacts.map((a) => a.name).join(',') })),
-      ['version', 'state', 'createdAt', 'artifacts'],
-    );
-  });
+  withServer(releases.command('list').argument('<product>')).action(
+    async (product: string, _o, command: Command) => {
+      const { items } = await clientFor(command).call<{ items: Release[] }>(
+        'GET',
+        `/api/v1/products/${enc(product)}/releases`,
+      );
+      if (command.opts().json) return printJson(items);
+      printTable(
+        items.map((r) => ({ ...r, artifacts: r.artifacts.map((a) => a.name).join(',') })),
+        ['version', 'state', 'createdAt', 'artifacts'],
+      );
+    },
+  );
 
   withServer(releases.command('show').argument('<product>').argument('<version>')).action(
     async (product: string, version: string, _o, command: Command) => {
-      const release = await clientFor(command).call<Release>('GET', `/api/v1/products/${enc(product)}/releases/${enc(version)}`);
+      const release = await clientFor(command).call<Release>(
+        'GET',
+        `/api/v1/products/${enc(product)}/releases/${enc(version)}`,
+      );
       show(release, command.opts().json);
     },
   );

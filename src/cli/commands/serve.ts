@@ -17,7 +17,10 @@ export function registerServe(program: Command): void {
     .option('--max-upload-bytes <n>', 'largest release upload (env UPDRAFT_MAX_UPLOAD_BYTES)')
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS on the HTTP port (env UPDRAFT_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key (env UPDRAFT_TLS_KEY)')
-    .option('--plain-http-port <port>', 'also serve plain HTTP on this port when TLS is on (env UPDRAFT_PLAIN_HTTP_PORT)')
+    .option(
+      '--plain-http-port <port>',
+      'also serve plain HTTP on this port when TLS is on (env UPDRAFT_PLAIN_HTTP_PORT)',
+    )
     .option('--coap-public-url <url>', 'CoAP URL devices reach this server at (env UPDRAFT_COAP_PUBLIC_URL)')
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;

@@ -15,7 +15,13 @@ export function registerTokens(program: Command): void {
       .option('--device-id <id>', 'limit a device token to one device')
       .option('--name <name>'),
   ).action(async (_o, command: Command) => {
-    const o = command.opts<{ device?: boolean; product?: string; deviceId?: string; name?: string; json?: boolean }>();
+    const o = command.opts<{
+      device?: boolean;
+      product?: string;
+      deviceId?: string;
+      name?: string;
+      json?: boolean;
+    }>();
     const created = await clientFor(command).call<TokenRecord & { token: string }>('POST', '/api/v1/tokens', {
       kind: o.device ? 'device' : 'admin',
       name: o.name,
@@ -27,12 +33,24 @@ export function registerTokens(program: Command): void {
     process.stderr.write(`token ${created.id} (${created.kind}); it is shown only now\n`);
   });
 
-  withServer(tokens.command('list').option('--kind <kind>', 'admin or device')).action(async (_o, command: Command) => {
-    const kind = command.opts<{ kind?: string }>().kind;
-    const { items } = await clientFor(command).call<{ items: TokenRecord[] }>('GET', `/api/v1/tokens${kind ? `?kind=${enc(kind)}` : ''}`);
-    if (command.opts().json) return printJson(items);
-    printTable(items as unknown as Record<string, unknown>[], ['id', 'kind', 'name', 'product', 'device', 'createdAt']);
-  });
+  withServer(tokens.command('list').option('--kind <kind>', 'admin or device')).action(
+    async (_o, command: Command) => {
+      const kind = command.opts<{ kind?: string }>().kind;
+      const { items } = await clientFor(command).call<{ items: TokenRecord[] }>(
+        'GET',
+        `/api/v1/tokens${kind ? `?kind=${enc(kind)}` : ''}`,
+      );
+      if (command.opts().json) return printJson(items);
+      printTable(items as unknown as Record<string, unknown>[], [
+        'id',
+        'kind',
+        'name',
+        'product',
+        'device',
+        'createdAt',
+      ]);
+    },
+  );
 
   withServer(tokens.command('revoke').argument('<id>')).action(async (id: string, _o, command: Command) => {
     await clientFor(command).call('DELETE', `/api/v1/tokens/${enc(id)}`);

@@ -6,7 +6,7 @@ import { compareVersions } from '../versions/compare.js';
 import { normalizeVersion } from '../versions/semver.js';
 import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
-import type { Artifact, Release, ReleaseState } from './types.js';
+import type { Artifact, Product, Release, ReleaseState } from './types.js';
 import { createReleaseUpload, type ArtifactInput, type ReleaseUpload } from './release-upload.js';
 import type { ReleaseEvents } from './release-events.js';
 import { createPublishedCache } from './published-cache.js';
@@ -19,9 +19,17 @@ export interface ReleaseServiceDeps {
   clock?: Clock;
   /** Largest total upload per release, in bytes. */
   maxUploadBytes: number;
+  /**
+   * Steps run on every new release before it is committed, in order: they may verify (throwing a domain
+   * error aborts the upload and nothing is published), add artifacts (a generated SUIT manifest) or replace them
+   * (a signed ESP image).
+   */
+  processors?: ReleaseProcessor[];
   /** How long the hot path may serve a cached list of published releases (other replicas' changes), ms. */
   cacheTtlMs?: number;
 }
+
+export type ReleaseProcessor = (upload: ReleaseUpload, product: Product) => Promise<void>;
 
 export interface NewRelease {
   product: string;
@@ -56,6 +64,13 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     const exact = normalised ? await releases.get(product, normalised) : undefined;
     if (exact) return exact;
     return (await releases.list(product)).find((r) => r.label === version);
+  }
+
+  /** Blobs are shared between releases with identical files: delete one only when nothing references it. */
+  async function dropUnreferenced(artifacts: Artifact[]): Promise<void> {
+    for (const artifact of artifacts) {
+      if (!(await releases.isBlobReferenced(artifact.sha256))) await blobs.delete(artifact.sha256);
+    }
   }
 
   async function changeState(product: string, version: string, action: 'publish' | 'revoke') {
@@ -110,8 +125,13 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     },
 
     async commit(upload: ReleaseUpload): Promise<Release> {
+      const product = await products.get(upload.draft.product);
+      if (!product)
+        throw new DomainError('PRODUCT_NOT_FOUND', `product "${upload.draft.product}" does not exist`);
+      for (const process of deps.processors ?? []) await process(upload, product);
       const release = upload.build();
       await releases.create(release);
+      await dropUnreferenced(upload.replaced);
       published.invalidate(release.product);
       events.emit({ type: 'created', release });
       if (release.state === 'published') events.emit({ type: 'published', release });
@@ -120,9 +140,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
 
     /** Drops the blobs of an upload that will not be committed, unless another release shares them. */
     async discard(upload: ReleaseUpload): Promise<void> {
-      for (const artifact of upload.artifacts) {
-        if (!(await releases.isBlobReferenced(artifact.sha256))) await blobs.delete(artifact.sha256);
-      }
+      await dropUnreferenced([...upload.artifacts, ...upload.replaced]);
     },
 
     /** Convenience for callers that have all files at hand (CLI import, drop folder, tests). */
@@ -144,9 +162,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       const release = await get(product, version);
       await releases.delete(release.id);
       published.invalidate(product);
-      for (const artifact of release.artifacts) {
-        if (!(await releases.isBlobReferenced(artifact.sha256))) await blobs.delete(artifact.sha256);
-      }
+      await dropUnreferenced(release.artifacts);
       events.emit({ type: 'deleted', release });
     },
 

@@ -24,11 +24,14 @@ export function createReleaseUpload(
   limits: { maxBytes: number },
 ) {
   const artifacts: Artifact[] = [];
+  /** Artifacts a processor replaced: their blobs are dropped once the release is committed or discarded. */
+  const replaced: Artifact[] = [];
   let total = 0;
 
   return {
     draft,
     artifacts,
+    replaced,
     async add(input: ArtifactInput): Promise<Artifact> {
       const name = assertValidName(input.name, 'artifact');
       if (artifacts.some((a) => a.name === name)) {
@@ -50,8 +53,20 @@ export function createReleaseUpload(
       artifacts.push(artifact);
       return artifact;
     },
+    /** Drops an artifact (a processor replacing it, e.g. with a signed image). */
+    remove(name: string): Artifact | undefined {
+      const index = artifacts.findIndex((a) => a.name === name);
+      if (index < 0) return undefined;
+      const [removed] = artifacts.splice(index, 1);
+      if (removed) {
+        total -= removed.size;
+        replaced.push(removed);
+      }
+      return removed;
+    },
     build(): Release {
-      if (artifacts.length === 0) throw new DomainError('ARTIFACT_REQUIRED', 'a release needs at least one file');
+      if (artifacts.length === 0)
+        throw new DomainError('ARTIFACT_REQUIRED', 'a release needs at least one file');
       return { ...draft, id: randomUUID(), artifacts: [...artifacts] };
     },
   };

@@ -75,7 +75,12 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     },
 
     /** Records a download or other event for a device already known or checking in. */
-    record(deviceId: string, kind: DeviceEventKind, version: string | null, detail: string | null = null): void {
+    record(
+      deviceId: string,
+      kind: DeviceEventKind,
+      version: string | null,
+      detail: string | null = null,
+    ): void {
       if (events.length >= maxPending) events.shift();
       events.push({ deviceId, at: isoNow(clock), kind, version, detail });
     },
@@ -123,7 +128,8 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
 
     async pin(id: string, version: string | null): Promise<void> {
       await flush();
-      if (!(await devices.setPin(id, version))) throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      if (!(await devices.setPin(id, version)))
+        throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
     },
 
     async remove(id: string): Promise<void> {

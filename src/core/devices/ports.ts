@@ -3,7 +3,11 @@ import type { Device, DeviceEvent, DeviceQuery, DeviceStats } from './types.js';
 export interface DeviceRepository {
   getMany(ids: string[]): Promise<Map<string, Device>>;
   /** Upserts the devices, appends the events and adds to the hourly check-in counters, in one transaction. */
-  saveBatch(batch: { devices: Device[]; events: DeviceEvent[]; checkInsByHour: Map<string, number> }): Promise<void>;
+  saveBatch(batch: {
+    devices: Device[];
+    events: DeviceEvent[];
+    checkInsByHour: Map<string, number>;
+  }): Promise<void>;
   get(id: string): Promise<Device | undefined>;
   list(query: DeviceQuery): Promise<{ items: Device[]; total: number }>;
   history(id: string, limit: number): Promise<DeviceEvent[]>;

@@ -21,12 +21,7 @@ export interface Device {
 }
 
 export type DeviceEventKind =
-  | 'check-in'
-  | 'offered'
-  | 'download-started'
-  | 'download-completed'
-  | 'download-failed'
-  | 'updated';
+  'check-in' | 'offered' | 'download-started' | 'download-completed' | 'download-failed' | 'updated';
 
 export interface DeviceEvent {
   deviceId: string;

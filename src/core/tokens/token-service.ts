@@ -82,13 +82,17 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
 
     async verifyAdmin(token: string | undefined): Promise<boolean> {
       if (!token) return false;
-      const configured = configuredHash !== undefined && constantTimeEqualHex(configuredHash, hashToken(token));
+      const configured =
+        configuredHash !== undefined && constantTimeEqualHex(configuredHash, hashToken(token));
       const stored = await match(token, 'admin');
       return configured || stored !== undefined;
     },
 
     /** Whether a device token may fetch `product` (and, if the token is bound to one, as `device`). */
-    async verifyDevice(token: string | undefined, scope: { product: string; device?: string }): Promise<boolean> {
+    async verifyDevice(
+      token: string | undefined,
+      scope: { product: string; device?: string },
+    ): Promise<boolean> {
       if (!token) return false;
       const record = await match(token, 'device');
       if (!record) return false;

@@ -21,7 +21,8 @@ export interface UpdateQuery {
   pinned?: Release;
 }
 
-export type NoUpdateReason = 'no-release' | 'no-artifact' | 'up-to-date' | 'same-image' | 'insufficient-space';
+export type NoUpdateReason =
+  'no-release' | 'no-artifact' | 'up-to-date' | 'same-image' | 'insufficient-space';
 
 export type UpdateDecision =
   | { kind: 'none'; reason: NoUpdateReason; release?: Release; artifact?: Artifact }
@@ -59,7 +60,11 @@ export function decideUpdate({ published, artifactNames, report, pinned }: Updat
       return { kind: 'none', reason: 'up-to-date', release, artifact };
     }
   }
-  if (report.freeSpace !== undefined && Number.isFinite(report.freeSpace) && artifact.size > report.freeSpace) {
+  if (
+    report.freeSpace !== undefined &&
+    Number.isFinite(report.freeSpace) &&
+    artifact.size > report.freeSpace
+  ) {
     return { kind: 'none', reason: 'insufficient-space', release, artifact };
   }
   return { kind: 'update', release, artifact };

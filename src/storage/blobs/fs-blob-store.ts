@@ -68,10 +68,16 @@ export function createFsBlobStore(root: string): BlobStore {
         }
         const digests = { sha256: sha256.digest('hex'), md5: md5.digest('hex'), size };
         if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== digests.sha256) {
-          throw new DomainError('DIGEST_MISMATCH', `sha256 is ${digests.sha256}, the client sent ${options.expectedSha256}`);
+          throw new DomainError(
+            'DIGEST_MISMATCH',
+            `sha256 is ${digests.sha256}, the client sent ${options.expectedSha256}`,
+          );
         }
         if (options.expectedMd5 && options.expectedMd5.toLowerCase() !== digests.md5) {
-          throw new DomainError('DIGEST_MISMATCH', `md5 is ${digests.md5}, the client sent ${options.expectedMd5}`);
+          throw new DomainError(
+            'DIGEST_MISMATCH',
+            `md5 is ${digests.md5}, the client sent ${options.expectedMd5}`,
+          );
         }
         const target = pathOf(digests.sha256);
         await mkdir(join(blobDir, digests.sha256.slice(0, 2)), { recursive: true });
@@ -147,7 +153,9 @@ export function createFsBlobStore(root: string): BlobStore {
 
     async list(): Promise<string[]> {
       const shards = await readdir(blobDir).catch(() => [] as string[]);
-      const nested = await Promise.all(shards.map((s) => readdir(join(blobDir, s)).catch(() => [] as string[])));
+      const nested = await Promise.all(
+        shards.map((s) => readdir(join(blobDir, s)).catch(() => [] as string[])),
+      );
       return nested.flat().filter((n) => SHA256.test(n));
     },
   };

@@ -30,7 +30,8 @@ export function createSqlProductRepository(db: Kysely<Database>): ProductReposit
           })
           .execute();
       } catch (err) {
-        if (isUniqueViolation(err)) throw new DomainError('PRODUCT_EXISTS', `product "${p.name}" already exists`);
+        if (isUniqueViolation(err))
+          throw new DomainError('PRODUCT_EXISTS', `product "${p.name}" already exists`);
         throw err;
       }
     },
@@ -47,7 +48,8 @@ export function createSqlProductRepository(db: Kysely<Database>): ProductReposit
       if (patch.deviceFamily !== undefined) values.device_family = patch.deviceFamily;
       if (patch.hardwareClass !== undefined) values.hardware_class = patch.hardwareClass;
       if (patch.settings !== undefined) values.settings = JSON.stringify(patch.settings);
-      if (Object.keys(values).length) await db.updateTable('products').set(values).where('name', '=', name).execute();
+      if (Object.keys(values).length)
+        await db.updateTable('products').set(values).where('name', '=', name).execute();
       return this.get(name);
     },
     async delete(name) {
@@ -57,7 +59,10 @@ export function createSqlProductRepository(db: Kysely<Database>): ProductReposit
   };
 }
 
-async function withArtifacts(db: Kysely<Database>, rows: Selectable<Database['releases']>[]): Promise<Release[]> {
+async function withArtifacts(
+  db: Kysely<Database>,
+  rows: Selectable<Database['releases']>[],
+): Promise<Release[]> {
   if (rows.length === 0) return [];
   const artifacts = await db
     .selectFrom('artifacts')
@@ -72,7 +77,13 @@ async function withArtifacts(db: Kysely<Database>, rows: Selectable<Database['re
   const byRelease = new Map<string, Artifact[]>();
   for (const a of artifacts) {
     const list = byRelease.get(a.release_id) ?? [];
-    list.push({ name: a.name, size: Number(a.size), sha256: a.sha256, md5: a.md5, contentType: a.content_type });
+    list.push({
+      name: a.name,
+      size: Number(a.size),
+      sha256: a.sha256,
+      md5: a.md5,
+      contentType: a.content_type,
+    });
     byRelease.set(a.release_id, list);
   }
   return rows.map((r) => ({
@@ -125,7 +136,10 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
         });
       } catch (err) {
         if (isUniqueViolation(err)) {
-          throw new DomainError('VERSION_EXISTS', `${release.product} already has a release ${release.version}`);
+          throw new DomainError(
+            'VERSION_EXISTS',
+            `${release.product} already has a release ${release.version}`,
+          );
         }
         throw err;
       }
@@ -151,7 +165,13 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
     async listAll(filter) {
       let q = db.selectFrom('releases').selectAll();
       if (filter?.states?.length) q = q.where('state', 'in', filter.states);
-      return withArtifacts(db, await q.orderBy('created_at', 'desc').limit(filter?.limit ?? 100).execute());
+      return withArtifacts(
+        db,
+        await q
+          .orderBy('created_at', 'desc')
+          .limit(filter?.limit ?? 100)
+          .execute(),
+      );
     },
     async setState(id, state, at) {
       await db
@@ -174,7 +194,12 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
       });
     },
     async isBlobReferenced(sha256) {
-      const row = await db.selectFrom('artifacts').select('sha256').where('sha256', '=', sha256).limit(1).executeTakeFirst();
+      const row = await db
+        .selectFrom('artifacts')
+        .select('sha256')
+        .where('sha256', '=', sha256)
+        .limit(1)
+        .executeTakeFirst();
       return row !== undefined;
     },
   };

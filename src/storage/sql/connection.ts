@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from './schema.js';
@@ -46,9 +46,16 @@ export async function migrate(connection: SqlConnection): Promise<void> {
   for (const [name, migration] of Object.entries(MIGRATIONS)) {
     migrations[name] = { up: (db) => migration.up(db, connection.dialect) };
   }
+  // On PostgreSQL the migration tables live in the connection's own schema (several instances, or test
+  // runs, may share a database); kysely would otherwise look them up across every schema.
+  const schema =
+    connection.dialect === 'postgres'
+      ? (await sql<{ s: string }>`select current_schema() as s`.execute(connection.db)).rows[0]?.s
+      : undefined;
   const migrator = new Migrator({
     db: connection.db,
     provider: { getMigrations: async () => migrations },
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;

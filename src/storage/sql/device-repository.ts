@@ -90,14 +90,24 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
         for (const part of chunks(events, 150)) {
           await trx
             .insertInto('device_events')
-            .values(part.map((e) => ({ device_id: e.deviceId, at: e.at, kind: e.kind, version: e.version, detail: e.detail })))
+            .values(
+              part.map((e) => ({
+                device_id: e.deviceId,
+                at: e.at,
+                kind: e.kind,
+                version: e.version,
+                detail: e.detail,
+              })),
+            )
             .execute();
         }
         for (const [hour, count] of checkInsByHour) {
           await trx
             .insertInto('check_in_counts')
             .values({ hour, count })
-            .onConflict((oc) => oc.column('hour').doUpdateSet({ count: sql`check_in_counts.count + ${count}` }))
+            .onConflict((oc) =>
+              oc.column('hour').doUpdateSet({ count: sql`check_in_counts.count + ${count}` }),
+            )
             .execute();
         }
       });
@@ -141,19 +151,21 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
         .orderBy('id', 'desc')
         .limit(limit)
         .execute();
-      return rows.map(
-        (r): DeviceEvent => ({
-          deviceId: r.device_id,
-          at: r.at,
-          kind: r.kind as DeviceEventKind,
-          version: r.version,
-          detail: r.detail,
-        }),
-      );
+      return rows.map((r): DeviceEvent => ({
+        deviceId: r.device_id,
+        at: r.at,
+        kind: r.kind as DeviceEventKind,
+        version: r.version,
+        detail: r.detail,
+      }));
     },
 
     async setPin(id, version) {
-      const result = await db.updateTable('devices').set({ pinned_version: version }).where('id', '=', id).executeTakeFirst();
+      const result = await db
+        .updateTable('devices')
+        .set({ pinned_version: version })
+        .where('id', '=', id)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
 
@@ -167,7 +179,10 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
 
     async stats(since) {
       const [total, groups, hours] = await Promise.all([
-        db.selectFrom('devices').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+        db
+          .selectFrom('devices')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow(),
         db
           .selectFrom('devices')
           .select(['product', 'version', (eb) => eb.fn.countAll<number>().as('n')])
@@ -175,7 +190,12 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
           .orderBy('product')
           .orderBy('version')
           .execute(),
-        db.selectFrom('check_in_counts').selectAll().where('hour', '>=', since.slice(0, 13)).orderBy('hour').execute(),
+        db
+          .selectFrom('check_in_counts')
+          .selectAll()
+          .where('hour', '>=', since.slice(0, 13))
+          .orderBy('hour')
+          .execute(),
       ]);
       return {
         total: Number(total.n),
@@ -195,7 +215,11 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
           .limit(1)
           .executeTakeFirst();
         if (cutoff) {
-          await db.deleteFrom('device_events').where('device_id', '=', id).where('id', '<=', cutoff.id).execute();
+          await db
+            .deleteFrom('device_events')
+            .where('device_id', '=', id)
+            .where('id', '<=', cutoff.id)
+            .execute();
         }
       }
     },

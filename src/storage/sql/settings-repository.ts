@@ -30,7 +30,11 @@ export function createSqlSettingsRepository(db: Kysely<Database>): SettingsRepos
     },
     async increment(key, atLeast) {
       return db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+        const row = await trx
+          .selectFrom('settings')
+          .select('value')
+          .where('key', '=', key)
+          .executeTakeFirst();
         const next = Math.max(Number(row?.value ?? 0) + 1, atLeast);
         await trx
           .insertInto('settings')

@@ -29,17 +29,15 @@ export function createSqlTokenRepository(db: Kysely<Database>): TokenRepository 
       let q = db.selectFrom('tokens').selectAll();
       if (kind) q = q.where('kind', '=', kind);
       const rows = await q.orderBy('created_at').execute();
-      return rows.map(
-        (r): TokenRecord => ({
-          id: r.id,
-          kind: r.kind as TokenKind,
-          name: r.name,
-          hash: r.hash,
-          product: r.product,
-          device: r.device,
-          createdAt: r.created_at,
-        }),
-      );
+      return rows.map((r): TokenRecord => ({
+        id: r.id,
+        kind: r.kind as TokenKind,
+        name: r.name,
+        hash: r.hash,
+        product: r.product,
+        device: r.device,
+        createdAt: r.created_at,
+      }));
     },
     async delete(id) {
       const result = await db.deleteFrom('tokens').where('id', '=', id).executeTakeFirst();

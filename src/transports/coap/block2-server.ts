@@ -4,7 +4,8 @@
  * (libcoap does, baselines.md §3d) costs the same as one that does not.
  */
 import { blockSize, encodeBlock, MAX_BLOCK_NUM, type BlockValue } from './block.js';
-import { Code } from './message.js';
+import { andThen, type MaybePromise } from './maybe-async.js';
+import { Code, EMPTY_BUFFER } from './message.js';
 import type { CoapBody } from './resource.js';
 
 export type BlockResult =
@@ -23,17 +24,21 @@ export type BlockResult =
  * @param maxSzx the largest SZX the server sends (6 = 1024 bytes unless `maxBlockSize` lowers it)
  * @param wantsSize2 the request carried Size2 (RFC 7959 §4: a request for the total size)
  */
-export async function readBlock(
+export function readBlock(
   body: CoapBody,
   requested: BlockValue | undefined,
   maxSzx: number,
   wantsSize2: boolean,
-): Promise<BlockResult> {
+): MaybePromise<BlockResult> {
   const size = body.size;
   if (requested === undefined && size <= blockSize(maxSzx)) {
-    const payload = size === 0 ? Buffer.alloc(0) : await body.read(0, size);
-    if (payload.length !== size) return shortRead(payload.length, size);
-    return { ok: true, payload, block2: undefined, size2: wantsSize2 ? size : undefined };
+    const size2 = wantsSize2 ? size : undefined;
+    if (size === 0) return { ok: true, payload: EMPTY_BUFFER, block2: undefined, size2 };
+    return andThen(body.read(0, size), (payload) =>
+      payload.length === size
+        ? { ok: true, payload, block2: undefined, size2 }
+        : shortRead(payload.length, size),
+    );
   }
   // RFC 7959 §2.2: a server MUST use the requested size or a smaller one, never a larger one; with no Block2
   // in the first request we pick the largest allowed (1024 unless configured lower, as aiocoap and RIOT expect).
@@ -47,16 +52,13 @@ export async function readBlock(
     return { ok: false, code: Code.BAD_OPTION, diagnostic: 'Block2 past the end' };
   }
   const length = Math.min(blockSize(szx), size - offset);
-  const payload = length === 0 ? Buffer.alloc(0) : await body.read(offset, length);
-  if (payload.length !== length) return shortRead(payload.length, length);
-  const more = offset + length < size;
-  return {
-    ok: true,
-    payload,
-    block2: encodeBlock(num, more, szx),
-    // RFC 7959 §4: Size2 answers a request that carried it; on block 0 it lets the client preallocate.
-    size2: wantsSize2 || num === 0 ? size : undefined,
-  };
+  const block2 = encodeBlock(num, offset + length < size, szx);
+  // RFC 7959 §4: Size2 answers a request that carried it; on block 0 it lets the client preallocate.
+  const size2 = wantsSize2 || num === 0 ? size : undefined;
+  if (length === 0) return { ok: true, payload: EMPTY_BUFFER, block2, size2 };
+  return andThen(body.read(offset, length), (payload) =>
+    payload.length === length ? { ok: true, payload, block2, size2 } : shortRead(payload.length, length),
+  );
 }
 
 function shortRead(got: number, wanted: number): BlockResult {

@@ -101,14 +101,18 @@ async function resolveTarget(url: URL): Promise<Peer> {
 
 function requestOptions(url: URL, request: CoapClientRequest): CoapOption[] {
   // RFC 7252 §6.4: each path segment and query argument is one option, percent-decoded.
-  const segments = url.pathname.split('/').filter((s) => s.length > 0).map(decodeURIComponent);
+  const segments = url.pathname
+    .split('/')
+    .filter((s) => s.length > 0)
+    .map(decodeURIComponent);
   const query = url.search.length > 1 ? url.search.slice(1).split('&').map(decodeURIComponent) : [];
   const options = [
     ...stringOptions(Opt.URI_PATH, segments),
     ...stringOptions(Opt.URI_QUERY, query),
     ...(request.options ?? []),
   ];
-  if (request.contentFormat !== undefined) options.push(uintOption(Opt.CONTENT_FORMAT, request.contentFormat));
+  if (request.contentFormat !== undefined)
+    options.push(uintOption(Opt.CONTENT_FORMAT, request.contentFormat));
   if (request.accept !== undefined) options.push(uintOption(Opt.ACCEPT, request.accept));
   return sortOptions(options);
 }
@@ -157,14 +161,16 @@ export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
     }
     if (!isResponseCode(message.code)) {
       // We serve nothing on this socket: reject CON requests and pings (RFC 7252 §4.2, §4.3).
-      if (message.type === MessageType.CON) void send(serializeEmpty(MessageType.RST, message.messageId), peer);
+      if (message.type === MessageType.CON)
+        void send(serializeEmpty(MessageType.RST, message.messageId), peer);
       return;
     }
     const key = message.token.toString('hex');
     const exchange = exchanges.get(key);
     if (exchange === undefined || peerKey(exchange.peer) !== peerKey(peer)) {
       // §5.3.2: an unexpected CON response is rejected; unexpected NON responses are ignored.
-      if (message.type === MessageType.CON) void send(serializeEmpty(MessageType.RST, message.messageId), peer);
+      if (message.type === MessageType.CON)
+        void send(serializeEmpty(MessageType.RST, message.messageId), peer);
       return;
     }
     // §5.2.2: a separate CON response is acknowledged; it may overtake the lost empty ACK.
@@ -235,7 +241,9 @@ export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
       const open = await Promise.allSettled(sockets.values());
       await Promise.all(
         open.map((s) =>
-          s.status === 'fulfilled' ? new Promise<void>((resolve) => s.value.close(() => resolve())) : undefined,
+          s.status === 'fulfilled'
+            ? new Promise<void>((resolve) => s.value.close(() => resolve()))
+            : undefined,
         ),
       );
       sockets.clear();

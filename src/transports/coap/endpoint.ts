@@ -9,14 +9,7 @@ import { isIPv6, type AddressInfo } from 'node:net';
 import { parse, serialize, serializeEmpty } from './codec.js';
 import { DedupCache, type DedupCacheOptions } from './dedup-cache.js';
 import type { CoapLogger } from './logger.js';
-import {
-  Code,
-  isRequestCode,
-  isResponseCode,
-  MessageType,
-  type CoapMessage,
-  type Peer,
-} from './message.js';
+import { Code, isRequestCode, isResponseCode, MessageType, type CoapMessage, type Peer } from './message.js';
 import { Opt, uintOption } from './options.js';
 import type { Outcome } from './response.js';
 
@@ -70,7 +63,9 @@ export class CoapEndpoint {
       this.#socket = await this.#bind(isIPv6(host) ? 'udp6' : 'udp4', port, host);
     }
     const socket = this.#socket;
-    socket.on('message', (data, rinfo) => this.#onDatagram(data, { address: rinfo.address, port: rinfo.port }));
+    socket.on('message', (data, rinfo) =>
+      this.#onDatagram(data, { address: rinfo.address, port: rinfo.port }),
+    );
     socket.on('error', (err) => this.#logger.warn({ err }, 'CoAP socket error'));
     return socket.address();
   }
@@ -123,7 +118,8 @@ export class CoapEndpoint {
     if (!parsed.ok) {
       // RFC 7252 §4.2: a CON we cannot process is rejected with RST; anything else is silently ignored
       // (§4.3), as is a wrong version (§3), for which parse reports no header.
-      if (parsed.header?.type === MessageType.CON) this.send(serializeEmpty(MessageType.RST, parsed.header.messageId), peer);
+      if (parsed.header?.type === MessageType.CON)
+        this.send(serializeEmpty(MessageType.RST, parsed.header.messageId), peer);
       this.#logger.debug({ peer, kind: parsed.kind }, 'CoAP message format error');
       return;
     }
@@ -132,7 +128,8 @@ export class CoapEndpoint {
       case MessageType.ACK:
       case MessageType.RST:
         // §4.2/§4.3: an ACK or RST carrying a request code is a format error and ignored.
-        if (message.code === Code.EMPTY || isResponseCode(message.code)) this.#options.onAckOrReset(message, peer);
+        if (message.code === Code.EMPTY || isResponseCode(message.code))
+          this.#options.onAckOrReset(message, peer);
         return;
       default:
         if (isRequestCode(message.code)) {
@@ -140,7 +137,8 @@ export class CoapEndpoint {
           return;
         }
         // §4.3 ping (Empty CON), §5.3.2 unexpected response, §3 reserved code class: a CON gets RST.
-        if (message.type === MessageType.CON) this.send(serializeEmpty(MessageType.RST, message.messageId), peer);
+        if (message.type === MessageType.CON)
+          this.send(serializeEmpty(MessageType.RST, message.messageId), peer);
     }
   }
 
@@ -199,7 +197,12 @@ export class CoapEndpoint {
         bytes = serialize(message);
       } catch (err) {
         this.#logger.error({ err }, 'CoAP response could not be encoded');
-        bytes = serialize({ ...message, code: Code.INTERNAL_SERVER_ERROR, options: [], payload: Buffer.alloc(0) });
+        bytes = serialize({
+          ...message,
+          code: Code.INTERNAL_SERVER_ERROR,
+          options: [],
+          payload: Buffer.alloc(0),
+        });
       }
     }
     this.send(bytes, peer);

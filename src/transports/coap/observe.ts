@@ -150,7 +150,8 @@ export class ObserveRegistry {
     // §4.2: a non-2.xx notification ends the observation; it goes out without an Observe option.
     const final = !isSuccessCode(outcome.code);
     const now = Date.now();
-    const confirmable = final || observer.sinceCon + 1 >= this.#conEvery || now - observer.lastConAt >= DAY_MS;
+    const confirmable =
+      final || observer.sinceCon + 1 >= this.#conEvery || now - observer.lastConAt >= DAY_MS;
     const messageId = deps.nextMessageId();
     const bytes = serialize({
       type: confirmable ? MessageType.CON : MessageType.NON,

@@ -92,11 +92,22 @@ export function findBadCriticalOption(options: readonly CoapOption[]): CoapOptio
   return undefined;
 }
 
+/**
+ * Shared encodings of small values (Content-Format, Max-Age, ...), so the per-block path does not allocate
+ * them. Option values are never written to after encoding, so sharing is safe.
+ */
+const SMALL_UINTS: readonly Buffer[] = Array.from({ length: 1024 }, (_, i) => encodeUintFresh(i));
+
 /** Minimal big-endian uint encoding: 0 is zero bytes (RFC 7252 §3.2). */
 export function encodeUint(value: number): Buffer {
   if (value < 0 || !Number.isInteger(value) || value > 0xffffffff) {
     throw new RangeError(`uint option value out of range: ${value}`);
   }
+  if (value < SMALL_UINTS.length) return SMALL_UINTS[value] as Buffer;
+  return encodeUintFresh(value);
+}
+
+function encodeUintFresh(value: number): Buffer {
   if (value === 0) return Buffer.alloc(0);
   const length = value <= 0xff ? 1 : value <= 0xffff ? 2 : value <= 0xffffff ? 3 : 4;
   const out = Buffer.allocUnsafe(length);
@@ -139,8 +150,10 @@ export function getStringOptions(options: readonly CoapOption[], n: number): str
 
 /** Stable sort by number; the codec requires it, and repeated options keep their relative order (§5.4.5). */
 export function sortOptions(options: CoapOption[]): CoapOption[] {
-  return options.sort((a, b) => a.number - b.number);
+  return options.sort(byNumber);
 }
+
+const byNumber = (a: CoapOption, b: CoapOption): number => a.number - b.number;
 
 export const stringOptions = (n: number, values: readonly string[]): CoapOption[] =>
   values.map((v) => ({ number: n, value: Buffer.from(v, 'utf8') }));

@@ -49,7 +49,10 @@ export class RequestProcessor {
     // RFC 7252 §5.4.1: unrecognised or malformed critical options make the request fail with 4.02.
     if (bad !== undefined) return errorOutcome(Code.BAD_OPTION, `bad option ${bad.number}`);
     // RFC 7252 §5.10.2: we are not a proxy.
-    if (getOption(options, Opt.PROXY_URI) !== undefined || getOption(options, Opt.PROXY_SCHEME) !== undefined) {
+    if (
+      getOption(options, Opt.PROXY_URI) !== undefined ||
+      getOption(options, Opt.PROXY_SCHEME) !== undefined
+    ) {
       return errorOutcome(Code.PROXYING_NOT_SUPPORTED);
     }
     const block2Raw = getOption(options, Opt.BLOCK2);
@@ -108,7 +111,8 @@ export class RequestProcessor {
         szx: block2?.szx,
       });
       // RFC 7641 §4.1: when the server cannot add the observer it answers without the Observe option.
-      if (!registered) return { ...outcome, options: outcome.options.filter((o) => o.number !== Opt.OBSERVE) };
+      if (!registered)
+        return { ...outcome, options: outcome.options.filter((o) => o.number !== Opt.OBSERVE) };
     }
     return outcome;
   }
@@ -137,7 +141,10 @@ export class RequestProcessor {
       });
     } catch (err) {
       // RFC 7252 §5.9.3.1: a failing handler is the server's fault; the endpoint keeps serving.
-      this.#logger.error({ err, method: request.method, path: request.path.join('/') }, 'CoAP handler failed');
+      this.#logger.error(
+        { err, method: request.method, path: request.path.join('/') },
+        'CoAP handler failed',
+      );
       return errorOutcome(Code.INTERNAL_SERVER_ERROR);
     }
   }

@@ -1,12 +1,18 @@
 /** Turns a handler's CoapReply into response code, options and payload (RFC 7252 §5.5, §5.10; RFC 7959 §2). */
 import { blockSize, type BlockValue } from './block.js';
 import { readBlock } from './block2-server.js';
+import { andThen, type MaybePromise } from './maybe-async.js';
 import { Code, EMPTY_BUFFER, isSuccessCode, type CoapOption } from './message.js';
 import { ContentFormat, encodeUint, Opt, sortOptions } from './options.js';
-import { bufferBody, isCoapBody, type CoapBody, type CoapReply } from './resource.js';
+import { bufferBody, type CoapBody, type CoapReply } from './resource.js';
 
 export type Outcome =
-  | { readonly kind: 'reply'; readonly code: number; readonly options: CoapOption[]; readonly payload: Buffer }
+  | {
+      readonly kind: 'reply';
+      readonly code: number;
+      readonly options: CoapOption[];
+      readonly payload: Buffer;
+    }
   | { readonly kind: 'reset' };
 
 export interface ReplyContext {
@@ -28,48 +34,58 @@ export function errorOutcome(code: number, diagnostic?: string): Outcome {
   };
 }
 
-export async function renderReply(reply: CoapReply, ctx: ReplyContext): Promise<Outcome> {
+export function renderReply(reply: CoapReply, ctx: ReplyContext): MaybePromise<Outcome> {
   if (reply.reset === true) return { kind: 'reset' };
   const success = isSuccessCode(reply.code);
   const rawBody = reply.body ?? EMPTY_BUFFER;
   const body: Buffer | CoapBody = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
+  const bodyIsBuffer = Buffer.isBuffer(body);
   const contentFormat =
     reply.contentFormat ??
-    (isCoapBody(body) ? body.contentFormat : undefined) ??
+    (bodyIsBuffer ? undefined : body.contentFormat) ??
     (typeof rawBody === 'string' && success ? ContentFormat.TEXT_PLAIN : undefined);
 
   if (!success) {
     // Error payloads are diagnostics and are never split into blocks (RFC 7959 §2.2 applies to 2.xx bodies).
-    const payload = isCoapBody(body) ? EMPTY_BUFFER : body.subarray(0, blockSize(ctx.maxSzx));
+    const payload = bodyIsBuffer ? body.subarray(0, blockSize(ctx.maxSzx)) : EMPTY_BUFFER;
     return { kind: 'reply', code: reply.code, options: sortOptions([...(reply.options ?? [])]), payload };
   }
   // RFC 7252 §5.10.4: a Content-Format other than the one the client accepts is answered with 4.06.
   if (ctx.accept !== undefined && contentFormat !== undefined && contentFormat !== ctx.accept) {
     return errorOutcome(Code.NOT_ACCEPTABLE);
   }
-
-  const options: CoapOption[] = reply.options === undefined ? [] : [...reply.options];
-  const etag = reply.etag ?? (isCoapBody(body) ? body.etag : undefined);
-  let payload: Buffer;
-  if (Buffer.isBuffer(body) && ctx.block2 === undefined && body.length <= blockSize(ctx.maxSzx)) {
-    payload = body;
-    if (ctx.wantsSize2) options.push({ number: Opt.SIZE2, value: encodeUint(body.length) });
-  } else {
-    const block = await readBlock(
-      isCoapBody(body) ? body : bufferBody(body),
-      ctx.block2,
-      ctx.maxSzx,
-      ctx.wantsSize2,
-    );
-    if (!block.ok) return errorOutcome(block.code, block.diagnostic);
-    payload = block.payload;
-    if (block.block2 !== undefined) options.push({ number: Opt.BLOCK2, value: block.block2 });
-    if (block.size2 !== undefined) options.push({ number: Opt.SIZE2, value: encodeUint(block.size2) });
+  const etag = reply.etag ?? (bodyIsBuffer ? undefined : body.etag);
+  if (bodyIsBuffer && ctx.block2 === undefined && body.length <= blockSize(ctx.maxSzx)) {
+    const size2 = ctx.wantsSize2 ? body.length : undefined;
+    return { kind: 'reply', code: reply.code, options: optionsFor(reply, contentFormat, etag, ctx, undefined, size2), payload: body };
   }
-  if (contentFormat !== undefined) options.push({ number: Opt.CONTENT_FORMAT, value: encodeUint(contentFormat) });
+  const source = bodyIsBuffer ? bufferBody(body) : body;
+  return andThen(readBlock(source, ctx.block2, ctx.maxSzx, ctx.wantsSize2), (block): Outcome => {
+    if (!block.ok) return errorOutcome(block.code, block.diagnostic);
+    const options = optionsFor(reply, contentFormat, etag, ctx, block.block2, block.size2);
+    return { kind: 'reply', code: reply.code, options, payload: block.payload };
+  });
+}
+
+/** The response options in number order (RFC 7252 §3.1), built without a sort in the common case. */
+function optionsFor(
+  reply: { readonly maxAge?: number; readonly options?: readonly CoapOption[] },
+  contentFormat: number | undefined,
+  etag: Buffer | undefined,
+  ctx: ReplyContext,
+  block2: Buffer | undefined,
+  size2: number | undefined,
+): CoapOption[] {
+  const options: CoapOption[] = [];
   // RFC 7252 §5.10.6: on every block, so a client notices when the representation changed mid-transfer.
-  if (etag !== undefined && etag.length > 0) options.push({ number: Opt.ETAG, value: etag.subarray(0, 8) });
-  if (reply.maxAge !== undefined) options.push({ number: Opt.MAX_AGE, value: encodeUint(reply.maxAge) });
+  if (etag !== undefined && etag.length > 0) {
+    options.push({ number: Opt.ETAG, value: etag.length > 8 ? etag.subarray(0, 8) : etag });
+  }
   if (ctx.observe !== undefined) options.push({ number: Opt.OBSERVE, value: encodeUint(ctx.observe) });
-  return { kind: 'reply', code: reply.code, options: sortOptions(options), payload };
+  if (contentFormat !== undefined) options.push({ number: Opt.CONTENT_FORMAT, value: encodeUint(contentFormat) });
+  if (reply.maxAge !== undefined) options.push({ number: Opt.MAX_AGE, value: encodeUint(reply.maxAge) });
+  if (block2 !== undefined) options.push({ number: Opt.BLOCK2, value: block2 });
+  if (size2 !== undefined) options.push({ number: Opt.SIZE2, value: encodeUint(size2) });
+  if (reply.options === undefined || reply.options.length === 0) return options;
+  return sortOptions([...options, ...reply.options]);
 }

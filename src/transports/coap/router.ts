@@ -6,7 +6,8 @@
 import type { Method } from './message.js';
 import type { CoapHandler, ResourceAttributes } from './resource.js';
 
-type Segment = { readonly kind: 'static'; readonly text: string } | { readonly kind: 'param'; readonly name: string };
+type Segment =
+  { readonly kind: 'static'; readonly text: string } | { readonly kind: 'param'; readonly name: string };
 
 export interface Route {
   readonly method: Method;
@@ -65,7 +66,8 @@ export class Router {
     let pathExists = false;
     const statics = this.#static.get(keyOf(path));
     if (statics !== undefined) {
-      for (const route of statics) if (route.method === method) return { kind: 'found', route, params: NO_PARAMS };
+      for (const route of statics)
+        if (route.method === method) return { kind: 'found', route, params: NO_PARAMS };
       pathExists = true;
     }
     for (const route of this.#dynamic) {

@@ -72,9 +72,14 @@ export function createCoapServer(options: CoapServerOptions = {}): CoapServer {
       if (message.type === MessageType.RST) observe.resetByMessage(peer, message.messageId);
     },
   });
-  router.add('GET', '/.well-known/core', wellKnownCoreHandler(() => router.routes()), {
-    hidden: true,
-  });
+  router.add(
+    'GET',
+    '/.well-known/core',
+    wellKnownCoreHandler(() => router.routes()),
+    {
+      hidden: true,
+    },
+  );
 
   return {
     route: (method, pattern, handler, attributes) => {

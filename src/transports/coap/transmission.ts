@@ -41,7 +41,10 @@ export class Transmitter {
   readonly #send: (bytes: Buffer, peer: Peer) => void;
   readonly #params: TransmissionParameters;
 
-  constructor(send: (bytes: Buffer, peer: Peer) => void, params: TransmissionParameters = DEFAULT_TRANSMISSION) {
+  constructor(
+    send: (bytes: Buffer, peer: Peer) => void,
+    params: TransmissionParameters = DEFAULT_TRANSMISSION,
+  ) {
     this.#send = send;
     this.#params = params;
   }

@@ -63,7 +63,8 @@ export function createDropFolder(
     try {
       normalised = normalizeVersion(version);
     } catch {
-      if (!skipped.has(key)) logger.warn({ files: files.map((f) => f.path) }, 'drop folder: not a version, skipped');
+      if (!skipped.has(key))
+        logger.warn({ files: files.map((f) => f.path) }, 'drop folder: not a version, skipped');
       skipped.add(key);
       return;
     }
@@ -71,12 +72,21 @@ export function createDropFolder(
     if (existing) {
       if (existing.state === 'revoked' && existing.notes.startsWith('imported from')) {
         await services.releases.publish(product, existing.version);
-        logger.info({ product, version: existing.version }, 'drop folder: file is back, release published again');
+        logger.info(
+          { product, version: existing.version },
+          'drop folder: file is back, release published again',
+        );
       }
-      await services.settings.set(`${SOURCE_KEY}${product}@${existing.version}`, files.map((f) => f.path).join('\n'));
+      await services.settings.set(
+        `${SOURCE_KEY}${product}@${existing.version}`,
+        files.map((f) => f.path).join('\n'),
+      );
       return;
     }
-    await services.products.ensure(product, { deviceFamily: deviceFamily ?? '', description: 'created by the drop folder' });
+    await services.products.ensure(product, {
+      deviceFamily: deviceFamily ?? '',
+      description: 'created by the drop folder',
+    });
     const release = await services.releases.create(
       { product, version, publish: true, notes: `imported from ${relative(dir, first.path)}` },
       files.map((f) => ({ name: f.match.artifact, source: createReadStream(f.path) })),
@@ -129,7 +139,10 @@ export function createDropFolder(
         await importGroup(key, files);
       } catch (err) {
         failed.add(signature);
-        logger.warn({ err: isDomainError(err) ? err.message : err, release: key }, 'drop folder: import failed');
+        logger.warn(
+          { err: isDomainError(err) ? err.message : err, release: key },
+          'drop folder: import failed',
+        );
       }
     }
     previous.clear();

@@ -19,7 +19,10 @@ export interface DropLayout {
 export const productVersionLayout: DropLayout = {
   name: 'product-version',
   match(path) {
-    const m = /^([A-Za-z0-9_][A-Za-z0-9_.]*?)-(v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\.bin$/.exec(path);
+    const m =
+      /^([A-Za-z0-9_][A-Za-z0-9_.]*?)-(v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\.bin$/.exec(
+        path,
+      );
     if (!m || path.includes('/')) return undefined;
     return { product: m[1] as string, version: m[2] as string, artifact: 'firmware.bin' };
   },

@@ -14,7 +14,12 @@ export function requireAdmin(tokens: TokenService) {
       reply
         .code(401)
         .header('WWW-Authenticate', 'Bearer realm="updraft"')
-        .send({ code: 'UNAUTHORIZED', message: token ? 'the admin token is not valid' : 'an admin token is required (Authorization: Bearer <token>)' });
+        .send({
+          code: 'UNAUTHORIZED',
+          message: token
+            ? 'the admin token is not valid'
+            : 'an admin token is required (Authorization: Bearer <token>)',
+        });
     }
   };
 }

@@ -39,10 +39,17 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
     return { status: HTTP_STATUS[err.code], body: { code: err.code, message: err.message } };
   }
   const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown };
-  if (e?.validation) return { status: 400, body: { code: 'INVALID_INPUT', message: e.message ?? 'invalid request' } };
+  if (e?.validation)
+    return { status: 400, body: { code: 'INVALID_INPUT', message: e.message ?? 'invalid request' } };
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     const code =
-      e.statusCode === 413 ? 'UPLOAD_TOO_LARGE' : e.statusCode === 404 ? 'NOT_FOUND' : e.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_INPUT';
+      e.statusCode === 413
+        ? 'UPLOAD_TOO_LARGE'
+        : e.statusCode === 404
+          ? 'NOT_FOUND'
+          : e.statusCode === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : 'INVALID_INPUT';
     return { status: e.statusCode, body: { code, message: e.message ?? 'bad request' } };
   }
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };

@@ -37,7 +37,9 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
     reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    reply
+      .code(404)
+      .send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -40,7 +40,11 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
  * compressed, headers and first body bytes as early as possible. Handles HEAD, Range (206/416) and
  * If-None-Match (304) with the sha256 as strong ETag.
  */
-export async function sendBlob(req: IncomingMessage, res: ServerResponse, blob: BlobResponse): Promise<SendOutcome> {
+export async function sendBlob(
+  req: IncomingMessage,
+  res: ServerResponse,
+  blob: BlobResponse,
+): Promise<SendOutcome> {
   const etag = `"${blob.sha256}"`;
   const base: Record<string, string | number> = {
     ETag: etag,

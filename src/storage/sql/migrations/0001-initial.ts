@@ -56,7 +56,11 @@ export async function up(db: Kysely<unknown>, dialect: SqlDialect): Promise<void
     .addColumn('pinned_version', 'text')
     .addColumn('attributes', 'text', (c) => c.notNull().defaultTo('{}'))
     .execute();
-  await db.schema.createIndex('devices_product_version').on('devices').columns(['product', 'version']).execute();
+  await db.schema
+    .createIndex('devices_product_version')
+    .on('devices')
+    .columns(['product', 'version'])
+    .execute();
   await db.schema.createIndex('devices_last_seen').on('devices').column('last_seen').execute();
 
   await db.schema
@@ -68,7 +72,11 @@ export async function up(db: Kysely<unknown>, dialect: SqlDialect): Promise<void
     .addColumn('version', 'text')
     .addColumn('detail', 'text')
     .execute();
-  await db.schema.createIndex('device_events_device').on('device_events').columns(['device_id', 'id']).execute();
+  await db.schema
+    .createIndex('device_events_device')
+    .on('device_events')
+    .columns(['device_id', 'id'])
+    .execute();
 
   await db.schema
     .createTable('check_in_counts')

@@ -6,7 +6,13 @@ import { normalizeMac } from '../../../core/devices/mac.js';
 
 const SORTS = ['id', 'product', 'version', 'lastSeen', 'lastUpdate', 'firstSeen'] as const;
 
-function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+function intParam(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
@@ -18,7 +24,8 @@ function intParam(value: string | undefined, name: string, fallback: number, min
 function isoParam(value: string | undefined, name: string): string | undefined {
   if (value === undefined || value === '') return undefined;
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new DomainError('INVALID_INPUT', `${name} must be an ISO-8601 time`);
+  if (Number.isNaN(date.getTime()))
+    throw new DomainError('INVALID_INPUT', `${name} must be an ISO-8601 time`);
   return date.toISOString();
 }
 
@@ -31,7 +38,8 @@ export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Ser
     if (q.sort && !SORTS.includes(q.sort as (typeof SORTS)[number])) {
       throw new DomainError('INVALID_INPUT', `sort must be one of ${SORTS.join(', ')}`);
     }
-    if (q.order && q.order !== 'asc' && q.order !== 'desc') throw new DomainError('INVALID_INPUT', 'order is asc or desc');
+    if (q.order && q.order !== 'asc' && q.order !== 'desc')
+      throw new DomainError('INVALID_INPUT', 'order is asc or desc');
     const query: DeviceQuery = {
       product: q.product || undefined,
       version: q.version || undefined,
@@ -54,12 +62,16 @@ export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Ser
     return { ...device, history };
   });
 
-  app.put<{ Params: { id: string }; Body: { version?: string | null } }>('/devices/:id/pin', async (request) => {
-    const version = (request.body ?? {}).version ?? null;
-    if (version !== null && typeof version !== 'string') throw new DomainError('INVALID_INPUT', 'version is a string or null');
-    await devices.pin(deviceId(request.params.id), version);
-    return devices.get(deviceId(request.params.id));
-  });
+  app.put<{ Params: { id: string }; Body: { version?: string | null } }>(
+    '/devices/:id/pin',
+    async (request) => {
+      const version = (request.body ?? {}).version ?? null;
+      if (version !== null && typeof version !== 'string')
+        throw new DomainError('INVALID_INPUT', 'version is a string or null');
+      await devices.pin(deviceId(request.params.id), version);
+      return devices.get(deviceId(request.params.id));
+    },
+  );
 
   app.delete<{ Params: { id: string } }>('/devices/:id', async (request, reply) => {
     await devices.remove(deviceId(request.params.id));

@@ -8,9 +8,15 @@ const errors = {
   '401': { description: 'Missing or wrong admin token', content: { 'application/json': { schema: error } } },
   '404': { description: 'Not found', content: { 'application/json': { schema: error } } },
 };
-const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const json = (schema: object, description = 'OK') => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const list = (name: string) => ({ type: 'object', properties: { items: { type: 'array', items: ref(name) } } });
+const list = (name: string) => ({
+  type: 'object',
+  properties: { items: { type: 'array', items: ref(name) } },
+});
 const param = (name: string, where: 'path' | 'query' = 'path', description = '') => ({
   name,
   in: where,
@@ -39,7 +45,10 @@ export const openApiDocument = {
       parameters: [product],
       get: { summary: 'Get a product', responses: { '200': json(ref('Product')), ...errors } },
       patch: { summary: 'Change a product', responses: { '200': json(ref('Product')), ...errors } },
-      delete: { summary: 'Delete a product without releases', responses: { '204': { description: 'Deleted' }, ...errors } },
+      delete: {
+        summary: 'Delete a product without releases',
+        responses: { '204': { description: 'Deleted' }, ...errors },
+      },
     },
     '/products/{product}/releases': {
       parameters: [product],
@@ -53,7 +62,13 @@ export const openApiDocument = {
         description:
           'Fields first: `version` (required), `notes`, `publish` (`true` to publish at once), optional `sha256.<artifact>` / `md5.<artifact>` digests to verify. Then one file per artifact: the form field name is the artifact name.',
         requestBody: { content: { 'multipart/form-data': { schema: { type: 'object' } } } },
-        responses: { '201': json(ref('Release'), 'Created'), '409': errors['400'], '413': errors['400'], '422': errors['400'], ...errors },
+        responses: {
+          '201': json(ref('Release'), 'Created'),
+          '409': errors['400'],
+          '413': errors['400'],
+          '422': errors['400'],
+          ...errors,
+        },
       },
     },
     '/products/{product}/releases/{version}': {
@@ -86,10 +101,24 @@ export const openApiDocument = {
     '/devices': {
       get: {
         summary: 'List devices, paginated and filtered',
-        parameters: ['product', 'version', 'search', 'seenAfter', 'seenBefore', 'sort', 'order', 'limit', 'offset'].map((n) =>
-          param(n, 'query'),
-        ),
-        responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('Device') }, total: { type: 'integer' } } }), ...errors },
+        parameters: [
+          'product',
+          'version',
+          'search',
+          'seenAfter',
+          'seenBefore',
+          'sort',
+          'order',
+          'limit',
+          'offset',
+        ].map((n) => param(n, 'query')),
+        responses: {
+          '200': json({
+            type: 'object',
+            properties: { items: { type: 'array', items: ref('Device') }, total: { type: 'integer' } },
+          }),
+          ...errors,
+        },
       },
     },
     '/devices/{id}': {
@@ -99,14 +128,27 @@ export const openApiDocument = {
     },
     '/devices/{id}/pin': {
       parameters: [param('id')],
-      put: { summary: 'Pin a device to a version (null to unpin)', responses: { '200': json(ref('Device')), ...errors } },
+      put: {
+        summary: 'Pin a device to a version (null to unpin)',
+        responses: { '200': json(ref('Device')), ...errors },
+      },
     },
     '/stats': {
-      get: { summary: 'Fleet counts and check-ins per hour', parameters: [param('hours', 'query')], responses: { '200': json({ type: 'object' }), ...errors } },
+      get: {
+        summary: 'Fleet counts and check-ins per hour',
+        parameters: [param('hours', 'query')],
+        responses: { '200': json({ type: 'object' }), ...errors },
+      },
     },
     '/tokens': {
-      get: { summary: 'List tokens (never their values)', responses: { '200': json({ type: 'object' }), ...errors } },
-      post: { summary: 'Create an admin or device token; the value is shown once', responses: { '201': json({ type: 'object' }), ...errors } },
+      get: {
+        summary: 'List tokens (never their values)',
+        responses: { '200': json({ type: 'object' }), ...errors },
+      },
+      post: {
+        summary: 'Create an admin or device token; the value is shown once',
+        responses: { '201': json({ type: 'object' }), ...errors },
+      },
     },
     '/tokens/{id}': {
       parameters: [param('id')],
@@ -116,7 +158,11 @@ export const openApiDocument = {
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {
-      Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+      Error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: { code: { type: 'string' }, message: { type: 'string' } },
+      },
       NewProduct: {
         type: 'object',
         required: ['name'],
@@ -128,10 +174,21 @@ export const openApiDocument = {
           settings: { type: 'object' },
         },
       },
-      Product: { allOf: [ref('NewProduct'), { type: 'object', properties: { createdAt: { type: 'string', format: 'date-time' } } }] },
+      Product: {
+        allOf: [
+          ref('NewProduct'),
+          { type: 'object', properties: { createdAt: { type: 'string', format: 'date-time' } } },
+        ],
+      },
       Artifact: {
         type: 'object',
-        properties: { name: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, md5: { type: 'string' }, contentType: { type: 'string' } },
+        properties: {
+          name: { type: 'string' },
+          size: { type: 'integer' },
+          sha256: { type: 'string' },
+          md5: { type: 'string' },
+          contentType: { type: 'string' },
+        },
       },
       Release: {
         type: 'object',
@@ -148,7 +205,14 @@ export const openApiDocument = {
           artifacts: { type: 'array', items: ref('Artifact') },
         },
       },
-      Device: { type: 'object', properties: { id: { type: 'string' }, product: { type: ['string', 'null'] }, version: { type: ['string', 'null'] } } },
+      Device: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          product: { type: ['string', 'null'] },
+          version: { type: ['string', 'null'] },
+        },
+      },
     },
   },
 };

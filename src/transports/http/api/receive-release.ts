@@ -27,7 +27,9 @@ export async function receiveRelease(
   const fields: Record<string, string> = {};
   let upload: ReleaseUpload | undefined;
   try {
-    for await (const part of request.parts({ limits: { fileSize: maxUploadBytes + 1, fieldSize: 100_000 } })) {
+    for await (const part of request.parts({
+      limits: { fileSize: maxUploadBytes + 1, fieldSize: 100_000 },
+    })) {
       if (part.type === 'field') {
         if (upload && part.fieldname === 'version') {
           throw new DomainError('INVALID_INPUT', 'the version field must come before the files');
@@ -36,7 +38,8 @@ export async function receiveRelease(
         continue;
       }
       if (!upload) {
-        if (!fields.version) throw new DomainError('INVALID_INPUT', 'the version field must come before the files');
+        if (!fields.version)
+          throw new DomainError('INVALID_INPUT', 'the version field must come before the files');
         upload = await releases.begin({
           product,
           version: fields.version,
@@ -47,7 +50,8 @@ export async function receiveRelease(
       const expectedSha256 = fields[`sha256.${part.fieldname}`];
       const expectedMd5 = fields[`md5.${part.fieldname}`];
       for (const digest of [expectedSha256, expectedMd5]) {
-        if (digest !== undefined && !HEX.test(digest)) throw new DomainError('INVALID_INPUT', 'a digest is hex');
+        if (digest !== undefined && !HEX.test(digest))
+          throw new DomainError('INVALID_INPUT', 'a digest is hex');
       }
       await upload.add({
         name: part.fieldname,

@@ -9,7 +9,8 @@ const publicView = ({ hash: _hash, ...rest }: TokenRecord) => rest;
 export function registerTokenRoutes(app: FastifyInstance, { tokens }: Pick<Services, 'tokens'>): void {
   app.get<{ Querystring: { kind?: string } }>('/tokens', async (request) => {
     const kind = request.query.kind;
-    if (kind && kind !== 'admin' && kind !== 'device') throw new DomainError('INVALID_INPUT', 'kind is admin or device');
+    if (kind && kind !== 'admin' && kind !== 'device')
+      throw new DomainError('INVALID_INPUT', 'kind is admin or device');
     return { items: (await tokens.list(kind as TokenKind | undefined)).map(publicView) };
   });
 
@@ -17,7 +18,8 @@ export function registerTokenRoutes(app: FastifyInstance, { tokens }: Pick<Servi
     '/tokens',
     async (request, reply) => {
       const body = request.body ?? {};
-      if (body.kind !== 'admin' && body.kind !== 'device') throw new DomainError('INVALID_INPUT', 'kind is admin or device');
+      if (body.kind !== 'admin' && body.kind !== 'device')
+        throw new DomainError('INVALID_INPUT', 'kind is admin or device');
       const { token, record } = await tokens.create({
         kind: body.kind,
         name: body.name,

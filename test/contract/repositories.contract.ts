@@ -1,0 +1,229 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProductRepository, ReleaseRepository } from '../../src/core/catalog/ports.js';
+import type { DeviceRepository } from '../../src/core/devices/ports.js';
+import type { TokenRepository } from '../../src/core/tokens/types.js';
+import type { SettingsRepository } from '../../src/core/settings.js';
+import type { Release } from '../../src/core/catalog/types.js';
+import type { Device } from '../../src/core/devices/types.js';
+import { isDomainError } from '../../src/core/errors.js';
+
+export interface Repositories {
+  products: ProductRepository;
+  releases: ReleaseRepository;
+  devices: DeviceRepository;
+  tokens: TokenRepository;
+  settings: SettingsRepository;
+}
+
+const product = (name: string) => ({
+  name,
+  description: 'd',
+  deviceFamily: 'esp8266',
+  hardwareClass: null,
+  settings: { a: 1 },
+  createdAt: '2026-01-01T00:00:00.000Z',
+});
+const release = (id: string, version: string, sha = 'a'.repeat(64)): Release => ({
+  id,
+  product: 'p1',
+  version,
+  label: null,
+  notes: 'n',
+  state: 'draft',
+  createdAt: `2026-01-0${id.length}T00:00:00.000Z`,
+  publishedAt: null,
+  revokedAt: null,
+  artifacts: [
+    {
+      name: 'firmware.bin',
+      size: 5_000_000_000,
+      sha256: sha,
+      md5: 'b'.repeat(32),
+      contentType: 'application/octet-stream',
+    },
+    {
+      name: 'spiffs',
+      size: 1,
+      sha256: 'c'.repeat(64),
+      md5: 'd'.repeat(32),
+      contentType: 'application/octet-stream',
+    },
+  ],
+});
+const device = (id: string, lastSeen: string, version = '1.0.0'): Device => ({
+  id,
+  product: 'p1',
+  version,
+  firstSeen: lastSeen,
+  lastSeen,
+  lastUpdate: null,
+  address: '10.0.0.1',
+  protocol: 'test',
+  userAgent: null,
+  lastOffered: null,
+  lastOutcome: null,
+  pinnedVersion: null,
+  attributes: { chip: 'x' },
+});
+
+/** The behaviour every metadata implementation must have; SQLite and PostgreSQL both run it. */
+export function repositoriesContract(make: () => Promise<Repositories>): void {
+  it('products: create, get, list, update, delete; a duplicate is PRODUCT_EXISTS', async () => {
+    const r = await make();
+    await r.products.create(product('p1'));
+    await r.products.create(product('p0'));
+    await assert.rejects(r.products.create(product('p1')), (e) => isDomainError(e, 'PRODUCT_EXISTS'));
+    assert.deepEqual(await r.products.get('p1'), product('p1'));
+    assert.deepEqual(
+      (await r.products.list()).map((p) => p.name),
+      ['p0', 'p1'],
+    );
+    assert.equal(
+      (await r.products.update('p1', { description: 'new', settings: { b: 2 } }))?.description,
+      'new',
+    );
+    assert.deepEqual((await r.products.get('p1'))?.settings, { b: 2 });
+    assert.equal(await r.products.delete('p0'), true);
+    assert.equal(await r.products.delete('p0'), false);
+    assert.equal(await r.products.get('nope'), undefined);
+  });
+
+  it('releases: artifacts kept in order with sizes beyond 32 bits; VERSION_EXISTS; states; blob references', async () => {
+    const r = await make();
+    await r.products.create(product('p1'));
+    await r.releases.create(release('r1', '1.0.0'));
+    await r.releases.create(release('r22', '1.1.0', 'e'.repeat(64)));
+    await assert.rejects(r.releases.create(release('r333', '1.0.0')), (e) =>
+      isDomainError(e, 'VERSION_EXISTS'),
+    );
+    const got = await r.releases.get('p1', '1.0.0');
+    assert.deepEqual(got, release('r1', '1.0.0'));
+    assert.deepEqual(await r.releases.getById('r1'), got);
+    assert.deepEqual(
+      (await r.releases.list('p1')).map((x) => x.version),
+      ['1.1.0', '1.0.0'],
+    );
+    await r.releases.setState('r1', 'published', '2026-02-01T00:00:00.000Z');
+    assert.deepEqual(
+      (await r.releases.list('p1', { states: ['published'] })).map((x) => x.id),
+      ['r1'],
+    );
+    assert.equal((await r.releases.getById('r1'))?.publishedAt, '2026-02-01T00:00:00.000Z');
+    await r.releases.setState('r1', 'revoked', '2026-02-02T00:00:00.000Z');
+    assert.equal((await r.releases.getById('r1'))?.state, 'revoked');
+    assert.equal((await r.releases.listAll({ limit: 1 })).length, 1);
+    assert.equal(await r.releases.isBlobReferenced('c'.repeat(64)), true);
+    assert.equal(await r.releases.delete('r1'), true);
+    assert.equal(await r.releases.isBlobReferenced('a'.repeat(64)), false);
+    assert.equal(await r.releases.isBlobReferenced('c'.repeat(64)), true);
+    assert.equal(await r.releases.get('p1', '1.0.0'), undefined);
+  });
+
+  it('devices: batch upsert, paging, filters, search, sort, history, stats, pins', async () => {
+    const r = await make();
+    const devices = Array.from({ length: 250 }, (_, i) =>
+      device(
+        `dev-${String(i).padStart(3, '0')}`,
+        `2026-03-01T${String(i % 24).padStart(2, '0')}:00:00.000Z`,
+        i % 2 ? '1.0.0' : '2.0.0',
+      ),
+    );
+    const events = devices.map((d) => ({
+      deviceId: d.id,
+      at: d.lastSeen,
+      kind: 'check-in' as const,
+      version: d.version,
+      detail: null,
+    }));
+    await r.devices.saveBatch({ devices, events, checkInsByHour: new Map([['2026-03-01T00', 250]]) });
+    await r.devices.saveBatch({
+      devices: [{ ...device('dev-000', '2026-03-02T00:00:00.000Z', '3.0.0') }],
+      events: [],
+      checkInsByHour: new Map([['2026-03-01T00', 5]]),
+    });
+    assert.equal((await r.devices.get('dev-000'))?.version, '3.0.0');
+    assert.deepEqual((await r.devices.get('dev-000'))?.attributes, { chip: 'x' });
+    assert.equal((await r.devices.getMany(['dev-001', 'dev-002', 'nope'])).size, 2);
+    const page = await r.devices.list({ limit: 10, offset: 20, sort: 'id', order: 'asc' });
+    assert.equal(page.total, 250);
+    assert.deepEqual(page.items.map((d) => d.id).slice(0, 2), ['dev-020', 'dev-021']);
+    assert.equal((await r.devices.list({ limit: 500, offset: 0, version: '1.0.0' })).total, 125);
+    assert.equal((await r.devices.list({ limit: 500, offset: 0, search: 'dev-24' })).total, 10);
+    assert.equal((await r.devices.list({ limit: 500, offset: 0, search: '%' })).total, 0);
+    assert.equal(
+      (await r.devices.list({ limit: 1, offset: 0 })).items[0]?.id,
+      'dev-000',
+      'default: last seen, newest first',
+    );
+    assert.equal(
+      (await r.devices.list({ limit: 500, offset: 0, seenAfter: '2026-03-01T23:00:00.000Z' })).total,
+      11,
+    );
+    const stats = await r.devices.stats('2026-03-01T00:00:00.000Z');
+    assert.equal(stats.total, 250);
+    assert.deepEqual(stats.checkInsPerHour, [{ hour: '2026-03-01T00', count: 255 }]);
+    assert.equal(
+      stats.byProductVersion.reduce((n, g) => n + g.count, 0),
+      250,
+    );
+    await r.devices.saveBatch({
+      devices: [],
+      events: Array.from({ length: 30 }, (_, i) => ({
+        deviceId: 'dev-001',
+        at: `t${i}`,
+        kind: 'check-in' as const,
+        version: null,
+        detail: null,
+      })),
+      checkInsByHour: new Map(),
+    });
+    await r.devices.pruneHistory(['dev-001'], 10);
+    const history = await r.devices.history('dev-001', 100);
+    assert.equal(history.length, 10);
+    assert.equal(history[0]?.at, 't29', 'newest first');
+    assert.equal(await r.devices.setPin('dev-001', '1.0.0'), true);
+    assert.equal((await r.devices.get('dev-001'))?.pinnedVersion, '1.0.0');
+    await r.devices.saveBatch({
+      devices: [device('dev-001', '2026-03-03T00:00:00.000Z')],
+      events: [],
+      checkInsByHour: new Map(),
+    });
+    assert.equal((await r.devices.get('dev-001'))?.pinnedVersion, '1.0.0', 'a check-in never clears a pin');
+    assert.equal(await r.devices.setPin('nope', null), false);
+    assert.equal(await r.devices.delete('dev-001'), true);
+    assert.equal(await r.devices.get('dev-001'), undefined);
+  });
+
+  it('tokens and settings', async () => {
+    const r = await make();
+    const t = {
+      id: 't1',
+      kind: 'device' as const,
+      name: 'n',
+      hash: 'h'.repeat(64),
+      product: 'p',
+      device: null,
+      createdAt: 'x',
+    };
+    await r.tokens.create(t);
+    await assert.rejects(r.tokens.create({ ...t, id: 't2' }));
+    assert.deepEqual(await r.tokens.list('device'), [t]);
+    assert.deepEqual(await r.tokens.list('admin'), []);
+    assert.equal(await r.tokens.delete('t1'), true);
+    assert.equal(await r.tokens.delete('t1'), false);
+    await r.settings.set('a:1', 'x');
+    await r.settings.set('a:2', 'y');
+    await r.settings.set('b:1', 'z');
+    await r.settings.set('a:1', 'x2');
+    assert.deepEqual(await r.settings.list('a:'), [
+      ['a:1', 'x2'],
+      ['a:2', 'y'],
+    ]);
+    assert.equal(await r.settings.increment('seq', 100), 100);
+    assert.equal(await r.settings.increment('seq', 0), 101);
+    assert.equal(await r.settings.increment('seq', 500), 500);
+    await r.settings.delete('a:1');
+    assert.equal(await r.settings.get('a:1'), undefined);
+  });
+}

@@ -1,0 +1,60 @@
+import { after, describe } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrate, openDatabase, type SqlConnection } from '../../src/storage/sql/connection.js';
+import {
+  createSqlProductRepository,
+  createSqlReleaseRepository,
+} from '../../src/storage/sql/catalog-repositories.js';
+import { createSqlDeviceRepository } from '../../src/storage/sql/device-repository.js';
+import { createSqlTokenRepository } from '../../src/storage/sql/token-repository.js';
+import { createSqlSettingsRepository } from '../../src/storage/sql/settings-repository.js';
+import { repositoriesContract, type Repositories } from './repositories.contract.js';
+
+const connections: SqlConnection[] = [];
+
+async function repositories(url: string): Promise<Repositories> {
+  const connection = await openDatabase(url);
+  connections.push(connection);
+  await migrate(connection);
+  const { db, dialect } = connection;
+  return {
+    products: createSqlProductRepository(db),
+    releases: createSqlReleaseRepository(db),
+    devices: createSqlDeviceRepository(db, dialect),
+    tokens: createSqlTokenRepository(db),
+    settings: createSqlSettingsRepository(db),
+  };
+}
+
+after(async () => {
+  for (const c of connections) await c.close();
+});
+
+describe('repositories contract: SQLite', () => {
+  repositoriesContract(() => repositories('sqlite::memory:'));
+});
+
+/**
+ * PostgreSQL runs the same suite, each case in a schema of its own on the machine's server
+ * (UPDRAFT_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
+ */
+describe('repositories contract: PostgreSQL', () => {
+  const base = process.env.UPDRAFT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schemas: string[] = [];
+  after(async () => {
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    for (const s of schemas) await client.query(`drop schema if exists ${s} cascade`);
+    await client.end();
+  });
+  repositoriesContract(async () => {
+    const schema = `updraft_test_${randomBytes(6).toString('hex')}`;
+    const client = new pg.Client({ connectionString: base });
+    await client.connect();
+    await client.query(`create schema ${schema}`);
+    await client.end();
+    schemas.push(schema);
+    return repositories(`${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+  });
+});

@@ -1,0 +1,112 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDeviceRegistry } from '../../src/core/devices/device-registry.js';
+import { normalizeMac } from '../../src/core/devices/mac.js';
+import { applyCheckIn } from '../../src/core/devices/apply-check-in.js';
+import { migrate, openDatabase, type SqlConnection } from '../../src/storage/sql/connection.js';
+import { createSqlDeviceRepository } from '../../src/storage/sql/device-repository.js';
+import type { DeviceRepository } from '../../src/core/devices/ports.js';
+
+describe('MAC normalisation', () => {
+  it('accepts common spellings and rejects the rest', () => {
+    for (const mac of ['AA:BB:CC:DD:EE:FF', 'aa-bb-cc-dd-ee-ff', 'aabbccddeeff', 'aA:bB-cC:dD-eE:fF']) {
+      assert.equal(normalizeMac(mac), 'aa:bb:cc:dd:ee:ff', mac);
+    }
+    for (const bad of [
+      '',
+      'aa:bb:cc:dd:ee',
+      'aa:bb:cc:dd:ee:ff:00',
+      'gg:bb:cc:dd:ee:ff',
+      'aa:bb:cc:dd:ee:ffx',
+      '../x',
+    ]) {
+      assert.equal(normalizeMac(bad), undefined, bad);
+    }
+  });
+});
+
+describe('applyCheckIn', () => {
+  it('records an update to the offered version as a success, with its time', () => {
+    const first = applyCheckIn(
+      undefined,
+      { deviceId: 'd', version: '1.0.0', protocol: 'test', offered: '1.1.0' },
+      't1',
+    );
+    assert.equal(first.device.firstSeen, 't1');
+    assert.equal(first.device.lastUpdate, null);
+    assert.equal(first.device.lastOffered, '1.1.0');
+    const second = applyCheckIn(first.device, { deviceId: 'd', version: '1.1.0', protocol: 'test' }, 't2');
+    assert.equal(second.device.lastUpdate, 't2');
+    assert.equal(second.device.lastOutcome, 'ok');
+    assert.ok(second.events.some((e) => e.kind === 'updated' && e.version === '1.1.0'));
+  });
+});
+
+describe('device registry write-behind', () => {
+  let connection: SqlConnection;
+  let repo: DeviceRepository;
+  let writes = 0;
+
+  before(async () => {
+    connection = await openDatabase('sqlite::memory:');
+    await migrate(connection);
+    const real = createSqlDeviceRepository(connection.db, connection.dialect);
+    repo = {
+      ...real,
+      saveBatch: async (b) => {
+        writes++;
+        return real.saveBatch(b);
+      },
+    };
+  });
+  after(() => connection.close());
+
+  it('batches many check-ins into one write per flush and keeps history bounded', async () => {
+    const registry = createDeviceRegistry({ devices: repo, historyLimit: 5, flushIntervalMs: 10_000 });
+    for (let i = 0; i < 1000; i++) {
+      registry.checkIn({
+        deviceId: `dev-${i % 100}`,
+        product: 'p',
+        version: `1.0.${i % 3}`,
+        protocol: 'test',
+      });
+    }
+    assert.equal(writes, 0, 'nothing written before the flush');
+    await registry.flush();
+    assert.equal(writes, 1);
+    const page = await registry.list({ limit: 1000, offset: 0 });
+    assert.equal(page.total, 100);
+    const history = await registry.history('dev-1');
+    assert.equal(history.length, 5);
+    const stats = await registry.stats(24);
+    assert.equal(
+      stats.checkInsPerHour.reduce((n, h) => n + h.count, 0),
+      1000,
+    );
+  });
+
+  it('flushes on stop', async () => {
+    const registry = createDeviceRegistry({ devices: repo, flushIntervalMs: 60_000 });
+    registry.start();
+    registry.checkIn({ deviceId: 'late', protocol: 'test' });
+    await registry.stop();
+    assert.ok(await repo.get('late'));
+  });
+
+  it('keeps pending records when a write fails, and writes them on the next flush', async () => {
+    let fail = true;
+    const flaky: DeviceRepository = {
+      ...repo,
+      saveBatch: async (b) => {
+        if (fail) throw new Error('db down');
+        return repo.saveBatch(b);
+      },
+    };
+    const registry = createDeviceRegistry({ devices: flaky });
+    registry.checkIn({ deviceId: 'kept', protocol: 'test', version: '2.0.0' });
+    await assert.rejects(registry.flush(), /db down/);
+    fail = false;
+    await registry.flush();
+    assert.equal((await repo.get('kept'))?.version, '2.0.0');
+  });
+});
