@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Services } from '../core/services.js';
 import { buildHttpApp } from '../transports/http/http-app.js';
+import { dashboardRoot, registerDashboard } from '../transports/http/dashboard.js';
 import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
 import { createServices, openStorage, type Storage } from './services.js';
 import { createLogger } from './logger.js';
@@ -38,9 +39,13 @@ export async function startServer(
     );
   }
 
-  const http = await buildHttpApp(services, {
+  const httpOptions = {
     logger,
     maxUploadBytes: config.maxUploadBytes,
+    extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
+  };
+  const http = await buildHttpApp(services, {
+    ...httpOptions,
     https: config.tlsCert
       ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
       : undefined,
@@ -49,6 +54,14 @@ export async function startServer(
   const address = http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
   logger.info({ port: httpPort, host: config.host, tls: Boolean(config.tlsCert) }, 'HTTP listening');
+
+  // Devices that cannot do TLS (ESP8266 without BearSSL room, ESP-AT mode 0) keep plain HTTP on its own port.
+  const plainHttp =
+    config.tlsCert && config.plainHttpPort > 0 ? await buildHttpApp(services, httpOptions) : undefined;
+  if (plainHttp) {
+    await plainHttp.listen({ port: config.plainHttpPort, host: config.host, ipv6Only: false });
+    logger.info({ port: config.plainHttpPort, host: config.host, tls: false }, 'plain HTTP listening');
+  }
 
   const dropFolder = config.firmwareDir
     ? createDropFolder(services, { dir: config.firmwareDir, logger })
@@ -61,8 +74,12 @@ export async function startServer(
       logger.info('shutting down');
       await dropFolder?.stop();
       // Stop accepting; in-flight downloads get until the timeout, then their sockets are closed.
-      const closing = http.close();
-      const timeout = setTimeout(() => http.server.closeAllConnections(), config.shutdownTimeoutMs);
+      const apps = plainHttp ? [http, plainHttp] : [http];
+      const closing = Promise.all(apps.map((app) => app.close()));
+      const timeout = setTimeout(
+        () => apps.forEach((app) => app.server.closeAllConnections()),
+        config.shutdownTimeoutMs,
+      );
       await closing;
       clearTimeout(timeout);
       await services.devices.stop();

@@ -18,6 +18,8 @@ import {
 import { createSqlDeviceRepository } from '../storage/sql/device-repository.js';
 import { createSqlTokenRepository } from '../storage/sql/token-repository.js';
 import { createSqlSettingsRepository } from '../storage/sql/settings-repository.js';
+import { createSigningProcessors } from '../core/signing/index.js';
+import { openKeyStore } from './keys.js';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 
@@ -59,6 +61,12 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     blobs: storage.blobs,
     events: releaseEvents,
     maxUploadBytes: config.maxUploadBytes,
+    processors: createSigningProcessors({
+      keys: openKeyStore(config),
+      settings,
+      blobs: storage.blobs,
+      coapPublicUrl: config.coapPublicUrl,
+    }),
   });
   const devices = createDeviceRegistry({
     devices: createSqlDeviceRepository(db, dialect),

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerKeys } from './commands/keys.js';
+import { registerManifest } from './commands/manifest.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
-export const cliCommands: ((program: Command) => void)[] = [];
+export const cliCommands: ((program: Command) => void)[] = [registerKeys, registerManifest];

@@ -1,4 +1,8 @@
 import { resolve } from 'node:path';
+import { isValidName } from '../core/names.js';
+
+/** A signing key kept outside the keys folder: a PEM file, or PEM content from an environment variable. */
+export type SigningKeySource = { file: string } | { env: string; pem: string };
 
 /**
  * The one configuration schema: every option with its type, default (units in the name or comment) and
@@ -34,6 +38,14 @@ export interface Config {
   plainHttpPort: number;
   /** The CoAP URL devices reach this server at (written into manifests and triggers). */
   coapPublicUrl: string;
+  /** Signing keys folder (`<name>.pem`, private keys mode 0600); default `<dataDir>/keys`. */
+  keysDir: string;
+  /**
+   * Signing keys kept elsewhere, by name: files from `UPDRAFT_SIGNING_KEY_FILES=name=/path.pem,other=/p2.pem`,
+   * and PEM content from `UPDRAFT_KEY_<NAME>` (the key name is `<NAME>` in lower case). They win over a file of
+   * the same name in `keysDir`.
+   */
+  signingKeys: Record<string, SigningKeySource>;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -43,6 +55,25 @@ const int = (name: string) => (v: string) => {
   return n;
 };
 const str = (v: string) => v;
+const KEY_ENV_PREFIX = 'UPDRAFT_KEY_';
+
+function keyName(name: string, from: string): string {
+  if (!isValidName(name)) throw new Error(`${from}: "${name}" is not a valid key name`);
+  return name;
+}
+
+/** `name=path,name=path` (a path may not contain a comma). */
+function keyFiles(v: string): Record<string, SigningKeySource> {
+  const out: Record<string, SigningKeySource> = {};
+  for (const entry of v.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0 || eq === entry.length - 1) {
+      throw new Error(`signing key files: expected name=path, got "${entry}"`);
+    }
+    out[keyName(entry.slice(0, eq), 'signing key files')] = { file: resolve(entry.slice(eq + 1)) };
+  }
+  return out;
+}
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const CONFIG_SPEC: Record<keyof Config, Spec> = {
@@ -67,6 +98,8 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   tlsKey: { env: 'UPDRAFT_TLS_KEY', parse: str },
   plainHttpPort: { env: 'UPDRAFT_PLAIN_HTTP_PORT', parse: int('plain http port') },
   coapPublicUrl: { env: 'UPDRAFT_COAP_PUBLIC_URL', parse: str },
+  keysDir: { env: 'UPDRAFT_KEYS_DIR', parse: str },
+  signingKeys: { env: 'UPDRAFT_SIGNING_KEY_FILES', parse: keyFiles },
 };
 
 export const DEFAULTS: Config = {
@@ -85,6 +118,8 @@ export const DEFAULTS: Config = {
   tlsKey: '',
   plainHttpPort: 0,
   coapPublicUrl: '',
+  keysDir: '',
+  signingKeys: {},
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
@@ -102,6 +137,13 @@ export function loadConfig(
   const c = config as unknown as Config;
   c.dataDir = resolve(c.dataDir);
   if (!c.databaseUrl) c.databaseUrl = `sqlite:${resolve(c.dataDir, 'updraft.db')}`;
+  c.keysDir = resolve(c.keysDir || resolve(c.dataDir, 'keys'));
+  c.signingKeys = { ...c.signingKeys };
+  for (const [variable, pem] of Object.entries(env)) {
+    if (!variable.startsWith(KEY_ENV_PREFIX) || !pem) continue;
+    const name = keyName(variable.slice(KEY_ENV_PREFIX.length).toLowerCase(), variable);
+    c.signingKeys[name] = { env: variable, pem };
+  }
   for (const port of ['httpPort', 'coapPort', 'plainHttpPort'] as const) {
     if (c[port] < -1 || c[port] > 65535) throw new Error(`${port} must be between 0 and 65535`);
   }

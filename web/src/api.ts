@@ -48,7 +48,10 @@ async function failure(status: number, body: string): Promise<ApiError> {
 
 /** Any request to the server (`/api/v1/...` or a seed endpoint such as `/notify`); JSON in and out. */
 export async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
+  const res = await fetch(path, {
+    ...init,
+    headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
+  });
   const text = await res.text();
   if (!res.ok) throw await failure(res.status, text);
   return (text ? JSON.parse(text) : undefined) as T;
@@ -59,7 +62,9 @@ export const get = <T>(path: string) => request<T>(`${API}${path}`);
 export const post = <T>(path: string, body?: unknown) =>
   request<T>(`${API}${path}`, {
     method: 'POST',
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
 
 export const del = (path: string) => request<void>(`${API}${path}`, { method: 'DELETE' });
@@ -67,7 +72,11 @@ export const del = (path: string) => request<void>(`${API}${path}`, { method: 'D
 /** Checks a token before keeping it. */
 export async function signIn(value: string): Promise<void> {
   const res = await fetch(`${API}/products`, { headers: { Authorization: `Bearer ${value}` } });
-  if (!res.ok) throw new ApiError(res.status, res.status === 401 ? 'This token is not a valid admin token.' : `HTTP ${res.status}`);
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      res.status === 401 ? 'This token is not a valid admin token.' : `HTTP ${res.status}`,
+    );
   token.set(value);
 }
 

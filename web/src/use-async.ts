@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 
 export interface AsyncState<T> {
-  data: T | undefined;
-  error: Error | undefined;
+  data?: T;
+  error?: Error;
   loading: boolean;
   reload: () => void;
 }

@@ -45,7 +45,14 @@ export function registerServe(program: Command): void {
       }
       const logger = createLogger(config.logLevel);
       const server = await startServer(config, logger);
+      let shuttingDown = false;
       const shutdown = (signal: string) => {
+        // A second SIGINT (Ctrl-C twice) means "now"; a repeated SIGTERM from a supervisor changes nothing.
+        if (shuttingDown) {
+          if (signal === 'SIGINT') process.exit(130);
+          return;
+        }
+        shuttingDown = true;
         logger.info({ signal }, 'signal received');
         server.stop().then(
           () => process.exit(0),
@@ -55,7 +62,7 @@ export function registerServe(program: Command): void {
           },
         );
       };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
     });
 }

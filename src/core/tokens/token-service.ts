@@ -21,6 +21,13 @@ function constantTimeEqualHex(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A device token without a limit is valid for every product and device (the ESP-AT seed's key file). */
+export function deviceTokenAllows(record: TokenRecord, scope: { product: string; device?: string }): boolean {
+  if (record.product && record.product !== scope.product) return false;
+  if (record.device && record.device !== scope.device) return false;
+  return true;
+}
+
 export interface TokenServiceDeps {
   tokens: TokenRepository;
   clock?: Clock;
@@ -88,17 +95,21 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
       return configured || stored !== undefined;
     },
 
+    /**
+     * The device token's record (name and limits), for protocols where the token is the only identity a device
+     * sends (ESP-AT): the adapter learns the product and the device from it.
+     */
+    authenticateDevice(token: string | undefined): Promise<TokenRecord | undefined> {
+      return token ? match(token, 'device') : Promise.resolve(undefined);
+    },
+
     /** Whether a device token may fetch `product` (and, if the token is bound to one, as `device`). */
     async verifyDevice(
       token: string | undefined,
       scope: { product: string; device?: string },
     ): Promise<boolean> {
-      if (!token) return false;
-      const record = await match(token, 'device');
-      if (!record) return false;
-      if (record.product && record.product !== scope.product) return false;
-      if (record.device && record.device !== scope.device) return false;
-      return true;
+      const record = token ? await match(token, 'device') : undefined;
+      return record !== undefined && deviceTokenAllows(record, scope);
     },
 
     /** First start: when no admin token exists and none is configured, make one to print once. */

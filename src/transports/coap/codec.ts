@@ -88,7 +88,15 @@ export function parse(data: Buffer): ParseResult {
     options.push({ number, value: data.subarray(offset, offset + length) });
     offset += length;
   }
-  return { ok: true, message: { ...header, token, options, payload } };
+  const message: CoapMessage = {
+    type: header.type,
+    code: header.code,
+    messageId: header.messageId,
+    token,
+    options,
+    payload,
+  };
+  return { ok: true, message };
 }
 
 function extendedSize(v: number): number {

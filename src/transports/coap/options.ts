@@ -103,8 +103,7 @@ export function encodeUint(value: number): Buffer {
   if (value < 0 || !Number.isInteger(value) || value > 0xffffffff) {
     throw new RangeError(`uint option value out of range: ${value}`);
   }
-  if (value < SMALL_UINTS.length) return SMALL_UINTS[value] as Buffer;
-  return encodeUintFresh(value);
+  return SMALL_UINTS[value] ?? encodeUintFresh(value);
 }
 
 function encodeUintFresh(value: number): Buffer {

@@ -14,6 +14,7 @@ import {
   uintOption,
 } from './options.js';
 import type { CoapLogger } from './logger.js';
+import { andThen, isPromiseLike, type MaybePromise } from './maybe-async.js';
 import type { CoapRequest } from './resource.js';
 import { errorOutcome, renderReply, type Outcome } from './response.js';
 import type { Route, Router } from './router.js';
@@ -40,7 +41,7 @@ export class RequestProcessor {
     this.#logger = options.logger;
   }
 
-  async process(message: CoapMessage, peer: Peer): Promise<Outcome> {
+  process(message: CoapMessage, peer: Peer): MaybePromise<Outcome> {
     const method = methodOf(message.code);
     // RFC 7252 §5.8: a method code we do not know is answered with 4.05.
     if (method === undefined) return errorOutcome(Code.METHOD_NOT_ALLOWED);
@@ -100,14 +101,26 @@ export class RequestProcessor {
     const observing = observeValue === 0 && match.route.attributes.obs === true;
     const sequence = observing ? this.#observe.nextSequence() : undefined;
 
-    const outcome = await this.#run(match.route, request, block2, options, sequence);
-    if (observing && outcome.kind === 'reply' && outcome.code >> 5 === 2) {
+    const outcome = this.#run(match.route, request, block2, options, sequence);
+    if (!observing) return outcome;
+    return andThen(outcome, (o) => this.#register(o, key, request, match.route, block2));
+  }
+
+  #register(
+    outcome: Outcome,
+    key: string,
+    request: CoapRequest,
+    route: Route,
+    block2: BlockValue | undefined,
+  ): Outcome {
+    const { peer, token } = request;
+    if (outcome.kind === 'reply' && outcome.code >> 5 === 2) {
       const registered = this.#observe.register({
         resourceKey: key,
         peer,
-        token: message.token,
+        token,
         request: { ...request, payload: Buffer.from(request.payload), notification: true },
-        route: match.route,
+        route,
         szx: block2?.szx,
       });
       // RFC 7641 §4.1: when the server cannot add the observer it answers without the Observe option.

@@ -7,6 +7,7 @@ import { registerProductRoutes } from './api/products.js';
 import { registerReleaseRoutes } from './api/releases.js';
 import { registerDeviceRoutes } from './api/devices.js';
 import { registerTokenRoutes } from './api/tokens.js';
+import { registerManifestRoutes } from './api/manifests.js';
 
 /** `/api/v1`: JSON, admin token required (except the OpenAPI document, which describes how to authenticate). */
 export async function registerManagementApi(
@@ -24,6 +25,7 @@ export async function registerManagementApi(
         registerReleaseRoutes(secured, services, options);
         registerDeviceRoutes(secured, services);
         registerTokenRoutes(secured, services);
+        registerManifestRoutes(secured, services);
       });
     },
     { prefix: '/api/v1' },

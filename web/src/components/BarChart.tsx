@@ -45,7 +45,14 @@ export function BarChart({ id, title, bars, unit, empty }: Props) {
                   {bar.label}
                   {bar.state && bar.state !== 'unknown' && <tspan class="chart-state"> · {bar.state}</tspan>}
                 </text>
-                <rect x="0" y={i * ROW + 20} width={`${Math.max(width, 0.5)}%`} height="16" rx="3" class={`bar bar-${bar.state ?? 'default'}`} />
+                <rect
+                  x="0"
+                  y={i * ROW + 20}
+                  width={`${Math.max(width, 0.5)}%`}
+                  height="16"
+                  rx="3"
+                  class={`bar bar-${bar.state ?? 'default'}`}
+                />
                 <text x={`${width + 1.5}%`} y={i * ROW + 33} class="chart-value">
                   {bar.value.toLocaleString()}
                 </text>

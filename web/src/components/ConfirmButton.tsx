@@ -47,7 +47,13 @@ export function ConfirmButton({ label, title, message, confirmLabel = label, dan
           <button type="button" onClick={() => setOpen(false)} disabled={busy}>
             Cancel
           </button>
-          <button type="button" class={danger ? 'danger' : 'primary'} onClick={confirm} disabled={busy} autofocus>
+          <button
+            type="button"
+            class={danger ? 'danger' : 'primary'}
+            onClick={confirm}
+            disabled={busy}
+            autofocus
+          >
             {confirmLabel}
           </button>
         </div>

@@ -46,12 +46,16 @@ export function DataTable<T>(props: Props<T>) {
                 <th
                   key={c.key}
                   scope="col"
-                  aria-sort={sort.key === c.key ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined}
+                  aria-sort={
+                    sort.key === c.key ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined
+                  }
                 >
                   {c.sortable ? (
                     <button type="button" class="sort" onClick={() => toggle(c.key)}>
                       {c.label}
-                      <span aria-hidden="true">{sort.key === c.key ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ' ↕'}</span>
+                      <span aria-hidden="true">
+                        {sort.key === c.key ? (sort.order === 'asc' ? ' ▲' : ' ▼') : ' ↕'}
+                      </span>
                     </button>
                   ) : (
                     c.label
@@ -75,11 +79,16 @@ export function DataTable<T>(props: Props<T>) {
       </div>
       {rows.length === 0 && !props.loading && <p class="muted">Nothing matches.</p>}
       <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={offset === 0} onClick={() => props.onPage(Math.max(0, offset - limit))}>
+        <button
+          type="button"
+          disabled={offset === 0}
+          onClick={() => props.onPage(Math.max(0, offset - limit))}
+        >
           Previous
         </button>
         <span aria-live="polite">
-          {total === 0 ? '0' : `${(offset + 1).toLocaleString()}–${last.toLocaleString()}`} of {total.toLocaleString()}
+          {total === 0 ? '0' : `${(offset + 1).toLocaleString()}–${last.toLocaleString()}`} of{' '}
+          {total.toLocaleString()}
         </span>
         <button type="button" disabled={offset + limit >= total} onClick={() => props.onPage(offset + limit)}>
           Next

@@ -15,7 +15,11 @@ const hourLabel = (hour: string) =>
   new Date(`${hour}:00:00Z`).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 
 /** Fills the hours the server had no check-in for, so the chart always shows the whole window. */
-export function lastHours(counts: { hour: string; count: number }[], n: number, now = new Date()): { hour: string; count: number }[] {
+export function lastHours(
+  counts: { hour: string; count: number }[],
+  n: number,
+  now = new Date(),
+): { hour: string; count: number }[] {
   const byHour = new Map(counts.map((c) => [c.hour, c.count]));
   const end = Math.floor(now.getTime() / 3_600_000);
   return Array.from({ length: n }, (_, i) => {
@@ -41,7 +45,13 @@ export function HourlyChart({ id, title, hours }: Props) {
           return (
             <g key={h.hour} data-label={h.hour} data-value={h.count}>
               <title>{`${hourLabel(h.hour)}: ${h.count.toLocaleString()}`}</title>
-              <rect x={`${i * slot + slot * 0.15}%`} y={HEIGHT - height} width={`${slot * 0.7}%`} height={Math.max(height, 1)} class="bar bar-default" />
+              <rect
+                x={`${i * slot + slot * 0.15}%`}
+                y={HEIGHT - height}
+                width={`${slot * 0.7}%`}
+                height={Math.max(height, 1)}
+                class="bar bar-default"
+              />
               {i % 6 === 0 && (
                 <text x={`${i * slot}%`} y={HEIGHT + 15} class="chart-axis">
                   {hourLabel(h.hour)}

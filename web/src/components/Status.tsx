@@ -14,7 +14,9 @@ export const ErrorMessage = ({ error }: { error: Error | undefined }) =>
     </p>
   ) : null;
 
-export const StateBadge = ({ state }: { state: string }) => <span class={`badge badge-${state}`}>{state}</span>;
+export const StateBadge = ({ state }: { state: string }) => (
+  <span class={`badge badge-${state}`}>{state}</span>
+);
 
 /** A titled card; its heading names the region. */
 export function Section({ title, children }: { title: string; children: ComponentChildren }) {

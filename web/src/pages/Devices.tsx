@@ -43,7 +43,12 @@ export function Devices() {
   const products = useAsync(() => get<{ items: Product[] }>('/products'), []);
 
   const page = useAsync(() => {
-    const params = new URLSearchParams({ sort: sort.key, order: sort.order, limit: String(LIMIT), offset: String(offset) });
+    const params = new URLSearchParams({
+      sort: sort.key,
+      order: sort.order,
+      limit: String(LIMIT),
+      offset: String(offset),
+    });
     if (query) params.set('search', query);
     if (product) params.set('product', product);
     return get<Page<Device>>(`/devices?${params}`);

@@ -58,7 +58,8 @@ function Charts({ fleet }: { fleet: Fleet }) {
     <>
       <p class="summary">
         <strong data-testid="device-total">{formatCount(fleet.stats.total)}</strong> devices ·{' '}
-        <strong>{formatCount(fleet.releases.filter((r) => r.state === 'published').length)}</strong> published releases
+        <strong>{formatCount(fleet.releases.filter((r) => r.state === 'published').length)}</strong> published
+        releases
       </p>
       <div class="grid">
         <section class="card">
@@ -95,7 +96,9 @@ function StaleDevices() {
   const [days, setDays] = useState(() => Number(localStorage.getItem(STALE_KEY)) || 7);
   const stale = useAsync(() => {
     const before = new Date(Date.now() - days * 86_400_000).toISOString();
-    return get<Page<Device>>(`/devices?seenBefore=${encodeURIComponent(before)}&sort=lastSeen&order=asc&limit=10`);
+    return get<Page<Device>>(
+      `/devices?seenBefore=${encodeURIComponent(before)}&sort=lastSeen&order=asc&limit=10`,
+    );
   }, [days]);
 
   function change(value: number) {
@@ -121,7 +124,9 @@ function StaleDevices() {
       {stale.data && (
         <>
           <p data-testid="stale-total">
-            {stale.data.total === 0 ? 'None: every device checked in recently.' : `${formatCount(stale.data.total)} devices`}
+            {stale.data.total === 0
+              ? 'None: every device checked in recently.'
+              : `${formatCount(stale.data.total)} devices`}
           </p>
           <ul class="plain">
             {stale.data.items.map((d) => (

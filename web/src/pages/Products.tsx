@@ -73,7 +73,12 @@ function NewProduct() {
       <form class="form" onSubmit={submit}>
         <label>
           Name
-          <input required value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="thermostat" />
+          <input
+            required
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            placeholder="thermostat"
+          />
         </label>
         <label>
           Device family

@@ -36,7 +36,9 @@ export function PublishIds() {
       <ErrorMessage error={ids.error} />
       {ids.loading && !ids.data && <Loading />}
       {ids.data?.length === 0 && <p data-testid="no-publish-ids">No RIOT publish ids.</p>}
-      {ids.data?.map((p) => <PublishIdCard key={p.publishId} entry={p} onChange={ids.reload} />)}
+      {ids.data?.map((p) => (
+        <PublishIdCard key={p.publishId} entry={p} onChange={ids.reload} />
+      ))}
     </>
   );
 }

@@ -8,7 +8,8 @@ import type { Artifact, Release as ReleaseInfo } from '../types';
 import { useAsync } from '../use-async';
 
 /** The artifact names a SUIT manifest goes by: `manifest`, `*.suit`, RIOT's `riot.suit.<seq>.bin`. */
-export const isManifest = (name: string) => name === 'manifest' || name.endsWith('.suit') || name.includes('riot.suit');
+export const isManifest = (name: string) =>
+  name === 'manifest' || name.endsWith('.suit') || name.includes('riot.suit');
 
 export function Release({ product, version }: { product: string; version: string }) {
   const path = `/products/${encodeURIComponent(product)}/releases/${encodeURIComponent(version)}`;
@@ -82,7 +83,15 @@ export function Release({ product, version }: { product: string; version: string
   );
 }
 
-function Artifacts({ path, artifacts, onError }: { path: string; artifacts: Artifact[]; onError: (e: Error) => void }) {
+function Artifacts({
+  path,
+  artifacts,
+  onError,
+}: {
+  path: string;
+  artifacts: Artifact[];
+  onError: (e: Error) => void;
+}) {
   return (
     <Section title="Artifacts">
       <div class="table-scroll">

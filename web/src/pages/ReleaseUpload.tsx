@@ -37,7 +37,11 @@ export function ReleaseUpload({ product, onUploaded }: { product: string; onUplo
     setDone(undefined);
     setProgress(0);
     try {
-      const release = await upload<Release>(`/products/${encodeURIComponent(product)}/releases`, form, setProgress);
+      const release = await upload<Release>(
+        `/products/${encodeURIComponent(product)}/releases`,
+        form,
+        setProgress,
+      );
       setDone(release);
       setFiles([]);
       setVersion('');
@@ -55,7 +59,12 @@ export function ReleaseUpload({ product, onUploaded }: { product: string; onUplo
       <form class="form" onSubmit={submit}>
         <label>
           Version
-          <input required value={version} onInput={(e) => setVersion(e.currentTarget.value)} placeholder="1.2.0" />
+          <input
+            required
+            value={version}
+            onInput={(e) => setVersion(e.currentTarget.value)}
+            placeholder="1.2.0"
+          />
         </label>
         <label>
           Notes

@@ -91,6 +91,15 @@ export const openApiDocument = {
         responses: { '200': { description: 'The file' }, '206': { description: 'A range' }, ...errors },
       },
     },
+    '/products/{product}/releases/{version}/manifest': {
+      parameters: [product, version],
+      get: {
+        summary: "The release's SUIT manifest, decoded",
+        description:
+          'The `riot.suit.<seq>.bin` (or `manifest`) artifact as JSON: `artifact`, `format`, `sequenceNumber`, `size`, `components` (offset, size, digest, URI, vendor and class ids) and the whole `envelope` with names. The signature is not checked here. 404 when the release has none.',
+        responses: { '200': json({ type: 'object' }), '422': errors['400'], ...errors },
+      },
+    },
     '/releases': {
       get: {
         summary: 'Recent releases of every product',

@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+
+/**
+ * The built dashboard (`web/dist`), found from this module's location: `src/transports/http/` under tsx,
+ * `dist/src/transports/http/` after tsc, so the folder is looked for in each ancestor.
+ */
+export function dashboardRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'web', 'index.html')) || existsSync(join(dir, 'web', 'dist')))
+      return join(dir, 'web', 'dist');
+    if (dirname(dir) === dir) return join(from, 'web', 'dist');
+  }
+}
+
+/**
+ * Serves the dashboard's static files. Device protocols own arbitrary top-level paths (`GET /<product>`,
+ * `/version.txt`, `/firmware.bin`...), so this claims only the files the build produced (`wildcard: false`
+ * registers one route per file, plus `/` for index.html) and never a catch-all. Asset names carry a content
+ * hash, so they are cached for a year; index.html is revalidated every time so a new build shows at once.
+ */
+export async function registerDashboard(app: FastifyInstance, { root }: { root: string }): Promise<void> {
+  if (!existsSync(join(root, 'index.html'))) {
+    app.get('/', async (_request, reply) => {
+      reply.code(503).type('text/plain; charset=utf-8');
+      return 'The Updraft dashboard is not built. Run `npm run build`, then restart the server.\n';
+    });
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: false,
+    decorateReply: false,
+    cacheControl: false,
+    setHeaders(res, path) {
+      const immutable = path.includes(`${join(root, 'assets')}/`);
+      res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+}

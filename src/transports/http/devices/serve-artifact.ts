@@ -1,0 +1,83 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../../core/services.js';
+import type { Artifact, Product, Release } from '../../../core/catalog/types.js';
+import type { DeviceAdapterOptions } from '../device-adapters.js';
+import { sendBlob, type SendOutcome } from '../send-blob.js';
+
+export interface ArtifactAnswer {
+  /** Undefined for an anonymous device: nothing is recorded. */
+  deviceId: string | undefined;
+  release: Release;
+  artifact: Artifact;
+  /** Protocol headers (x-MD5, x-version, Content-Disposition...). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Sends an image to a device through `sendBlob` (exact Content-Length, Range, HEAD, ETag) and records the
+ * download: `started` when the body starts, then `completed` or `failed`. HEAD, 304 and 416 record nothing.
+ */
+export async function serveArtifact(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Pick<Services, 'releases' | 'updates'>,
+  options: DeviceAdapterOptions,
+  { deviceId, release, artifact, headers }: ArtifactAnswer,
+): Promise<SendOutcome> {
+  const { releases, updates } = services;
+  let started = false;
+  const accel = options.accelRedirectPrefix
+    ? `${options.accelRedirectPrefix.replace(/\/+$/, '')}/sha256/${artifact.sha256.slice(0, 2)}/${artifact.sha256}`
+    : undefined;
+  reply.hijack();
+  try {
+    const outcome = await sendBlob(request.raw, reply.raw, {
+      size: artifact.size,
+      sha256: artifact.sha256,
+      // Devices want raw bytes whatever the uploader's type was (ESP httpUpdate, ESP-AT).
+      contentType: 'application/octet-stream',
+      headers,
+      accelRedirect: accel,
+      open: (range) => {
+        started = true;
+        updates.recordDownload(deviceId, release, 'started', range ? `bytes ${range.start}-${range.end}` : undefined);
+        return releases.openArtifact(artifact, range);
+      },
+    });
+    if (outcome === 'completed') {
+      // With X-Accel-Redirect nginx sends the body; the end of the transfer is not seen here.
+      if (accel) updates.recordDownload(deviceId, release, 'started', 'handed to nginx (X-Accel-Redirect)');
+      else updates.recordDownload(deviceId, release, 'completed', artifact.name);
+    } else if (outcome === 'aborted') {
+      updates.recordDownload(deviceId, release, 'failed', 'connection closed before the last byte');
+    }
+    return outcome;
+  } catch (err) {
+    request.log.error({ err, release: release.version, artifact: artifact.name }, 'device download failed');
+    if (started) updates.recordDownload(deviceId, release, 'failed', 'the image could not be read');
+    if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'Content-Length': 0 });
+    reply.raw.end();
+    return 'aborted';
+  }
+}
+
+/**
+ * The one product of a device family (`esp-at`, `simple-polling`), for protocols whose requests name no
+ * product. Undefined when there is none or more than one: the adapter cannot guess.
+ */
+export async function productOfFamily(
+  products: Services['products'],
+  family: string,
+): Promise<Product | undefined> {
+  const matches = (await products.list()).filter((p) => p.deviceFamily.toLowerCase() === family);
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The version string a device compares: the spelling the release was published with (`v1.0.1`). */
+export const deviceVersion = (release: Release): string => release.label ?? release.version;
+
+/** The first value of a header or query parameter that may be repeated. */
+export function first(value: unknown): string | undefined {
+  const v = Array.isArray(value) ? (value[0] as unknown) : value;
+  return typeof v === 'string' ? v : undefined;
+}
