@@ -10,6 +10,7 @@ import { createDeviceRegistry } from '../core/devices/device-registry.js';
 import { createUpdateService } from '../core/updates/update-service.js';
 import { createTokenService } from '../core/tokens/token-service.js';
 import { createFsBlobStore } from '../storage/blobs/fs-blob-store.js';
+import { createCachedBlobStore } from '../storage/blobs/cached-blob-store.js';
 import { migrate, openDatabase, type SqlConnection } from '../storage/sql/connection.js';
 import {
   createSqlProductRepository,
@@ -32,7 +33,11 @@ export interface Storage {
 export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
   await migrate(connection);
-  const blobs = createFsBlobStore(join(config.dataDir, 'blobs'));
+  const onDisk = createFsBlobStore(join(config.dataDir, 'blobs'));
+  const blobs =
+    config.blobCacheBytes > 0
+      ? createCachedBlobStore(onDisk, { maxBytes: config.blobCacheBytes, maxBlobBytes: config.blobCacheMaxImageBytes })
+      : onDisk;
   const swept = await blobs.sweepIncomplete();
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
   const releases = createSqlReleaseRepository(connection.db);

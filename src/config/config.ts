@@ -46,6 +46,10 @@ export interface Config {
    * the same name in `keysDir`.
    */
   signingKeys: Record<string, SigningKeySource>;
+  /** Memory kept for hot images, bytes; 0 turns the cache off. */
+  blobCacheBytes: number;
+  /** Images larger than this are streamed from disk, never cached, bytes. */
+  blobCacheMaxImageBytes: number;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -100,6 +104,8 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   coapPublicUrl: { env: 'UPDRAFT_COAP_PUBLIC_URL', parse: str },
   keysDir: { env: 'UPDRAFT_KEYS_DIR', parse: str },
   signingKeys: { env: 'UPDRAFT_SIGNING_KEY_FILES', parse: keyFiles },
+  blobCacheBytes: { env: 'UPDRAFT_BLOB_CACHE_BYTES', parse: int('blob cache bytes') },
+  blobCacheMaxImageBytes: { env: 'UPDRAFT_BLOB_CACHE_MAX_IMAGE_BYTES', parse: int('blob cache max image bytes') },
 };
 
 export const DEFAULTS: Config = {
@@ -120,6 +126,8 @@ export const DEFAULTS: Config = {
   coapPublicUrl: '',
   keysDir: '',
   signingKeys: {},
+  blobCacheBytes: 128 * 1024 * 1024,
+  blobCacheMaxImageBytes: 32 * 1024 * 1024,
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
