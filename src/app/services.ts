@@ -36,7 +36,10 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
   const onDisk = createFsBlobStore(join(config.dataDir, 'blobs'));
   const blobs =
     config.blobCacheBytes > 0
-      ? createCachedBlobStore(onDisk, { maxBytes: config.blobCacheBytes, maxBlobBytes: config.blobCacheMaxImageBytes })
+      ? createCachedBlobStore(onDisk, {
+          maxBytes: config.blobCacheBytes,
+          maxBlobBytes: config.blobCacheMaxImageBytes,
+        })
       : onDisk;
   const swept = await blobs.sweepIncomplete();
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');

@@ -1,6 +1,13 @@
 import type { Command } from 'commander';
 import { registerKeys } from './commands/keys.js';
 import { registerManifest } from './commands/manifest.js';
+import { registerImport } from './commands/import.js';
+import { registerBasicAuth } from './commands/basic-auth.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
-export const cliCommands: ((program: Command) => void)[] = [registerKeys, registerManifest];
+export const cliCommands: ((program: Command) => void)[] = [
+  registerKeys,
+  registerManifest,
+  registerImport,
+  registerBasicAuth,
+];

@@ -69,7 +69,10 @@ function keyName(name: string, from: string): string {
 /** `name=path,name=path` (a path may not contain a comma). */
 function keyFiles(v: string): Record<string, SigningKeySource> {
   const out: Record<string, SigningKeySource> = {};
-  for (const entry of v.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const eq = entry.indexOf('=');
     if (eq <= 0 || eq === entry.length - 1) {
       throw new Error(`signing key files: expected name=path, got "${entry}"`);
@@ -105,7 +108,10 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   keysDir: { env: 'UPDRAFT_KEYS_DIR', parse: str },
   signingKeys: { env: 'UPDRAFT_SIGNING_KEY_FILES', parse: keyFiles },
   blobCacheBytes: { env: 'UPDRAFT_BLOB_CACHE_BYTES', parse: int('blob cache bytes') },
-  blobCacheMaxImageBytes: { env: 'UPDRAFT_BLOB_CACHE_MAX_IMAGE_BYTES', parse: int('blob cache max image bytes') },
+  blobCacheMaxImageBytes: {
+    env: 'UPDRAFT_BLOB_CACHE_MAX_IMAGE_BYTES',
+    parse: int('blob cache max image bytes'),
+  },
 };
 
 export const DEFAULTS: Config = {

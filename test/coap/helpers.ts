@@ -16,7 +16,9 @@ export const IMAGE: Buffer = randomBytes(1024 * 1024);
 export const IMAGE_SHA256: Buffer = createHash('sha256').update(IMAGE).digest();
 
 /** A server on 127.0.0.1, port 0 (style.md habit 4), already listening. */
-export async function startServer(options: CoapServerOptions = {}): Promise<{ server: CoapServer; port: number }> {
+export async function startServer(
+  options: CoapServerOptions = {},
+): Promise<{ server: CoapServer; port: number }> {
   const server = createCoapServer({ port: 0, host: '127.0.0.1', ...options });
   const { port } = await server.listen();
   return { server, port };
@@ -26,7 +28,10 @@ export async function startServer(options: CoapServerOptions = {}): Promise<{ se
  * Runs coap-client and returns stdout. It exits 0 even on 4.xx/5.xx (baselines.md §3d), so callers check
  * the output or the downloaded bytes; `-B` is a total time budget.
  */
-export function coapClient(args: readonly string[], timeoutMs = 60_000): Promise<{ stdout: string; stderr: string }> {
+export function coapClient(
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(COAP_CLIENT, args, { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err !== null && err.killed) reject(new Error(`coap-client timed out: ${stderr}`));
@@ -36,7 +41,11 @@ export function coapClient(args: readonly string[], timeoutMs = 60_000): Promise
 }
 
 /** Sends one datagram from a fresh socket and collects what comes back within `waitMs`. */
-export async function rawExchange(port: number, datagrams: readonly Buffer[], waitMs = 300): Promise<Buffer[]> {
+export async function rawExchange(
+  port: number,
+  datagrams: readonly Buffer[],
+  waitMs = 300,
+): Promise<Buffer[]> {
   const socket = dgram.createSocket('udp4');
   const received: Buffer[] = [];
   socket.on('message', (data) => received.push(data));
@@ -69,4 +78,49 @@ export function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<voi
     };
     tick();
   });
+}
+
+/** A raw peer that stays open: sends datagrams and waits for the next one that arrives. */
+export class RawPeer {
+  readonly #socket = dgram.createSocket('udp4');
+  readonly #queue: Buffer[] = [];
+  #waiter: ((data: Buffer) => void) | undefined;
+
+  private constructor(readonly port: number) {
+    this.#socket.on('message', (data) => {
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      if (waiter !== undefined) waiter(data);
+      else this.#queue.push(data);
+    });
+  }
+
+  static async open(serverPort: number): Promise<RawPeer> {
+    const peer = new RawPeer(serverPort);
+    await new Promise<void>((resolve) => peer.#socket.bind(0, '127.0.0.1', () => resolve()));
+    return peer;
+  }
+
+  send(data: Buffer): void {
+    this.#socket.send(data, this.port, '127.0.0.1');
+  }
+
+  next(timeoutMs = 1000): Promise<CoapMessage> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(decode(queued));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = undefined;
+        reject(new Error('no datagram in time'));
+      }, timeoutMs);
+      this.#waiter = (data) => {
+        clearTimeout(timer);
+        resolve(decode(data));
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  }
 }

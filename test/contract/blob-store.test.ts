@@ -25,6 +25,9 @@ describe('BlobStore contract: filesystem behind the memory cache', () => {
   blobStoreContract(async () => {
     const dir = await tempDir('updraft-blobs-');
     dirs.push(dir);
-    return createCachedBlobStore(createFsBlobStore(dir), { maxBytes: 8 * 1024 * 1024, maxBlobBytes: 4 * 1024 * 1024 });
+    return createCachedBlobStore(createFsBlobStore(dir), {
+      maxBytes: 8 * 1024 * 1024,
+      maxBlobBytes: 4 * 1024 * 1024,
+    });
   });
 });

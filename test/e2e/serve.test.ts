@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
-import { ADMIN_TOKEN, publishRelease, releaseForm, spawnServer, startTestServer, tempDir } from '../support/server.js';
+import {
+  ADMIN_TOKEN,
+  publishRelease,
+  releaseForm,
+  spawnServer,
+  startTestServer,
+  tempDir,
+} from '../support/server.js';
 
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
@@ -32,28 +39,40 @@ describe('serving', () => {
     dirs.push(data);
     const server = await spawnServer(data);
     try {
-      await fetch(`${server.url}/api/v1/products`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'big' }) });
+      await fetch(`${server.url}/api/v1/products`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'big' }),
+      });
       const image = randomBytes(32 * 1024 * 1024);
-      const created = await fetch(`${server.url}/api/v1/products/big/releases`, { method: 'POST', headers: auth, body: releaseForm('1.0.0', { 'firmware.bin': image }) });
+      const created = await fetch(`${server.url}/api/v1/products/big/releases`, {
+        method: 'POST',
+        headers: auth,
+        body: releaseForm('1.0.0', { 'firmware.bin': image }),
+      });
       assert.equal(created.status, 201);
       // A slow reader: read the first chunk, signal the server, then read the rest.
       const received = await new Promise<number>((resolve, reject) => {
-        get(`${server.url}/api/v1/products/big/releases/1.0.0/artifacts/firmware.bin`, { headers: auth }, (res) => {
-          let n = 0;
-          let signalled = false;
-          res.on('data', (chunk: Buffer) => {
-            n += chunk.length;
-            if (!signalled) {
-              signalled = true;
-              res.pause();
-              server.child.kill('SIGTERM');
-              setTimeout(() => res.resume(), 300);
-            }
-          });
-          // 'close' rather than 'end': the server closes the connection as it stops, which can pre-empt 'end'.
-          res.on('close', () => resolve(res.complete ? n : -n));
-          res.on('error', reject);
-        }).on('error', reject);
+        get(
+          `${server.url}/api/v1/products/big/releases/1.0.0/artifacts/firmware.bin`,
+          { headers: auth },
+          (res) => {
+            let n = 0;
+            let signalled = false;
+            res.on('data', (chunk: Buffer) => {
+              n += chunk.length;
+              if (!signalled) {
+                signalled = true;
+                res.pause();
+                server.child.kill('SIGTERM');
+                setTimeout(() => res.resume(), 300);
+              }
+            });
+            // 'close' rather than 'end': the server closes the connection as it stops, which can pre-empt 'end'.
+            res.on('close', () => resolve(res.complete ? n : -n));
+            res.on('error', reject);
+          },
+        ).on('error', reject);
       });
       assert.equal(received, image.length);
       assert.equal(await server.stop(), 0);
@@ -68,12 +87,21 @@ describe('serving', () => {
     const client = new pg.Client({ connectionString: base });
     await client.connect();
     await client.query(`create schema ${schema}`);
-    const server = await startTestServer({ databaseUrl: `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}` });
+    const server = await startTestServer({
+      databaseUrl: `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    });
     try {
       const release = await publishRelease(server, 'pgprod', '2.0', { 'firmware.bin': randomBytes(1000) });
       assert.equal(release.version, '2.0.0');
-      server.services.devices.checkIn({ deviceId: 'aa:aa:aa:aa:aa:aa', product: 'pgprod', version: '1.0.0', protocol: 'test' });
-      const device = (await (await server.api('/api/v1/devices/aa:aa:aa:aa:aa:aa')).json()) as { version: string };
+      server.services.devices.checkIn({
+        deviceId: 'aa:aa:aa:aa:aa:aa',
+        product: 'pgprod',
+        version: '1.0.0',
+        protocol: 'test',
+      });
+      const device = (await (await server.api('/api/v1/devices/aa:aa:aa:aa:aa:aa')).json()) as {
+        version: string;
+      };
       assert.equal(device.version, '1.0.0');
       assert.equal((await server.api('/readyz')).status, 200);
     } finally {

@@ -56,7 +56,15 @@ export function App() {
 
   return (
     <>
-      <a class="skip-link" href="#main">
+      {/* Focus is moved by hand: following `#main` would change the hash route. */}
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">

@@ -36,3 +36,6 @@ export function formatAgo(iso: string | null | undefined, now = Date.now()): str
 }
 
 export const formatCount = (n: number) => n.toLocaleString();
+
+/** `1 device`, `10,000 devices`. */
+export const plural = (n: number, unit: string) => `${formatCount(n)} ${unit}${n === 1 ? '' : 's'}`;

@@ -41,8 +41,18 @@ export function registerManifest(program: Command): void {
     .command('verify')
     .description('exit 0 only when the signature, the manifest digest and any given image digests are valid')
     .argument('<file>')
-    .requiredOption('--key <file>', 'trusted public key: PEM, or raw 32-byte Ed25519 (repeatable)', collect, [])
-    .option('--image <name=file>', 'an image to check; name = component key or URI file name (repeatable)', collect, [])
+    .requiredOption(
+      '--key <file>',
+      'trusted public key: PEM, or raw 32-byte Ed25519 (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--image <name=file>',
+      'an image to check; name = component key or URI file name (repeatable)',
+      collect,
+      [],
+    )
     .option('--json', 'print JSON')
     .action(async (file: string, flags: { key: string[]; image: string[]; json?: boolean }) => {
       const trustedKeys = await Promise.all(flags.key.map(async (k) => loadPublicKey(await readFile(k))));
@@ -51,8 +61,12 @@ export function registerManifest(program: Command): void {
       process.exitCode = result.ok ? 0 : 1;
       if (flags.json) return printJson(result);
       if (result.ok) {
-        const checked = images ? `signature, manifest digest and ${images.size} image(s)` : 'signature and digest';
-        process.stdout.write(`OK: ${result.format} manifest, sequence ${result.sequenceNumber}; ${checked} valid\n`);
+        const checked = images
+          ? `signature, manifest digest and ${images.size} image(s)`
+          : 'signature and digest';
+        process.stdout.write(
+          `OK: ${result.format} manifest, sequence ${result.sequenceNumber}; ${checked} valid\n`,
+        );
         return;
       }
       process.stderr.write(`INVALID: ${file}\n`);

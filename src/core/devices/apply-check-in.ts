@@ -1,3 +1,4 @@
+import { compareVersions } from '../versions/compare.js';
 import type { CheckIn, Device, DeviceEvent } from './types.js';
 
 /**
@@ -45,8 +46,11 @@ export function applyCheckIn(
     if (wasKnown) {
       device.lastUpdate = at;
       // Only a report of the offered version is a known success; any other change was not ours to judge.
-      device.lastOutcome = device.lastOffered === checkIn.version ? 'ok' : null;
-      event('updated', checkIn.version, device.lastOutcome === 'ok' ? 'to the offered release' : null);
+      // Offers record the normalised version (`1.0.1`), devices report their spelling (`v1.0.1`).
+      const offered =
+        device.lastOffered !== null && compareVersions(device.lastOffered, checkIn.version) === 0;
+      device.lastOutcome = offered ? 'ok' : null;
+      event('updated', checkIn.version, offered ? 'to the offered release' : null);
     }
   }
   if (checkIn.offered && checkIn.offered !== device.lastOffered) {

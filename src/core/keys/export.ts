@@ -31,7 +31,7 @@ export function exportPublicKeyAs(key: KeyObject, format: KeyExportFormat): stri
   if (algorithm !== 'ed25519' && algorithm !== 'es256') {
     throw new DomainError(
       'KEY_INVALID',
-      `a ${algorithm} key has no raw or C form; ESP builds take the PEM (--format pem)`,
+      `${algorithm} keys have no raw or C form; ESP builds take the PEM (--format pem)`,
     );
   }
   if (format === 'raw') return rawPublicKey(key);

@@ -17,4 +17,9 @@ export {
   type KeyMaterial,
 } from './key-material.js';
 export { createMemoryKeyStore } from './memory-key-store.js';
-export { exportPublicKeyAs, KEY_EXPORT_FORMATS, riotPublicKeyHeader, type KeyExportFormat } from './export.js';
+export {
+  exportPublicKeyAs,
+  KEY_EXPORT_FORMATS,
+  riotPublicKeyHeader,
+  type KeyExportFormat,
+} from './export.js';

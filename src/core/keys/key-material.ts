@@ -60,7 +60,12 @@ export function keyAlgorithm(key: KeyObject): string {
   return 'unsupported';
 }
 
-export function describeKey(name: string, material: KeyMaterial, source: KeySource, location: string): KeyInfo {
+export function describeKey(
+  name: string,
+  material: KeyMaterial,
+  source: KeySource,
+  location: string,
+): KeyInfo {
   const der = material.publicKey.export({ type: 'spki', format: 'der' });
   return {
     name,
@@ -75,7 +80,10 @@ export function describeKey(name: string, material: KeyMaterial, source: KeySour
 
 export function requirePrivate(name: string, material: KeyMaterial): KeyObject {
   if (!material.privateKey) {
-    throw new DomainError('KEY_INVALID', `key "${name}" is public only: Updraft can verify with it, not sign`);
+    throw new DomainError(
+      'KEY_INVALID',
+      `key "${name}" is public only: Updraft can verify with it, not sign`,
+    );
   }
   return material.privateKey;
 }

@@ -50,7 +50,9 @@ export function createEspSigningProcessor(deps: EspSigningProcessorDeps): Releas
       const image = await readArtifactBytes(deps.blobs, artifact);
       if (alreadySigned(image, key, settings)) continue;
       const signed =
-        settings.format === 'esp8266' ? signEsp8266Image(image, key) : signEsp32Image(image, key, settings.hash);
+        settings.format === 'esp8266'
+          ? signEsp8266Image(image, key)
+          : signEsp32Image(image, key, settings.hash);
       upload.remove(name);
       await upload.add({ name, source: Readable.from(signed), contentType: artifact.contentType });
     }

@@ -16,6 +16,8 @@ export {
 } from './product-settings.js';
 
 /** Both processors, in order: SUIT (RIOT products), then ESP image signing (products with espSigning). */
-export function createSigningProcessors(deps: SuitProcessorDeps & EspSigningProcessorDeps): ReleaseProcessor[] {
+export function createSigningProcessors(
+  deps: SuitProcessorDeps & EspSigningProcessorDeps,
+): ReleaseProcessor[] {
   return [createSuitProcessor(deps), createEspSigningProcessor(deps)];
 }

@@ -1,5 +1,10 @@
 import { DomainError } from '../errors.js';
-import { inspectEnvelope, verifyEnvelope, type Inspected, type VerifiedComponent } from '../manifests/index.js';
+import {
+  inspectEnvelope,
+  verifyEnvelope,
+  type Inspected,
+  type VerifiedComponent,
+} from '../manifests/index.js';
 
 export interface ManifestView {
   format: string | null;

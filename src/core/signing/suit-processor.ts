@@ -50,7 +50,12 @@ async function normaliseSlotNames(upload: ReleaseUpload, blobs: ArtifactReader):
   }
 }
 
-async function replaceBytes(upload: ReleaseUpload, old: Artifact, name: string, bytes: Buffer): Promise<void> {
+async function replaceBytes(
+  upload: ReleaseUpload,
+  old: Artifact,
+  name: string,
+  bytes: Buffer,
+): Promise<void> {
   upload.remove(old.name);
   await upload.add({ name, source: Readable.from(bytes), contentType: MANIFEST_CONTENT_TYPE });
 }

@@ -22,7 +22,8 @@ export async function hashPassword(password: string, params = DEFAULTS): Promise
   return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
-export const isPasswordHash = (value: unknown): value is string => typeof value === 'string' && ENCODED.test(value);
+export const isPasswordHash = (value: unknown): value is string =>
+  typeof value === 'string' && ENCODED.test(value);
 
 /**
  * A verifier with a memo of recent successes. scrypt costs tens of milliseconds by design, and a device sends

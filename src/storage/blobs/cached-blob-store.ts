@@ -13,7 +13,18 @@ export interface BlobCacheOptions {
  * (every device of a product, every CoAP block); serving them from memory saves a file open and a read per
  * request or block. Blobs are immutable (content-addressed), so a cached copy can never be stale; deletes evict.
  */
-export function createCachedBlobStore(inner: BlobStore, options: BlobCacheOptions): BlobStore & { cachedBytes(): number } {
+/**
+ * Views (no copies) of 1 MiB. Handing a socket the whole image in one write would end the response before the
+ * bytes left the process, and a graceful shutdown would then see an "idle" connection and cut the download.
+ */
+function* chunksOf(data: Buffer, size = 1024 * 1024): Generator<Buffer> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}
+
+export function createCachedBlobStore(
+  inner: BlobStore,
+  options: BlobCacheOptions,
+): BlobStore & { cachedBytes(): number } {
   const cache = new Map<string, Buffer>();
   const loading = new Map<string, Promise<Buffer | undefined>>();
   let total = 0;
@@ -54,8 +65,7 @@ export function createCachedBlobStore(inner: BlobStore, options: BlobCacheOption
       const data = await load(sha256).catch(() => undefined);
       if (!data) return inner.createReadStream(sha256, range);
       const slice = range ? data.subarray(range.start, range.end + 1) : data;
-      // One chunk: the whole (range of the) image goes to the socket in a single write.
-      return Readable.from([slice], { objectMode: false });
+      return Readable.from(chunksOf(slice), { objectMode: false });
     },
     async read(sha256: string, offset: number, length: number) {
       const data = await load(sha256).catch(() => undefined);

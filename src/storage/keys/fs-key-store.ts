@@ -40,7 +40,8 @@ export function createFsKeyStore({ dir, external = {} }: FsKeyStoreOptions): Key
       });
       return { material: parseKeyPem(pem, name), source: 'file', location: configured.file };
     }
-    if (configured) return { material: parseKeyPem(configured.pem, name), source: 'env', location: configured.env };
+    if (configured)
+      return { material: parseKeyPem(configured.pem, name), source: 'env', location: configured.env };
     const path = pathOf(name);
     const pem = await readFile(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw new DomainError('KEY_NOT_FOUND', `no signing key named "${name}"`);
@@ -59,7 +60,10 @@ export function createFsKeyStore({ dir, external = {} }: FsKeyStoreOptions): Key
       assertKeyName(name);
       assertKeyAlgorithm(algorithm);
       if (external[name]) {
-        throw new DomainError('INVALID_INPUT', `a key named "${name}" is already configured outside the keys folder`);
+        throw new DomainError(
+          'INVALID_INPUT',
+          `a key named "${name}" is already configured outside the keys folder`,
+        );
       }
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const tmp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);

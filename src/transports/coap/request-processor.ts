@@ -131,34 +131,39 @@ export class RequestProcessor {
   }
 
   /** Re-runs an observer's handler for a notification (RFC 7641 §4.2), block 0 if it is large (RFC 7959 §3.4). */
-  render(observer: Observer, sequence: number): Promise<Outcome> {
+  async render(observer: Observer, sequence: number): Promise<Outcome> {
     const block2 = observer.szx === undefined ? undefined : { num: 0, more: false, szx: observer.szx };
     return this.#run(observer.route, observer.request, block2, observer.request.options, sequence);
   }
 
-  async #run(
+  /** Calls the handler and renders its reply; synchronous all the way when both are. */
+  #run(
     route: Route,
     request: CoapRequest,
     block2: BlockValue | undefined,
     options: CoapMessage['options'],
     observe: number | undefined,
-  ): Promise<Outcome> {
-    try {
-      const reply = await route.handler(request);
-      return await renderReply(reply, {
-        block2,
-        wantsSize2: getOption(options, Opt.SIZE2) !== undefined,
-        maxSzx: this.#maxSzx,
-        accept: request.accept,
-        observe,
-      });
-    } catch (err) {
+  ): MaybePromise<Outcome> {
+    const context = {
+      block2,
+      wantsSize2: getOption(options, Opt.SIZE2) !== undefined,
+      maxSzx: this.#maxSzx,
+      accept: request.accept,
+      observe,
+    };
+    const fail = (err: unknown): Outcome => {
       // RFC 7252 §5.9.3.1: a failing handler is the server's fault; the endpoint keeps serving.
       this.#logger.error(
         { err, method: request.method, path: request.path.join('/') },
         'CoAP handler failed',
       );
       return errorOutcome(Code.INTERNAL_SERVER_ERROR);
+    };
+    try {
+      const outcome = andThen(route.handler(request), (reply) => renderReply(reply, context));
+      return isPromiseLike(outcome) ? outcome.catch(fail) : outcome;
+    } catch (err) {
+      return fail(err);
     }
   }
 }

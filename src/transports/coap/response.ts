@@ -57,7 +57,12 @@ export function renderReply(reply: CoapReply, ctx: ReplyContext): MaybePromise<O
   const etag = reply.etag ?? (bodyIsBuffer ? undefined : body.etag);
   if (bodyIsBuffer && ctx.block2 === undefined && body.length <= blockSize(ctx.maxSzx)) {
     const size2 = ctx.wantsSize2 ? body.length : undefined;
-    return { kind: 'reply', code: reply.code, options: optionsFor(reply, contentFormat, etag, ctx, undefined, size2), payload: body };
+    return {
+      kind: 'reply',
+      code: reply.code,
+      options: optionsFor(reply, contentFormat, etag, ctx, undefined, size2),
+      payload: body,
+    };
   }
   const source = bodyIsBuffer ? bufferBody(body) : body;
   return andThen(readBlock(source, ctx.block2, ctx.maxSzx, ctx.wantsSize2), (block): Outcome => {
@@ -82,7 +87,8 @@ function optionsFor(
     options.push({ number: Opt.ETAG, value: etag.length > 8 ? etag.subarray(0, 8) : etag });
   }
   if (ctx.observe !== undefined) options.push({ number: Opt.OBSERVE, value: encodeUint(ctx.observe) });
-  if (contentFormat !== undefined) options.push({ number: Opt.CONTENT_FORMAT, value: encodeUint(contentFormat) });
+  if (contentFormat !== undefined)
+    options.push({ number: Opt.CONTENT_FORMAT, value: encodeUint(contentFormat) });
   if (reply.maxAge !== undefined) options.push({ number: Opt.MAX_AGE, value: encodeUint(reply.maxAge) });
   if (block2 !== undefined) options.push({ number: Opt.BLOCK2, value: block2 });
   if (size2 !== undefined) options.push({ number: Opt.SIZE2, value: encodeUint(size2) });

@@ -1,11 +1,11 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Services } from '../../core/services.js';
 import { isDomainError } from '../../core/errors.js';
 import { normalizeVersion } from '../../core/versions/semver.js';
-import { dropLayouts, type DropLayout, type LayoutMatch } from './layouts.js';
+import { dropLayouts, type DropFolderView, type DropLayout, type LayoutMatch } from './layouts.js';
 
 interface FileState {
   path: string;
@@ -47,12 +47,31 @@ export function createDropFolder(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
-  function matchOf(rel: string): LayoutMatch | undefined {
+  function matchOf(rel: string, folder: DropFolderView): LayoutMatch | 'auxiliary' | undefined {
     for (const layout of layouts) {
-      const m = layout.match(rel);
+      const m = layout.match(rel, folder);
       if (m) return m;
     }
     return undefined;
+  }
+
+  /** Small side files a layout reads (the simple-polling seed's version.txt), read at most once per scan. */
+  function folderView(): DropFolderView {
+    const texts = new Map<string, string | undefined>();
+    return {
+      readText(rel) {
+        if (!texts.has(rel)) {
+          let text: string | undefined;
+          try {
+            text = readFileSync(join(dir, rel), 'utf8').slice(0, 4096);
+          } catch {
+            text = undefined;
+          }
+          texts.set(rel, text);
+        }
+        return texts.get(rel);
+      },
+    };
   }
 
   async function importGroup(key: string, files: FileState[]): Promise<void> {
@@ -68,13 +87,19 @@ export function createDropFolder(
       skipped.add(key);
       return;
     }
+    // A layout may hold a release back (publish: false), e.g. one newer than the seed's version.txt names.
+    const publish = first.match.publish !== false;
     const existing = await services.releases.find(product, version);
     if (existing) {
-      if (existing.state === 'revoked' && existing.notes.startsWith('imported from')) {
+      const imported = existing.notes.startsWith('imported from');
+      if (imported && publish && existing.state !== 'published') {
         await services.releases.publish(product, existing.version);
+        logger.info({ product, version: existing.version }, 'drop folder: release published (again)');
+      } else if (imported && !publish && existing.state === 'published') {
+        await services.releases.revoke(product, existing.version);
         logger.info(
           { product, version: existing.version },
-          'drop folder: file is back, release published again',
+          'drop folder: layout holds the release back, revoked',
         );
       }
       await services.settings.set(
@@ -88,7 +113,7 @@ export function createDropFolder(
       description: 'created by the drop folder',
     });
     const release = await services.releases.create(
-      { product, version, publish: true, notes: `imported from ${relative(dir, first.path)}` },
+      { product, version, publish, notes: `imported from ${relative(dir, first.path)}` },
       files.map((f) => ({ name: f.match.artifact, source: createReadStream(f.path) })),
     );
     await services.settings.set(`${SOURCE_KEY}${product}@${normalised}`, files.map((f) => f.path).join('\n'));
@@ -112,9 +137,11 @@ export function createDropFolder(
   async function scan(): Promise<void> {
     const paths = await walk(dir);
     const now = new Map<string, FileState>();
+    const folder = folderView();
     for (const path of paths) {
       const rel = relative(dir, path).split(sep).join('/');
-      const match = matchOf(rel);
+      const match = matchOf(rel, folder);
+      if (match === 'auxiliary') continue;
       if (!match) {
         if (!skipped.has(path)) logger.warn({ file: rel }, 'drop folder: name fits no layout, skipped');
         skipped.add(path);

@@ -1,3 +1,6 @@
+import { isValidName } from '../../core/names.js';
+import { compareVersions } from '../../core/versions/compare.js';
+
 /**
  * A drop-folder layout recognises files of one seed server's folder and says which release they belong to.
  * Paths are relative to the drop folder, with `/` separators.
@@ -8,11 +11,19 @@ export interface LayoutMatch {
   version: string;
   artifact: string;
   deviceFamily?: string;
+  /** `false`: import as a draft, not offered to devices (default true). Re-evaluated on every scan. */
+  publish?: boolean;
+}
+
+/** Read access to small side files of the folder, for layouts whose meaning depends on one. */
+export interface DropFolderView {
+  readText(relativePath: string): string | undefined;
 }
 
 export interface DropLayout {
   name: string;
-  match(relativePath: string): LayoutMatch | undefined;
+  /** A release file, `'auxiliary'` for a side file the layout reads (imported as nothing, not warned about). */
+  match(relativePath: string, folder: DropFolderView): LayoutMatch | 'auxiliary' | undefined;
 }
 
 /** `<product>-<version>.bin` at the top level (the ESP8266 httpUpdate seed): `firmware-0.1.bin`. */
@@ -28,5 +39,46 @@ export const productVersionLayout: DropLayout = {
   },
 };
 
-/** Further layouts (ESP-AT `partitions/`, simple-polling `firmware/`, STM32 `updates/`) register here. */
-export const dropLayouts: DropLayout[] = [productVersionLayout];
+/**
+ * `partitions/<version>/<file>` (the ESP-AT seed, devtank webserver.py, which serves
+ * `os.path.join("partitions", version, filename)`): product `esp-at`, one artifact per file (`ota.bin`,
+ * `mqtt_ca.bin`...), named as the device asks for it.
+ */
+export const espAtLayout: DropLayout = {
+  name: 'esp-at',
+  match(path) {
+    const m = /^partitions\/([^/]+)\/([^/]+)$/.exec(path);
+    if (!m || !isValidName(m[2] as string)) return undefined;
+    return { product: 'esp-at', version: m[1] as string, artifact: m[2] as string, deviceFamily: 'esp-at' };
+  },
+};
+
+const SIMPLE_POLLING_VERSION = 'version/version.txt';
+
+/**
+ * `firmware/firmware_<version>.bin` + `version/version.txt` (the simple-polling seed, ruslan-kornich/ota_server):
+ * product `simple-polling`, artifact `firmware.bin`. version.txt names the version devices should run, so
+ * releases up to it are published and newer ones are imported as drafts; editing version.txt moves the line
+ * on the next scan. Without version.txt every file is published.
+ */
+export const simplePollingLayout: DropLayout = {
+  name: 'simple-polling',
+  match(path, folder) {
+    if (path === SIMPLE_POLLING_VERSION) return 'auxiliary';
+    const m = /^firmware\/firmware_([^/]+)\.bin$/.exec(path);
+    if (!m) return undefined;
+    const version = m[1] as string;
+    const current = folder.readText(SIMPLE_POLLING_VERSION)?.trim();
+    const publish = !current || compareVersions(version, current) <= 0;
+    return {
+      product: 'simple-polling',
+      version,
+      artifact: 'firmware.bin',
+      deviceFamily: 'simple-polling',
+      publish,
+    };
+  },
+};
+
+/** Further layouts (STM32 `updates/`) register here. */
+export const dropLayouts: DropLayout[] = [productVersionLayout, espAtLayout, simplePollingLayout];

@@ -1,3 +1,4 @@
+import { plural } from '../format';
 import type { ReleaseState } from '../types';
 
 export interface Bar {
@@ -17,11 +18,12 @@ interface Props {
 }
 
 const ROW = 44;
-const plural = (n: number, unit: string) => `${n.toLocaleString()} ${unit}${n === 1 ? '' : 's'}`;
+/** Whether the bar's state adds something its label does not already say. */
+const stateNote = (bar: Bar) => bar.state !== undefined && bar.state !== 'unknown' && bar.state !== bar.label;
 
 /** Describes every bar, so a screen reader (and a test) reads the numbers the picture shows. */
 export const describe = (title: string, bars: Bar[], unit: string) =>
-  `${title}: ${bars.map((b) => `${b.label}${b.state && b.state !== 'unknown' ? ` (${b.state})` : ''}: ${plural(b.value, unit)}`).join('; ')}`;
+  `${title}: ${bars.map((b) => `${b.label}${stateNote(b) ? ` (${b.state})` : ''}: ${plural(b.value, unit)}`).join('; ')}`;
 
 /**
  * A horizontal bar chart in plain SVG: the label above each bar, the value after it. Widths are percentages and
@@ -43,7 +45,7 @@ export function BarChart({ id, title, bars, unit, empty }: Props) {
                 <title>{`${bar.label}: ${plural(bar.value, unit)}`}</title>
                 <text x="0" y={i * ROW + 14} class="chart-label">
                   {bar.label}
-                  {bar.state && bar.state !== 'unknown' && <tspan class="chart-state"> · {bar.state}</tspan>}
+                  {stateNote(bar) && <tspan class="chart-state"> · {bar.state}</tspan>}
                 </text>
                 <rect
                   x="0"

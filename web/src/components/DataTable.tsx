@@ -46,6 +46,7 @@ export function DataTable<T>(props: Props<T>) {
                 <th
                   key={c.key}
                   scope="col"
+                  class={c.sortable ? undefined : 'unsortable'}
                   aria-sort={
                     sort.key === c.key ? (sort.order === 'asc' ? 'ascending' : 'descending') : undefined
                   }

@@ -41,7 +41,7 @@ export function UploadDropZone({ onFiles, disabled }: Props) {
         }}
       />
       <strong>Drop firmware files here</strong>
-      <span class="muted">or press to choose them. Each file becomes an artifact named after it.</span>
+      <span class="muted">or click to choose them. Each file becomes an artifact named after it.</span>
     </label>
   );
 }

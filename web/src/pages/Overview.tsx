@@ -3,7 +3,7 @@ import { get } from '../api';
 import { BarChart, type Bar } from '../components/BarChart';
 import { HourlyChart, lastHours } from '../components/HourlyChart';
 import { ErrorMessage, Loading, Section } from '../components/Status';
-import { formatAgo, formatCount, formatTime } from '../format';
+import { formatAgo, formatCount, formatTime, plural } from '../format';
 import { href } from '../router';
 import type { Device, Page, Release, ReleaseState, Stats } from '../types';
 import { useAsync } from '../use-async';
@@ -57,9 +57,8 @@ function Charts({ fleet }: { fleet: Fleet }) {
   return (
     <>
       <p class="summary">
-        <strong data-testid="device-total">{formatCount(fleet.stats.total)}</strong> devices ·{' '}
-        <strong>{formatCount(fleet.releases.filter((r) => r.state === 'published').length)}</strong> published
-        releases
+        <strong data-testid="device-total">{plural(fleet.stats.total, 'device')}</strong> ·{' '}
+        {plural(fleet.releases.filter((r) => r.state === 'published').length, 'published release')}
       </p>
       <div class="grid">
         <section class="card">

@@ -136,7 +136,9 @@ function Notify({ publishId }: { publishId: string }) {
     <form class="form" onSubmit={submit}>
       <h3>Notify devices</h3>
       <label>
-        Device URLs, one per line (for example <code>[fd00::2]</code>)
+        <span>
+          Device URLs, one per line (for example <code>[fd00::2]</code>)
+        </span>
         <textarea rows={3} required value={urls} onInput={(e) => setUrls(e.currentTarget.value)} />
       </label>
       <button type="submit" class="primary" disabled={busy}>

@@ -15,10 +15,16 @@ export function registerManifestRoutes(app: FastifyInstance, services: Pick<Serv
       const release = await releases.get(request.params.product, request.params.version);
       const artifact = findManifestArtifact(release.artifacts);
       if (!artifact) {
-        throw new DomainError('ARTIFACT_NOT_FOUND', `${release.product} ${release.version} has no SUIT manifest`);
+        throw new DomainError(
+          'ARTIFACT_NOT_FOUND',
+          `${release.product} ${release.version} has no SUIT manifest`,
+        );
       }
       if (artifact.size > MAX_MANIFEST_BYTES) {
-        throw new DomainError('MANIFEST_INVALID', `${artifact.name} is ${artifact.size} bytes, not a manifest`);
+        throw new DomainError(
+          'MANIFEST_INVALID',
+          `${artifact.name} is ${artifact.size} bytes, not a manifest`,
+        );
       }
       const bytes = await releases.readArtifact(artifact, 0, artifact.size);
       return { artifact: artifact.name, ...describeManifest(bytes) };

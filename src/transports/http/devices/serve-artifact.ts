@@ -40,7 +40,12 @@ export async function serveArtifact(
       accelRedirect: accel,
       open: (range) => {
         started = true;
-        updates.recordDownload(deviceId, release, 'started', range ? `bytes ${range.start}-${range.end}` : undefined);
+        updates.recordDownload(
+          deviceId,
+          release,
+          'started',
+          range ? `bytes ${range.start}-${range.end}` : undefined,
+        );
         return releases.openArtifact(artifact, range);
       },
     });

@@ -15,7 +15,8 @@ function fail(reply: FastifyReply, status: number, message: string): void {
 }
 
 /** A version directory name: no path separator and no `..` (the seed read any file through them). */
-const validVersion = (v: string) => /^[^/\\\0-\x1f]{1,64}$/.test(v) && !v.includes('..');
+const validVersion = (v: string) =>
+  v.length >= 1 && v.length <= 64 && !/[/\\]/.test(v) && !v.includes('..') && [...v].every((c) => c >= ' ');
 
 /**
  * ESP-AT `AT+CIUPDATE` / `AT+CIPFWVER` (../shared/specs/device-protocols.md §3, seeds.md §3):
@@ -85,11 +86,17 @@ export const espAtAdapter: DeviceAdapter = (app, services, options) => {
       });
       if (!decision.release) return fail(reply, 404, `${product.name} has no published release`);
       reply.hijack();
-      return writeWhole(reply.raw, 200, 'application/json', versionQueryBody(deviceVersion(decision.release)));
+      return writeWhole(
+        reply.raw,
+        200,
+        'application/json',
+        versionQueryBody(deviceVersion(decision.release)),
+      );
     }
 
     const release = await services.releases.find(product.name, version as string);
-    const artifact = release?.state === 'published' ? release.artifacts.find((a) => a.name === filename) : undefined;
+    const artifact =
+      release?.state === 'published' ? release.artifacts.find((a) => a.name === filename) : undefined;
     if (!release || !artifact) return fail(reply, 404, 'Not Found');
     // The device asks for an exact release: what it is served is what it was offered.
     services.devices.checkIn({ ...seen(request, deviceId, product.name), offered: release.version });

@@ -21,7 +21,8 @@ function settingOf(product: Product): BasicAuthSetting | 'invalid' | undefined {
   const value = product.settings.httpBasicAuth;
   if (value === undefined || value === null) return undefined;
   const v = value as Partial<BasicAuthSetting>;
-  if (typeof v !== 'object' || typeof v.username !== 'string' || !isPasswordHash(v.passwordHash)) return 'invalid';
+  if (typeof v !== 'object' || typeof v.username !== 'string' || !isPasswordHash(v.passwordHash))
+    return 'invalid';
   return { username: v.username, passwordHash: v.passwordHash };
 }
 
@@ -30,7 +31,10 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 export function createBasicAuth() {
   const verifyPassword = createPasswordVerifier();
 
-  return async function checkBasicAuth(product: Product, authorization: string | undefined): Promise<BasicAuthResult> {
+  return async function checkBasicAuth(
+    product: Product,
+    authorization: string | undefined,
+  ): Promise<BasicAuthResult> {
     const setting = settingOf(product);
     if (setting === undefined) return 'ok';
     if (setting === 'invalid') return 'misconfigured';

@@ -32,7 +32,10 @@ export const simplePollingAdapter: DeviceAdapter = (app, services, options) => {
   async function context(request: FastifyRequest, reply: FastifyReply) {
     const device = identify(request);
     if (!device) {
-      request.log.info({ address: request.ip }, 'simple polling: request without a valid _br_mac_ / _br_fwv_');
+      request.log.info(
+        { address: request.ip },
+        'simple polling: request without a valid _br_mac_ / _br_fwv_',
+      );
       text(reply, 401, 'Unauthorized');
       return undefined;
     }
