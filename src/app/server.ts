@@ -8,6 +8,7 @@ import { dashboardRoot, registerDashboard } from '../transports/http/dashboard.j
 import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
 import { createServices, openStorage, type Storage } from './services.js';
 import { createLogger } from './logger.js';
+import { startCoap, type RunningCoap } from './coap.js';
 
 export interface RunningServer {
   config: Config;
@@ -15,6 +16,8 @@ export interface RunningServer {
   http: FastifyInstance;
   /** The bound HTTP port (useful with port 0). */
   httpPort: number;
+  /** The CoAP endpoint, unless turned off. */
+  coap?: RunningCoap;
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,8 @@ export async function startServer(
     logger.info({ port: config.plainHttpPort, host: config.host, tls: false }, 'plain HTTP listening');
   }
 
+  const coap = await startCoap(config, services, logger);
+
   const dropFolder = config.firmwareDir
     ? createDropFolder(services, { dir: config.firmwareDir, logger })
     : undefined;
@@ -82,6 +87,7 @@ export async function startServer(
       );
       await closing;
       clearTimeout(timeout);
+      await coap?.stop();
       await services.devices.stop();
       await storage.connection.close();
       logger.info('stopped');
@@ -89,5 +95,5 @@ export async function startServer(
     return stopping;
   }
 
-  return { config, services, http, httpPort, stop };
+  return { config, services, http, httpPort, coap, stop };
 }

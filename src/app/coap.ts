@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Services } from '../core/services.js';
+import { createCoapClient, createCoapServer, type CoapServer } from '../transports/coap/index.js';
+import { coapAdapters } from '../transports/coap/adapters/index.js';
+
+export interface RunningCoap {
+  server: CoapServer;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts the CoAP endpoint with every CoAP adapter, unless `--coap-port -1` turned it off. */
+export async function startCoap(
+  config: Config,
+  services: Services,
+  logger: Logger,
+): Promise<RunningCoap | undefined> {
+  if (config.coapPort < 0) return undefined;
+  const server = createCoapServer({
+    port: config.coapPort,
+    host: config.host,
+    logger: logger.child({ transport: 'coap' }),
+  });
+  const client = createCoapClient();
+  const undo = coapAdapters.map((adapter) =>
+    adapter(server, services, { publicUrl: config.coapPublicUrl, client }),
+  );
+  const address = await server.listen();
+  logger.info({ port: address.port, host: config.host }, 'CoAP listening');
+  return {
+    server,
+    port: address.port,
+    async stop() {
+      for (const u of undo) u?.();
+      await server.close();
+      await client.close();
+    },
+  };
+}
