@@ -1,59 +1,9 @@
 /** The management API's shapes, as the dashboard reads them (see /api/v1/openapi.json). */
 
-export type ReleaseState = 'draft' | 'published' | 'revoked';
-
-export interface Product {
-  name: string;
-  description: string;
-  deviceFamily: string;
-  hardwareClass: string | null;
-  createdAt: string;
-}
-
-export interface Artifact {
-  name: string;
-  size: number;
-  sha256: string;
-  md5: string;
-  contentType: string;
-}
-
-export interface Release {
-  id: string;
-  product: string;
-  version: string;
-  label: string | null;
-  notes: string;
-  state: ReleaseState;
-  createdAt: string;
-  publishedAt: string | null;
-  revokedAt: string | null;
-  artifacts: Artifact[];
-}
-
-export interface Device {
-  id: string;
-  product: string | null;
-  version: string | null;
-  firstSeen: string;
-  lastSeen: string;
-  lastUpdate: string | null;
-  address: string | null;
-  protocol: string | null;
-  userAgent: string | null;
-  lastOffered: string | null;
-  lastOutcome: 'ok' | 'failed' | null;
-  pinnedVersion: string | null;
-  attributes: Record<string, string>;
-}
-
-export interface DeviceEvent {
-  deviceId: string;
-  at: string;
-  kind: string;
-  version: string | null;
-  detail: string | null;
-}
+// The dashboard reads the API's JSON; its shapes are the core's own types (type-only imports: nothing of the
+// server is bundled).
+export type { Artifact, Product, Release, ReleaseState } from '../../src/core/catalog/types.js';
+export type { Device, DeviceEvent } from '../../src/core/devices/types.js';
 
 export interface Page<T> {
   items: T[];
