@@ -3,6 +3,8 @@ import type { Config } from '../config/config.js';
 import type { Services } from '../core/services.js';
 import { createCoapClient, createCoapServer, type CoapServer } from '../transports/coap/index.js';
 import { coapAdapters } from '../transports/coap/adapters/index.js';
+import { createSuitDevices } from '../transports/coap/adapters/riot-publish.js';
+import type { RiotSeedOptions } from '../transports/http/device-adapters.js';
 
 export interface RunningCoap {
   server: CoapServer;
@@ -36,5 +38,24 @@ export async function startCoap(
       await server.close();
       await client.close();
     },
+  };
+}
+
+/**
+ * What the RIOT seed's HTTP endpoints need (`POST /notify` sends CoAP to devices): its own CoAP client, so that
+ * notify works in every HTTP worker and whether or not this process runs the CoAP endpoint.
+ */
+export function createRiotSeedOptions(config: Config): { options: RiotSeedOptions; close(): Promise<void> } {
+  const client = createCoapClient();
+  return {
+    options: {
+      auth: config.seedEndpointsAuth,
+      coapPublicUrl: config.coapPublicUrl,
+      maxUploadBytes: config.maxUploadBytes,
+      concurrency: config.notifyConcurrency,
+      timeoutMs: config.notifyTimeoutMs,
+      devices: createSuitDevices(client),
+    },
+    close: () => client.close(),
   };
 }

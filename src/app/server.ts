@@ -8,7 +8,7 @@ import { dashboardRoot, registerDashboard } from '../transports/http/dashboard.j
 import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
 import { createServices, openStorage, type Storage } from './services.js';
 import { createLogger } from './logger.js';
-import { startCoap, type RunningCoap } from './coap.js';
+import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 
 export interface RunningServer {
   config: Config;
@@ -21,6 +21,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /**
+   * Set in a cluster worker (app/cluster.ts): the primary has migrated, swept and bootstrapped the admin token;
+   * only worker 1 runs the drop folder and the CoAP endpoint.
+   */
+  worker?: { id: number };
+}
+
 /**
  * The composition root: config → storage → services → transports. Start-up order makes the server safe to
  * kill at any point: migrations and the crash sweep run before any port opens.
@@ -28,12 +36,14 @@ export interface RunningServer {
 export async function startServer(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
+  { worker }: StartOptions = {},
 ): Promise<RunningServer> {
-  const storage: Storage = await openStorage(config, logger);
+  const storage: Storage = await openStorage(config, logger, { sweep: !worker });
   const services = createServices(config, storage, logger);
   services.devices.start();
+  const firstProcess = !worker || worker.id === 1;
 
-  const bootstrap = await services.tokens.bootstrapAdmin();
+  const bootstrap = worker ? undefined : await services.tokens.bootstrapAdmin();
   if (bootstrap) {
     // Printed once, on stderr and outside the JSON log, so it is not shipped to a log collector.
     process.stderr.write(
@@ -42,9 +52,12 @@ export async function startServer(
     );
   }
 
+  const riotSeed = createRiotSeedOptions(config);
   const httpOptions = {
     logger,
     maxUploadBytes: config.maxUploadBytes,
+    riotSeed: riotSeed.options,
+    accelRedirectPrefix: config.accelRedirectPrefix || undefined,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
   };
   const http = await buildHttpApp(services, {
@@ -66,11 +79,13 @@ export async function startServer(
     logger.info({ port: config.plainHttpPort, host: config.host, tls: false }, 'plain HTTP listening');
   }
 
-  const coap = await startCoap(config, services, logger);
+  // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
+  const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
 
-  const dropFolder = config.firmwareDir
-    ? createDropFolder(services, { dir: config.firmwareDir, logger })
-    : undefined;
+  const dropFolder =
+    firstProcess && config.firmwareDir
+      ? createDropFolder(services, { dir: config.firmwareDir, logger })
+      : undefined;
   await dropFolder?.start();
 
   let stopping: Promise<void> | undefined;
@@ -88,6 +103,7 @@ export async function startServer(
       await closing;
       clearTimeout(timeout);
       await coap?.stop();
+      await riotSeed.close();
       await services.devices.stop();
       await storage.connection.close();
       logger.info('stopped');

@@ -29,10 +29,18 @@ export interface Storage {
   blobs: BlobStore;
 }
 
-/** Opens the database (migrating it) and the blob store, and sweeps what a crash may have left. */
-export async function openStorage(config: Config, logger: Logger): Promise<Storage> {
+/**
+ * Opens the database (migrating it) and the blob store, and sweeps what a crash may have left. Cluster workers
+ * pass `sweep: false`: the primary swept before forking, and a sweep in one worker would delete another's upload
+ * in progress.
+ */
+export async function openStorage(
+  config: Config,
+  logger: Logger,
+  { sweep = true }: { sweep?: boolean } = {},
+): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
-  await migrate(connection);
+  if (sweep) await migrate(connection);
   const onDisk = createFsBlobStore(join(config.dataDir, 'blobs'));
   const blobs =
     config.blobCacheBytes > 0
@@ -41,6 +49,7 @@ export async function openStorage(config: Config, logger: Logger): Promise<Stora
           maxBlobBytes: config.blobCacheMaxImageBytes,
         })
       : onDisk;
+  if (!sweep) return { connection, blobs };
   const swept = await blobs.sweepIncomplete();
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
   const releases = createSqlReleaseRepository(connection.db);

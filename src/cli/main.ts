@@ -11,6 +11,9 @@ import { cliCommands } from './registry.js';
 const program = new Command('updraft')
   .description('Updraft: an over-the-air firmware update server for HTTP and CoAP devices')
   .version('0.1.0')
+  // Program options only before the subcommand: otherwise `-V, --version` swallows a command's own --version
+  // (`updraft notify --version latest`, `updraft devices list --version 1.2.0`).
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 registerServe(program);

@@ -3,6 +3,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerManifest } from './commands/manifest.js';
 import { registerImport } from './commands/import.js';
 import { registerBasicAuth } from './commands/basic-auth.js';
+import { registerNotify } from './commands/riot.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
 export const cliCommands: ((program: Command) => void)[] = [
@@ -10,4 +11,5 @@ export const cliCommands: ((program: Command) => void)[] = [
   registerManifest,
   registerImport,
   registerBasicAuth,
+  registerNotify,
 ];

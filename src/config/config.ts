@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { isValidName } from '../core/names.js';
 
@@ -50,6 +51,19 @@ export interface Config {
   blobCacheBytes: number;
   /** Images larger than this are streamed from disk, never cached, bytes. */
   blobCacheMaxImageBytes: number;
+  /**
+   * nginx in front: device downloads are answered with `X-Accel-Redirect: <prefix>/<blob path>` and nginx sends
+   * the file from an `internal` location over `<dataDir>/blobs/` (docs/deployment.md); empty = Node streams.
+   */
+  accelRedirectPrefix: string;
+  /** HTTP worker processes sharing the port (docs/deployment.md); 0 or 1 = one process, `auto` = one per core. */
+  workers: number;
+  /** The RIOT seed's endpoints (`/publish`, `/notify`, `/remove`, `/coap/url`) require the admin token. */
+  seedEndpointsAuth: boolean;
+  /** Devices one notify request contacts at the same time. */
+  notifyConcurrency: number;
+  /** How long one device may take to answer a notify (slot query and trigger together), ms. */
+  notifyTimeoutMs: number;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -59,6 +73,11 @@ const int = (name: string) => (v: string) => {
   return n;
 };
 const str = (v: string) => v;
+const bool = (name: string) => (v: string) => {
+  if (/^(true|1|yes|on)$/i.test(v)) return true;
+  if (/^(false|0|no|off)$/i.test(v)) return false;
+  throw new Error(`${name} must be true or false, got "${v}"`);
+};
 const KEY_ENV_PREFIX = 'UPDRAFT_KEY_';
 
 function keyName(name: string, from: string): string {
@@ -112,6 +131,21 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
     env: 'UPDRAFT_BLOB_CACHE_MAX_IMAGE_BYTES',
     parse: int('blob cache max image bytes'),
   },
+  accelRedirectPrefix: {
+    env: 'UPDRAFT_ACCEL_REDIRECT_PREFIX',
+    parse: (v) => {
+      if (v !== '' && !/^\/[\w./-]*$/.test(v))
+        throw new Error(`accel redirect prefix must be a path, got "${v}"`);
+      return v.replace(/\/+$/, '');
+    },
+  },
+  workers: {
+    env: 'UPDRAFT_WORKERS',
+    parse: (v) => (v === 'auto' ? availableParallelism() : int('workers')(v)),
+  },
+  seedEndpointsAuth: { env: 'UPDRAFT_SEED_ENDPOINTS_AUTH', parse: bool('seed endpoints auth') },
+  notifyConcurrency: { env: 'UPDRAFT_NOTIFY_CONCURRENCY', parse: int('notify concurrency') },
+  notifyTimeoutMs: { env: 'UPDRAFT_NOTIFY_TIMEOUT_MS', parse: int('notify timeout') },
 };
 
 export const DEFAULTS: Config = {
@@ -134,6 +168,11 @@ export const DEFAULTS: Config = {
   signingKeys: {},
   blobCacheBytes: 128 * 1024 * 1024,
   blobCacheMaxImageBytes: 32 * 1024 * 1024,
+  accelRedirectPrefix: '',
+  workers: 0,
+  seedEndpointsAuth: true,
+  notifyConcurrency: 16,
+  notifyTimeoutMs: 20_000,
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
@@ -163,5 +202,8 @@ export function loadConfig(
   }
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
   if (c.maxUploadBytes <= 0) throw new Error('max upload bytes must be positive');
+  if (c.workers < 0 || c.workers > 256) throw new Error('workers must be between 0 and 256, or auto');
+  if (c.notifyConcurrency < 1) throw new Error('notify concurrency must be at least 1');
+  if (c.notifyTimeoutMs < 1) throw new Error('notify timeout must be positive');
   return c;
 }

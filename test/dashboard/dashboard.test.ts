@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -8,10 +9,13 @@ import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.js';
 import { launchBrowser, PHONE, LAPTOP, screenshot, type Browser } from './browser.js';
 import { seedFleet } from './fleet.js';
+import { Code } from '../../src/transports/coap/message.js';
+import { seedForm, startScriptedDevice, startSilentDevice } from '../riot-seed/helpers.js';
 
 const INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const README_IMAGE = fileURLToPath(new URL('../../docs/images/dashboard-overview.png', import.meta.url));
 const MAC = '18:FE:AA:AA:AA:AA';
+const PUBLISH_ID = 'samr21-xpro_suit_update';
 
 /** The dashboard is built by `npm run build` (run by `npm ci` through `prepare`); this test builds nothing. */
 function requireBuild(): void {
@@ -61,7 +65,8 @@ describe('dashboard: an operator in a real browser', () => {
 
   before(async () => {
     requireBuild();
-    server = await startTestServer();
+    // The notify form sends CoAP to devices: a public URL to put in the trigger, and a short deadline.
+    server = await startTestServer({ coapPublicUrl: 'coap://[2001:db8::1]', notifyTimeoutMs: 1000 });
     browser = await launchBrowser();
     page = browser.page;
   });
@@ -208,61 +213,50 @@ describe('dashboard: an operator in a real browser', () => {
     await screenshot(page, 'publish-ids');
   });
 
-  test('lists RIOT publish ids, notifies devices and removes a version (endpoints answered by the browser)', async () => {
-    // The seed-compatible endpoints are not in this tree yet: the browser answers them to the contract the page
-    // is written against (see PublishIds.tsx), and the test checks what the page sends.
-    const removed: string[] = [];
-    const notified: string[] = [];
-    const publishIds = {
-      items: [
-        {
-          publishId: 'samr21-xpro_suit_update',
-          files: [
-            { name: 'suit_update-riot.suitv4_signed.1700000000.bin', size: 512, sha256: 'a'.repeat(64) },
-            { name: 'suit_update-slot0.1700000000.riot.bin', size: 180_224, sha256: 'b'.repeat(64) },
-            { name: 'suit_update-slot1.1700000000.riot.bin', size: 180_224, sha256: 'c'.repeat(64) },
-          ],
-          versions: ['1700000000'],
-        },
-      ],
-    };
-    await page.route('**/api/v1/publish-ids', (route) => route.fulfill({ json: publishIds }));
-    await page.route('**/notify', (route) => {
-      notified.push(route.request().postData() ?? '');
-      return route.fulfill({
-        json: {
-          results: [
-            { device: '[fd00::2]', status: 'ok', code: '2.04' },
-            { device: '[fd00::3]', status: 'timeout', message: 'no answer in 10 s' },
-          ],
-        },
+  test('lists RIOT publish ids, notifies devices and removes a version (the real seed endpoints)', async () => {
+    // What `make suit/publish` uploads (today's RIOT names), twice: two builds of one publish id.
+    for (const build of ['1700000000', '1700000100']) {
+      const published = await server.api('/publish', {
+        method: 'POST',
+        body: seedForm(PUBLISH_ID, {
+          [`bin/riot.suit.${build}.bin`]: randomBytes(480),
+          [`bin/slot0.${build}.bin`]: randomBytes(180_224),
+          [`bin/slot1.${build}.bin`]: randomBytes(180_224),
+        }),
       });
-    });
-    await page.route('**/remove', (route) => {
-      removed.push(route.request().postData() ?? '');
-      return route.fulfill({ status: 200, body: '' });
-    });
+      assert.equal(published.status, 200, await published.text());
+    }
+    const device = await startScriptedDevice({ inactiveSlot: 0, triggerCode: Code.CHANGED });
+    const unreachable = await startSilentDevice();
     try {
       await page.reload();
-      await page.getByRole('heading', { level: 2, name: 'samr21-xpro_suit_update' }).waitFor();
-      await page.getByLabel(/Device URLs/).fill('[fd00::2]\n[fd00::3]');
+      await page.getByRole('heading', { level: 2, name: PUBLISH_ID }).waitFor();
+      await page.getByRole('cell', { name: 'riot.suit.latest.bin' }).waitFor();
+      await page.getByLabel(/Device URLs/).fill(`${device.address}\n${unreachable.address}`);
       await page.getByRole('button', { name: 'Notify' }).click();
-      await page.getByRole('list', { name: 'Notify results' }).getByText('timeout').waitFor();
+      const results = page.getByRole('list', { name: 'Notify results' });
+      await results.getByText('timeout').waitFor();
+      await results.getByText('ok').waitFor();
       assert.deepEqual(
-        notified.map((body) => Object.fromEntries(new URLSearchParams(body))),
-        [{ publish_id: 'samr21-xpro_suit_update', urls: '[fd00::2],[fd00::3]' }],
+        device.received.map((r) => [r.method, r.path, r.payload]),
+        [['POST', 'suit/trigger', `coap://[2001:db8::1]/${PUBLISH_ID}/riot.suit.latest.bin`]],
       );
       await screenshot(page, 'publish-ids-notified');
 
       await page.getByRole('button', { name: 'Remove 1700000000' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
-      await eventually(async () => (removed.length === 1 ? true : undefined), 'the page posted /remove');
-      assert.deepEqual(Object.fromEntries(new URLSearchParams(removed[0])), {
-        publish_id: 'samr21-xpro_suit_update',
-        version: '1700000000',
-      });
+      await page.getByRole('button', { name: 'Remove 1700000000' }).waitFor({ state: 'detached' });
+      const listed = (await (await server.api('/api/v1/publish-ids')).json()) as {
+        items: { publishId: string; versions: string[] }[];
+      };
+      assert.deepEqual(
+        listed.items.map((i) => [i.publishId, i.versions]),
+        [[PUBLISH_ID, ['1700000100']]],
+      );
+      await page.getByRole('button', { name: 'Remove 1700000100' }).waitFor();
     } finally {
-      await page.unrouteAll();
+      await device.close();
+      await unreachable.close();
     }
   });
 

@@ -4,6 +4,7 @@ import { clientFor, enc, withServer } from '../remote.js';
 import { printJson, progressBar } from '../output.js';
 import { ApiError, type UploadPart } from '../api-client.js';
 import type { Release } from '../../core/catalog/types.js';
+import { isSeedPublish, publishSeed, withSeedPublishOptions } from './riot.js';
 
 /** `name=path` names the artifact; a bare path uses the file's base name. */
 export function parseFileArg(arg: string): UploadPart {
@@ -14,19 +15,27 @@ export function parseFileArg(arg: string): UploadPart {
 }
 
 export function registerPublish(program: Command): void {
-  withServer(
-    program
-      .command('publish')
-      .description('upload a release: updraft publish <product> <version> [name=]file... ')
-      .argument('[product]', 'product name')
-      .argument('[version]', 'SemVer version (1.2 is read as 1.2.0)')
-      .argument('[files...]', 'files; "slot0=build/slot0.bin" names the artifact, else the base name is used')
-      .option('--notes <text>', 'release notes')
-      .option('--draft', 'upload without publishing')
-      .option(
-        '--device-family <family>',
-        'device family when the product is created (esp8266, esp32, esp-at, riot...)',
-      ),
+  withSeedPublishOptions(
+    withServer(
+      program
+        .command('publish')
+        .description(
+          'upload a release: updraft publish <product> <version> [name=]file... ' +
+            '(RIOT seed: updraft publish --publish-id ID --files FILE...)',
+        )
+        .argument('[product]', 'product name')
+        .argument('[version]', 'SemVer version (1.2 is read as 1.2.0)')
+        .argument(
+          '[files...]',
+          'files; "slot0=build/slot0.bin" names the artifact, else the base name is used',
+        )
+        .option('--notes <text>', 'release notes')
+        .option('--draft', 'upload without publishing')
+        .option(
+          '--device-family <family>',
+          'device family when the product is created (esp8266, esp32, esp-at, riot...)',
+        ),
+    ),
   ).action(
     async (
       product: string | undefined,
@@ -35,6 +44,7 @@ export function registerPublish(program: Command): void {
       _opts,
       command: Command,
     ) => {
+      if (isSeedPublish(command.opts())) return publishSeed(command);
       const opts = command.opts<{ notes?: string; draft?: boolean; deviceFamily?: string; json?: boolean }>();
       if (!product || !version || files.length === 0) {
         command.error('usage: updraft publish <product> <version> [name=]file...');

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/config.js';
 import { startServer } from '../../app/server.js';
 import { createLogger } from '../../app/logger.js';
+import { isClusterWorker, runPrimary, workerSlot } from '../../app/cluster.js';
 
 export function registerServe(program: Command): void {
   program
@@ -22,6 +23,26 @@ export function registerServe(program: Command): void {
       'also serve plain HTTP on this port when TLS is on (env UPDRAFT_PLAIN_HTTP_PORT)',
     )
     .option('--coap-public-url <url>', 'CoAP URL devices reach this server at (env UPDRAFT_COAP_PUBLIC_URL)')
+    .option(
+      '--accel-redirect-prefix <path>',
+      'nginx in front: answer downloads with X-Accel-Redirect to this internal location (env UPDRAFT_ACCEL_REDIRECT_PREFIX)',
+    )
+    .option(
+      '--workers <n>',
+      'HTTP worker processes sharing the port, or auto (env UPDRAFT_WORKERS, default 1)',
+    )
+    .option(
+      '--no-seed-auth',
+      'RIOT seed endpoints (/publish, /notify, /remove, /coap/url) without the admin token (env UPDRAFT_SEED_ENDPOINTS_AUTH=false)',
+    )
+    .option(
+      '--notify-concurrency <n>',
+      'devices notified at once (env UPDRAFT_NOTIFY_CONCURRENCY, default 16)',
+    )
+    .option(
+      '--notify-timeout-ms <ms>',
+      'per-device notify deadline (env UPDRAFT_NOTIFY_TIMEOUT_MS, default 20000)',
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;
       try {
@@ -38,13 +59,26 @@ export function registerServe(program: Command): void {
           tlsKey: flags.tlsKey,
           plainHttpPort: flags.plainHttpPort,
           coapPublicUrl: flags.coapPublicUrl,
+          accelRedirectPrefix: flags.accelRedirectPrefix,
+          workers: flags.workers,
+          // commander sets seedAuth to true when --no-seed-auth is absent: only "off" overrides the environment.
+          seedEndpointsAuth: (flags.seedAuth as unknown) === false ? false : undefined,
+          notifyConcurrency: flags.notifyConcurrency,
+          notifyTimeoutMs: flags.notifyTimeoutMs,
         });
       } catch (err) {
         process.stderr.write(`updraft: ${(err as Error).message}\n`);
         process.exit(2);
       }
       const logger = createLogger(config.logLevel);
-      const server = await startServer(config, logger);
+      if (config.workers > 1 && !isClusterWorker()) {
+        await runPrimary(config, logger);
+        return;
+      }
+      const worker = isClusterWorker() ? { id: await workerSlot() } : undefined;
+      const server = await startServer(config, logger.child(worker ? { worker: worker.id } : {}), {
+        worker,
+      });
       let shuttingDown = false;
       const shutdown = (signal: string) => {
         // A second SIGINT (Ctrl-C twice) means "now"; a repeated SIGTERM from a supervisor changes nothing.

@@ -182,6 +182,11 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       return blobs.read(artifact.sha256, offset, length);
     },
 
+    /** The artifact's file relative to the blob store's root, when the store has files (X-Accel-Redirect). */
+    blobPath(artifact: Artifact): string | undefined {
+      return blobs.relativePath?.(artifact.sha256);
+    },
+
     compare: compareVersions,
   };
 }

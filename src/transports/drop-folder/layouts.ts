@@ -1,5 +1,6 @@
 import { isValidName } from '../../core/names.js';
 import { compareVersions } from '../../core/versions/compare.js';
+import { artifactNameOfType, TYPE_APP } from '../coap/adapters/stm32-protocol.js';
 
 /**
  * A drop-folder layout recognises files of one seed server's folder and says which release they belong to.
@@ -80,5 +81,43 @@ export const simplePollingLayout: DropLayout = {
   },
 };
 
-/** Further layouts (STM32 `updates/`) register here. */
-export const dropLayouts: DropLayout[] = [productVersionLayout, espAtLayout, simplePollingLayout];
+/**
+ * `updates/<PID>_<MAJOR>_<MINOR>_<BUILD>_<TYPE>[_<anything>].fmu` (the STM32 CoAP seed, firmwaremodules
+ * iot-ota-server, which indexes `./updates` this way; seeds.md §4.3): product = the PID, version
+ * `MAJOR.MINOR.BUILD`, artifact `type-<n>.fmu` as the CoAP `/updates` adapter asks for it. TYPE `APP` is 3 and
+ * other words 0, as in the seed; a decimal TYPE (0-255) is taken as it is. Unlike the seed, a version the device
+ * cannot encode (major or minor above 255, build above 65535) is skipped rather than wrapped around.
+ */
+export const stm32Layout: DropLayout = {
+  name: 'stm32-fmu',
+  match(path) {
+    // The seed indexes a name only when it has exactly one dot, before `fmu`.
+    const m = /^updates\/([^_./]+)_(\d+)_(\d+)_(\d+)_([^_./]+)(?:_[^./]*)?\.fmu$/.exec(path);
+    if (!m) return undefined;
+    const [, pid, major, minor, build, typeName] = m as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const [maj, min, bld] = [Number(major), Number(minor), Number(build)];
+    if (!isValidName(pid) || maj > 255 || min > 255 || bld > 0xffff) return undefined;
+    const type = typeName === 'APP' ? TYPE_APP : /^\d{1,3}$/.test(typeName) ? Number(typeName) : 0;
+    if (type > 255) return undefined;
+    return {
+      product: pid,
+      version: `${maj}.${min}.${bld}`,
+      artifact: artifactNameOfType(type),
+      deviceFamily: 'stm32',
+    };
+  },
+};
+
+export const dropLayouts: DropLayout[] = [
+  productVersionLayout,
+  espAtLayout,
+  simplePollingLayout,
+  stm32Layout,
+];

@@ -8,6 +8,7 @@ import { registerReleaseRoutes } from './api/releases.js';
 import { registerDeviceRoutes } from './api/devices.js';
 import { registerTokenRoutes } from './api/tokens.js';
 import { registerManifestRoutes } from './api/manifests.js';
+import { registerPublishIdRoutes } from './api/publish-ids.js';
 
 /** `/api/v1`: JSON, admin token required (except the OpenAPI document, which describes how to authenticate). */
 export async function registerManagementApi(
@@ -26,6 +27,7 @@ export async function registerManagementApi(
         registerDeviceRoutes(secured, services);
         registerTokenRoutes(secured, services);
         registerManifestRoutes(secured, services);
+        registerPublishIdRoutes(secured, services);
       });
     },
     { prefix: '/api/v1' },

@@ -149,6 +149,12 @@ export const openApiDocument = {
         responses: { '200': json({ type: 'object' }), ...errors },
       },
     },
+    '/publish-ids': {
+      get: {
+        summary: "RIOT publish ids (the seed's POST /publish): newest file of each name, versions carried",
+        responses: { '200': json(list('PublishId')), ...errors },
+      },
+    },
     '/tokens': {
       get: {
         summary: 'List tokens (never their values)',
@@ -212,6 +218,20 @@ export const openApiDocument = {
           publishedAt: { type: ['string', 'null'] },
           revokedAt: { type: ['string', 'null'] },
           artifacts: { type: 'array', items: ref('Artifact') },
+        },
+      },
+      PublishId: {
+        type: 'object',
+        properties: {
+          publishId: { type: 'string' },
+          files: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { name: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' } },
+            },
+          },
+          versions: { type: 'array', items: { type: 'string' } },
         },
       },
       Device: {

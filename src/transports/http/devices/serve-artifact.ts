@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../../core/services.js';
 import type { Artifact, Product, Release } from '../../../core/catalog/types.js';
@@ -26,8 +27,10 @@ export async function serveArtifact(
 ): Promise<SendOutcome> {
   const { releases, updates } = services;
   let started = false;
-  const accel = options.accelRedirectPrefix
-    ? `${options.accelRedirectPrefix.replace(/\/+$/, '')}/sha256/${artifact.sha256.slice(0, 2)}/${artifact.sha256}`
+  const blobPath = options.accelRedirectPrefix ? releases.blobPath(artifact) : undefined;
+  // Stores without files (S3 later) cannot be offloaded this way: Node streams the body then.
+  const accel = blobPath
+    ? `${options.accelRedirectPrefix?.replace(/\/+$/, '')}/${blobPath.split(sep).join('/')}`
     : undefined;
   reply.hijack();
   try {

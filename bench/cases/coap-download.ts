@@ -1,0 +1,82 @@
+import { Context, interleave } from '../lib/context.js';
+import { coapDownloads, coapGetArgs, coapProbe, startLibcoapServer } from '../lib/coap.js';
+import { freeUdpPort, type Proc } from '../lib/proc.js';
+import type { BenchCase, CaseResult, Comparison, Series } from '../lib/types.js';
+import type { Updraft } from '../lib/updraft.js';
+import { shellLine } from '../lib/wrk.js';
+
+export const coapPath = (product: string) => `/fw/${product}/latest/firmware.bin`;
+
+/**
+ * CoAP Block2 download of 1 MiB in 1024-byte blocks by 1, 16 and 64 concurrent coap-client-notls processes:
+ * libcoap's coap-server-notls (seeded by a PUT) against Updraft's firmware resource.
+ */
+export const coapDownload: BenchCase = {
+  id: 'coap-download',
+  title: 'CoAP Block2 download of 1 MiB, 1024-byte blocks',
+  async run(ctx: Context): Promise<CaseResult> {
+    const started = Date.now();
+    const image = ctx.images.small;
+    let updraft: Updraft | undefined;
+    let libcoap: { proc: Proc; url: string } | undefined;
+    const notes: string[] = [];
+    const comparisons: Comparison[] = [];
+    try {
+      updraft = await ctx.updraft({ name: 'coap', dataDir: await ctx.dataDir(1000), coap: true });
+      libcoap = await startLibcoapServer(await freeUdpPort(), image.file);
+      const ours = `coap://127.0.0.1:${updraft.options.coapPort}${coapPath(image.product)}`;
+      const problem = await coapProbe(ours, image.bytes, ctx.work);
+      for (const clients of [1, 16, 64]) {
+        const configs = [
+          { key: 'libcoap', run: () => coapDownloads(libcoap?.url ?? '', clients, image.bytes, ctx.work) },
+        ];
+        if (!problem)
+          configs.push({ key: 'updraft', run: () => coapDownloads(ours, clients, image.bytes, ctx.work) });
+        const results = await interleave(ctx.runs, configs);
+        const series = (key: string, label: string): Series => {
+          const runs = results.get(key) ?? [];
+          const failures = runs.reduce((s, r) => s + r.failures, 0);
+          if (failures) notes.push(`${label}, ${clients} clients: ${failures} downloads not byte-identical`);
+          return { label, unit: 'blocks/s', values: runs.map((r) => r.blocksPerSec) };
+        };
+        const reference = series('libcoap', `libcoap coap-server, ${clients} clients`);
+        comparisons.push({
+          name: `${clients} client${clients > 1 ? 's' : ''}`,
+          ours: problem
+            ? { label: 'Updraft (not measured)', unit: 'blocks/s', values: [] }
+            : series('updraft', `Updraft, ${clients} clients`),
+          reference,
+          ...(clients === 64 ? { goal: { kind: 'ratio-at-least' as const, value: 1.0 } } : {}),
+        });
+      }
+      if (problem) notes.push(`Updraft was not measured: ${problem}`);
+      return {
+        id: this.id,
+        title: this.title,
+        finishedAt: new Date().toISOString(),
+        durationS: (Date.now() - started) / 1000,
+        runs: ctx.runs,
+        commands: [
+          'coap-server-notls -A 127.0.0.1 -p <port> -d 10',
+          shellLine('coap-client-notls', [
+            '-m',
+            'put',
+            '-b',
+            '1024',
+            '-f',
+            'fw1m.bin',
+            'coap://127.0.0.1:<port>/fw.bin',
+          ]),
+          `${shellLine('coap-client-notls', coapGetArgs('coap://127.0.0.1:<port>/fw.bin', 'out-<i>.bin'))}   # × N at once, each output compared with the image`,
+          `${shellLine('coap-client-notls', coapGetArgs(`coap://127.0.0.1:<port>${coapPath(image.product)}`, 'out-<i>.bin'))}`,
+          updraft.command,
+        ],
+        comparisons,
+        notes,
+      };
+    } finally {
+      await libcoap?.proc.stop();
+      await updraft?.stop();
+    }
+  },
+};

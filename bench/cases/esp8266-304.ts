@@ -1,0 +1,123 @@
+import { fileURLToPath } from 'node:url';
+import { Context, interleave, PUBLISHED } from '../lib/context.js';
+import { esp8266Headers } from '../lib/esp.js';
+import { startNginx } from '../lib/nginx.js';
+import { freeTcpPort } from '../lib/proc.js';
+import type { BenchCase, CaseResult, Comparison, Series } from '../lib/types.js';
+import { blobsDir, blobUrlPath, type Updraft } from '../lib/updraft.js';
+import { runWrk, type WrkResult } from '../lib/wrk.js';
+
+export const CHECK_IN_SCRIPT = fileURLToPath(new URL('../wrk/esp8266-304.lua', import.meta.url));
+
+export function toSeries(label: string, unit: string, runs: WrkResult[], notes: string[]): Series {
+  for (const r of runs) {
+    if (r.socketErrors) notes.push(`${label}: ${r.socketErrors} socket errors in one run`);
+  }
+  return { label, unit, values: runs.map((r) => r.requestsPerSec), p99Ms: runs.map((r) => r.p99) };
+}
+
+/** Checks that a check-in is answered 304 before timing it. */
+export async function check304(url: string, headers: Record<string, string>): Promise<void> {
+  const res = await fetch(url, { headers });
+  await res.arrayBuffer();
+  if (res.status !== 304) throw new Error(`${url}: expected 304, got ${res.status}`);
+}
+
+/**
+ * ESP8266 check-in with no update: the full header set, the published version, a different STA MAC per request
+ * over 1,000 known devices (the registry is updated for all), 64 keep-alive connections. Reference: nginx
+ * answering 304 to If-None-Match for a static file.
+ */
+export const esp8266CheckIn: BenchCase = {
+  id: 'esp8266-304',
+  title: 'ESP8266 check-in, no update (304)',
+  async run(ctx: Context): Promise<CaseResult> {
+    const started = Date.now();
+    const dataDir = await ctx.dataDir(1000);
+    const servers: Updraft[] = [];
+    const notes: string[] = [];
+    const commands: string[] = [];
+    let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+    try {
+      const one = await ctx.updraft({ name: 'esp-1', dataDir });
+      servers.push(one);
+      const two = await ctx.updraft({ name: 'esp-w2', dataDir, workers: 2 });
+      servers.push(two);
+      const directPort = await freeTcpPort();
+      nginx = await startNginx({
+        prefix: `${ctx.work}/nginx-304`,
+        blobs: blobsDir(dataDir),
+        directPort,
+        accelPort: await freeTcpPort(),
+        updraftPort: one.options.httpPort,
+        accelPrefix: '/_blobs',
+      });
+      const staticUrl = `http://127.0.0.1:${directPort}${blobUrlPath(ctx.images.small.sha256)}`;
+      const etag = (await fetch(staticUrl, { method: 'HEAD' })).headers.get('etag') ?? '';
+      await check304(staticUrl, { 'If-None-Match': etag });
+      const product = `/${ctx.images.small.product}`;
+      await check304(one.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
+      await check304(two.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
+      const checkIn = (url: string) => () =>
+        runWrk({
+          url,
+          seconds: ctx.seconds,
+          connections: 64,
+          script: CHECK_IN_SCRIPT,
+          scriptArgs: [PUBLISHED, '1000'],
+        });
+      const results = await interleave(ctx.runs, [
+        {
+          key: 'nginx',
+          run: () =>
+            runWrk({
+              url: staticUrl,
+              seconds: ctx.seconds,
+              connections: 64,
+              headers: { 'If-None-Match': etag },
+            }),
+        },
+        { key: 'updraft-1', run: checkIn(one.url + product) },
+        { key: 'updraft-w2', run: checkIn(two.url + product) },
+      ]);
+      const reference = toSeries('nginx 304 (If-None-Match)', 'req/s', results.get('nginx') ?? [], notes);
+      const comparisons: Comparison[] = [
+        {
+          name: 'Updraft, 1 process',
+          ours: toSeries('Updraft 1 process', 'req/s', results.get('updraft-1') ?? [], notes),
+          reference,
+          goal: { kind: 'ratio-at-least', value: 0.3 },
+        },
+        {
+          name: 'Updraft, --workers 2',
+          ours: toSeries('Updraft 2 workers', 'req/s', results.get('updraft-w2') ?? [], notes),
+          reference,
+          goal: { kind: 'ratio-at-least', value: 0.3 },
+        },
+      ];
+      for (const key of ['updraft-1', 'updraft-w2']) {
+        const bad = (results.get(key) ?? []).reduce((s, r) => s + r.non2xx3xx, 0);
+        if (bad) notes.push(`${key}: ${bad} answers other than 2xx/3xx`);
+      }
+      commands.push(
+        one.command,
+        two.command,
+        results.get('nginx')?.[0]?.command ?? '',
+        results.get('updraft-1')?.[0]?.command.replace(/\/\S+\/bench\/wrk/, 'bench/wrk') ?? '',
+      );
+      return {
+        id: this.id,
+        title: this.title,
+        finishedAt: new Date().toISOString(),
+        durationS: (Date.now() - started) / 1000,
+        runs: ctx.runs,
+        commands,
+        comparisons,
+        notes,
+      };
+    } finally {
+      await nginx?.proc.stop();
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  },
+};

@@ -1,0 +1,131 @@
+import { Context, OLDER } from '../lib/context.js';
+import { checkDownload, esp8266Headers } from '../lib/esp.js';
+import { startNginx } from '../lib/nginx.js';
+import { freeTcpPort } from '../lib/proc.js';
+import type { BenchCase, CaseResult, Comparison, Series } from '../lib/types.js';
+import { blobsDir, blobUrlPath, type Updraft } from '../lib/updraft.js';
+import { runWrk, type WrkResult } from '../lib/wrk.js';
+import { interleave } from '../lib/context.js';
+
+const MAC = '02:00:00:00:d0:01';
+const ACCEL_PREFIX = '/_blobs';
+
+/**
+ * HTTP download of the same 1 MiB and 16 MiB files, 64 keep-alive connections: nginx serving the blob file
+ * directly (sendfile) against Updraft's ESP8266 endpoint (one process, 2 workers) and Updraft behind nginx with
+ * X-Accel-Redirect.
+ */
+export const httpDownload: BenchCase = {
+  id: 'http-download',
+  title: 'HTTP download, 64 keep-alive connections',
+  async run(ctx: Context): Promise<CaseResult> {
+    const started = Date.now();
+    const dataDir = await ctx.dataDir(1000);
+    const servers: Updraft[] = [];
+    const commands: string[] = [];
+    const notes: string[] = [];
+    const comparisons: Comparison[] = [];
+    let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+    try {
+      const one = await ctx.updraft({ name: 'http-1', dataDir });
+      servers.push(one);
+      const two = await ctx.updraft({ name: 'http-w2', dataDir, workers: 2 });
+      servers.push(two);
+      const accel = await ctx.updraft({ name: 'http-accel', dataDir, accelRedirectPrefix: ACCEL_PREFIX });
+      servers.push(accel);
+      const directPort = await freeTcpPort();
+      const accelPort = await freeTcpPort();
+      nginx = await startNginx({
+        prefix: `${ctx.work}/nginx-http`,
+        blobs: blobsDir(dataDir),
+        directPort,
+        accelPort,
+        updraftPort: accel.options.httpPort,
+        accelPrefix: ACCEL_PREFIX,
+      });
+      commands.push(
+        ...servers.map((s) => s.command),
+        `nginx -p <scratch> -c <scratch>/nginx.conf  # ${nginx.conf}`,
+      );
+      const headers = esp8266Headers(MAC, OLDER);
+
+      for (const image of [ctx.images.small, ctx.images.large]) {
+        const direct = `http://127.0.0.1:${directPort}${blobUrlPath(image.sha256)}`;
+        const path = `/${image.product}`;
+        await checkDownload(direct, {}, image.sha256);
+        await checkDownload(one.url + path, headers, image.sha256, ['x-md5']);
+        await checkDownload(two.url + path, headers, image.sha256, ['x-md5']);
+        const viaNginx = await checkDownload(`http://127.0.0.1:${accelPort}${path}`, headers, image.sha256, [
+          'x-md5',
+          'x-version',
+          'content-disposition',
+        ]);
+        if (viaNginx.get('content-length') !== String(image.bytes.length)) {
+          throw new Error(`behind nginx: Content-Length ${viaNginx.get('content-length')}`);
+        }
+        const wrk =
+          (url: string, h: Record<string, string> = {}) =>
+          () =>
+            runWrk({ url, seconds: ctx.seconds, connections: 64, headers: h });
+        const results = await interleave(ctx.runs, [
+          { key: 'nginx', run: wrk(direct) },
+          { key: 'updraft-1', run: wrk(one.url + path, headers) },
+          { key: 'updraft-w2', run: wrk(two.url + path, headers) },
+          { key: 'updraft-accel', run: wrk(`http://127.0.0.1:${accelPort}${path}`, headers) },
+        ]);
+        const size = image.bytes.length >= 16 * 1024 * 1024 ? '16 MiB' : '1 MiB';
+        const series = (key: string, label: string): Series => {
+          const runs = results.get(key) as WrkResult[];
+          for (const r of runs) {
+            if (r.non2xx3xx || r.socketErrors)
+              notes.push(`${label}: ${r.non2xx3xx} non-2xx, ${r.socketErrors} socket errors`);
+          }
+          return {
+            label,
+            unit: 'MiB/s',
+            values: runs.map((r) => r.bytesPerSec / 2 ** 20),
+            p99Ms: runs.map((r) => r.p99),
+          };
+        };
+        const reference = series('nginx', `nginx sendfile, ${size}`);
+        comparisons.push(
+          {
+            name: `${size}: Updraft, 1 process`,
+            ours: series('updraft-1', `Updraft 1 process, ${size}`),
+            reference,
+            goal: { kind: 'ratio-at-least', value: 0.5 },
+          },
+          {
+            name: `${size}: Updraft, --workers 2`,
+            ours: series('updraft-w2', `Updraft 2 workers, ${size}`),
+            reference,
+            goal: { kind: 'ratio-at-least', value: 0.5 },
+          },
+          {
+            name: `${size}: Updraft behind nginx, X-Accel-Redirect`,
+            ours: series('updraft-accel', `nginx → Updraft (X-Accel-Redirect), ${size}`),
+            reference,
+            goal: { kind: 'ratio-at-least', value: 0.9 },
+          },
+        );
+        commands.push(
+          (results.get('nginx') as WrkResult[])[0]?.command ?? '',
+          (results.get('updraft-1') as WrkResult[])[0]?.command.replace(/:\d+\//, ':<port>/') ?? '',
+        );
+      }
+    } finally {
+      await nginx?.proc.stop();
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+    return {
+      id: this.id,
+      title: this.title,
+      finishedAt: new Date().toISOString(),
+      durationS: (Date.now() - started) / 1000,
+      runs: ctx.runs,
+      commands,
+      comparisons,
+      notes,
+    };
+  },
+};

@@ -1,0 +1,110 @@
+import { Context, OLDER } from '../lib/context.js';
+import { esp8266Headers } from '../lib/esp.js';
+import { coapProbe } from '../lib/coap.js';
+import { simulateClients } from '../lib/coap-sim.js';
+import { sampleRss, treeRss } from '../lib/rss.js';
+import { holdSlowDownloads } from '../lib/slow-http.js';
+import type { BenchCase, CaseResult, Comparison } from '../lib/types.js';
+import type { Updraft } from '../lib/updraft.js';
+import { coapPath } from './coap-download.js';
+
+const MB = 1e6;
+const CLIENTS = 1000;
+
+/**
+ * Peak RSS of one Updraft process while 1,000 HTTP downloads of the 16 MiB image are in flight (read slowly, so
+ * all stay open), and while 1,000 simulated CoAP clients download block-wise.
+ */
+export const memory: BenchCase = {
+  id: 'memory',
+  title: 'Memory: 1,000 downloads in flight',
+  async run(ctx: Context): Promise<CaseResult> {
+    const started = Date.now();
+    const holdMs = Math.max(8000, ctx.seconds * 2000);
+    const notes: string[] = [];
+    const http: number[] = [];
+    const coap: number[] = [];
+    let updraft: Updraft | undefined;
+    try {
+      for (let i = 0; i < ctx.runs; i++) {
+        // A fresh process per run: the peak must not include what an earlier run left.
+        updraft = await ctx.updraft({
+          name: `memory-${i + 1}`,
+          dataDir: await ctx.dataDir(1000),
+          coap: true,
+        });
+        const idle = treeRss(updraft.proc.pid);
+        const httpSampler = sampleRss(updraft.proc.pid);
+        const h = await holdSlowDownloads({
+          port: updraft.options.httpPort,
+          path: `/${ctx.images.large.product}`,
+          headers: esp8266Headers('02:00:00:00:e0:01', OLDER),
+          connections: CLIENTS,
+          holdMs,
+        });
+        const httpPeak = httpSampler.stop().peak;
+        http.push(httpPeak / MB);
+        console.log(
+          `  run ${i + 1} http: idle ${(idle / MB).toFixed(0)} MB, peak ${(httpPeak / MB).toFixed(0)} MB, ${h.statusOk}/${CLIENTS} answered 200, ${(h.bytes / 2 ** 20).toFixed(0)} MiB read`,
+        );
+        if (h.statusOk < CLIENTS)
+          notes.push(`HTTP run ${i + 1}: only ${h.statusOk} of ${CLIENTS} downloads started`);
+
+        const url = `coap://127.0.0.1:${updraft.options.coapPort}${coapPath(ctx.images.small.product)}`;
+        const problem = i === 0 ? await coapProbe(url, ctx.images.small.bytes, ctx.work) : undefined;
+        if (problem) {
+          notes.push(`CoAP not measured: ${problem}`);
+        } else if (i === 0 || coap.length > 0) {
+          const coapSampler = sampleRss(updraft.proc.pid);
+          const c = await simulateClients({
+            host: '127.0.0.1',
+            port: updraft.options.coapPort,
+            path: coapPath(ctx.images.small.product).split('/').filter(Boolean),
+            clients: CLIENTS,
+            durationMs: holdMs,
+          });
+          const coapPeak = coapSampler.stop().peak;
+          coap.push(coapPeak / MB);
+          console.log(
+            `  run ${i + 1} coap: peak ${(coapPeak / MB).toFixed(0)} MB, ${c.blocks} blocks, ${c.completed} complete downloads, ${c.retransmits} retransmits, ${c.errors} errors`,
+          );
+          if (c.errors) notes.push(`CoAP run ${i + 1}: ${c.errors} error responses`);
+          notes.push(
+            `CoAP run ${i + 1}: ${c.blocks} blocks (${Math.round(c.blocks / (holdMs / 1000))} blocks/s) to ${CLIENTS} clients, ${c.completed} complete downloads, ${c.retransmits} retransmissions`,
+          );
+        }
+        notes.push(`run ${i + 1}: idle RSS before the load ${(idle / MB).toFixed(0)} MB`);
+        await updraft.stop();
+        updraft = undefined;
+      }
+      const comparisons: Comparison[] = [
+        {
+          name: `HTTP: ${CLIENTS} downloads of 16 MiB in flight`,
+          ours: { label: 'Updraft peak RSS', unit: 'MB', values: http },
+          goal: { kind: 'at-most', value: 200 },
+        },
+        {
+          name: `CoAP: ${CLIENTS} block-wise clients`,
+          ours: { label: 'Updraft peak RSS', unit: 'MB', values: coap },
+          goal: { kind: 'at-most', value: 200 },
+        },
+      ];
+      return {
+        id: this.id,
+        title: this.title,
+        finishedAt: new Date().toISOString(),
+        durationS: (Date.now() - started) / 1000,
+        runs: ctx.runs,
+        commands: [
+          `bench/lib/slow-http.ts: ${CLIENTS} keep-alive GET /fw16m (ESP8266 headers, older version), paused sockets read a little every 500 ms, held ${holdMs / 1000} s`,
+          `bench/lib/coap-sim.ts: ${CLIENTS} UDP sockets, CON GET ${coapPath(ctx.images.small.product)} Block2 NUM/SZX 6, one outstanding request each, ${holdMs / 1000} s`,
+          'RSS: VmRSS of /proc/<pid>/status (and its children), sampled every 200 ms, peak; MB = 10^6 bytes',
+        ],
+        comparisons,
+        notes,
+      };
+    } finally {
+      await updraft?.stop();
+    }
+  },
+};

@@ -1,0 +1,99 @@
+import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { createServices, openStorage } from './services.js';
+
+/** What the primary tells a worker before it starts: its slot, 1..N, stable across restarts. */
+interface StartMessage {
+  type: 'updraft:start';
+  slot: number;
+}
+
+const RESTART_DELAY_MS = 1000;
+
+/**
+ * `serve --workers N`: one primary and N workers sharing the HTTP port through `node:cluster` (the primary accepts
+ * and hands connections round-robin). Work that must happen once runs in the primary before any fork: migrations,
+ * the crash sweep of blobs and partial uploads, the first-start admin token. Worker slot 1 alone runs the drop
+ * folder watcher and the CoAP endpoint (Node 20's dgram has no SO_REUSEPORT, and Observe registrations and release
+ * events live in one process). SQLite is shared (WAL, busy_timeout); each worker buffers its own check-ins.
+ * SIGTERM/SIGINT to the primary is passed to every worker, which drains its downloads; the primary exits last.
+ */
+export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  const storage = await openStorage(config, logger);
+  try {
+    const token = await createServices(config, storage, logger).tokens.bootstrapAdmin();
+    if (token) {
+      process.stderr.write(
+        `\nUpdraft generated an admin token. It is shown only this once; store it now:\n\n    ${token}\n\n` +
+          `Use it as "Authorization: Bearer <token>" or UPDRAFT_TOKEN for the CLI.\n\n`,
+      );
+    }
+  } finally {
+    await storage.connection.close();
+  }
+
+  const workers = new Map<number, Worker>();
+  let stopping = false;
+
+  function fork(slot: number): Worker {
+    const worker = cluster.fork();
+    workers.set(slot, worker);
+    // The worker asks once it listens for the answer (a message sent before that would be lost).
+    worker.on('message', (m: { type?: string }) => {
+      if (m.type === 'updraft:hello') worker.send({ type: 'updraft:start', slot } satisfies StartMessage);
+    });
+    worker.once('exit', (code, signal) => {
+      if (workers.get(slot) === worker) workers.delete(slot);
+      if (stopping) return;
+      logger.error({ slot, pid: worker.process.pid, code, signal }, 'worker exited; restarting it');
+      setTimeout(() => {
+        if (!stopping) fork(slot);
+      }, RESTART_DELAY_MS).unref();
+    });
+    return worker;
+  }
+
+  const first = Array.from({ length: config.workers }, (_, i) => fork(i + 1));
+  await Promise.all(first.map((w) => once(w, 'listening')));
+  logger.info({ workers: config.workers, pids: first.map((w) => w.process.pid) }, 'workers listening');
+
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      if (signal === 'SIGINT') process.exit(130);
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, 'signal received; stopping workers');
+    const exits = [...workers.values()].map((w) => (w.isDead() ? Promise.resolve() : once(w, 'exit')));
+    for (const w of workers.values()) w.process.kill('SIGTERM');
+    // Each worker bounds its own drain by shutdownTimeoutMs; this only guards against one that hangs.
+    const guard = setTimeout(() => {
+      logger.error('workers did not stop in time; killing them');
+      for (const w of workers.values()) w.process.kill('SIGKILL');
+    }, config.shutdownTimeoutMs + 5000);
+    void Promise.all(exits).then(() => {
+      clearTimeout(guard);
+      logger.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** In a worker: waits for the primary's start message and returns the slot (1..N). */
+export function workerSlot(): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: Partial<StartMessage>) => {
+      if (message.type !== 'updraft:start' || typeof message.slot !== 'number') return;
+      process.off('message', onMessage);
+      resolve(message.slot);
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: 'updraft:hello' });
+  });
+}
+
+export const isClusterWorker = (): boolean => cluster.isWorker;

@@ -1,0 +1,152 @@
+/**
+ * The catalog over CoAP: every published artifact as a block-wise resource (RFC 7959), and each product's
+ * newest release as observable resources (RFC 7641), listed in /.well-known/core (RFC 6690).
+ *
+ *   /fw/<product>/<version>/<artifact>        a published release's artifact (version or label)
+ *   /fw/<product>/latest/<artifact>           the newest published release's artifact; observable
+ *   /fw/<app>/<board>/riot.suit.latest.bin    RIOT products (deviceFamily riot, hardwareClass = BOARD): the
+ *   /fw/<app>/<board>/riot.suit.<seq>.bin     newest manifest (observable), a manifest by sequence number,
+ *   /fw/<app>/<board>/slotN.<seq>.bin         and the slot images that manifest names (docs/signing.md)
+ *
+ * Both shapes are `/fw/:product/:second/:file`; the product's family decides how `second` and `file` read.
+ */
+import { DomainError } from '../../../core/errors.js';
+import type { Product, Release } from '../../../core/catalog/types.js';
+import type { ReleaseEvent } from '../../../core/catalog/release-events.js';
+import { isValidName } from '../../../core/names.js';
+import type { Services } from '../../../core/services.js';
+import { Code } from '../message.js';
+import { ContentFormat } from '../options.js';
+import type { CoapHandler, LinkAttributes } from '../resource.js';
+import type { CoapServer } from '../server.js';
+import type { CoapAdapter } from './adapter.js';
+import { artifactBody, deviceIdOf } from './artifact-body.js';
+import {
+  isRiot,
+  LATEST,
+  resolveCatalogFile,
+  resolveRiotFile,
+  RIOT_LATEST_MANIFEST,
+  riotFilesOf,
+  riotManifestOf,
+} from './catalog-resolve.js';
+import { createCatalogView, type CatalogView, type ListedProduct } from './catalog-view.js';
+import { coapErrorReply } from './error-codes.js';
+
+export const FIRMWARE_ROUTE = '/fw/:product/:second/:file';
+const RT_FIRMWARE = 'firmware';
+const RT_MANIFEST = 'suit-manifest';
+
+const fwPath = (product: string, second: string, file: string): string => `/fw/${product}/${second}/${file}`;
+
+/** The board segment of a RIOT product's paths; without a hardwareClass nothing of it is served. */
+const boardOf = (product: Product): string | undefined =>
+  product.hardwareClass !== null && isValidName(product.hardwareClass) ? product.hardwareClass : undefined;
+
+function firmwareHandler(services: Services, view: CatalogView): CoapHandler {
+  return async (req) => {
+    const { product: name = '', second = '', file = '' } = req.params;
+    // Segments arrive decoded and may hold `/` or `..`; they only ever select from the catalog, but anything
+    // that is not a catalog name is refused before it is looked up.
+    if (![name, second, file].every(isValidName)) {
+      return coapErrorReply(new DomainError('INVALID_NAME'));
+    }
+    try {
+      const product = await view.product(name);
+      if (!product) return { code: Code.NOT_FOUND };
+      const published = await services.releases.listPublished(product.name);
+      const found = isRiot(product)
+        ? second === boardOf(product)
+          ? resolveRiotFile(published, file)
+          : undefined
+        : resolveCatalogFile(published, second, file);
+      if (!found) return { code: Code.NOT_FOUND };
+      return {
+        code: Code.CONTENT,
+        body: artifactBody(services, found.release, found.artifact, { deviceId: deviceIdOf(req.peer) }),
+      };
+    } catch (err) {
+      return coapErrorReply(err);
+    }
+  };
+}
+
+interface Link {
+  readonly path: string;
+  readonly attributes: LinkAttributes;
+}
+
+const link = (path: string, rt: string, size: number, obs = false): Link => ({
+  path,
+  attributes: { rt, sz: size, ct: ContentFormat.OCTET_STREAM, obs },
+});
+
+/** What /.well-known/core lists for one product: its newest release's files and the latest resources. */
+export function linksOf({ product, newest }: ListedProduct): Link[] {
+  if (!newest) return [];
+  if (isRiot(product)) {
+    const board = boardOf(product);
+    const manifest = riotManifestOf(newest);
+    if (board === undefined || !manifest) return [];
+    return [
+      link(fwPath(product.name, board, RIOT_LATEST_MANIFEST), RT_MANIFEST, manifest.artifact.size, true),
+      ...riotFilesOf(newest).map((f) =>
+        link(fwPath(product.name, board, f.name), f.manifest ? RT_MANIFEST : RT_FIRMWARE, f.artifact.size),
+      ),
+    ];
+  }
+  return newest.artifacts.flatMap((a) => [
+    link(fwPath(product.name, LATEST, a.name), RT_FIRMWARE, a.size, true),
+    link(fwPath(product.name, newest.version, a.name), RT_FIRMWARE, a.size),
+  ]);
+}
+
+/** The paths whose representation a release event may have changed, observed or not. */
+function changedPaths(
+  event: ReleaseEvent,
+  before: ListedProduct | undefined,
+  after: ListedProduct | undefined,
+): string[] {
+  const product = after?.product ?? before?.product;
+  if (!product) return [];
+  const paths = new Set<string>();
+  const gone = event.type === 'revoked' || event.type === 'deleted';
+  const latestChanged = before?.newest?.id !== after?.newest?.id || before === undefined;
+  if (isRiot(product)) {
+    const board = boardOf(product);
+    if (board === undefined) return [];
+    if (latestChanged) paths.add(fwPath(product.name, board, RIOT_LATEST_MANIFEST));
+    // Observers of a revoked release's files get 4.04, which ends their observation (RFC 7641 §4.2).
+    if (gone) for (const f of riotFilesOf(event.release)) paths.add(fwPath(product.name, board, f.name));
+    return [...paths];
+  }
+  if (latestChanged) {
+    const names = new Set<string>();
+    for (const r of [before?.newest, after?.newest, event.release] as (Release | undefined)[])
+      for (const a of r?.artifacts ?? []) names.add(a.name);
+    for (const n of names) paths.add(fwPath(product.name, LATEST, n));
+  }
+  if (gone)
+    for (const a of event.release.artifacts) paths.add(fwPath(product.name, event.release.version, a.name));
+  return [...paths];
+}
+
+async function onReleaseEvent(server: CoapServer, view: CatalogView, event: ReleaseEvent): Promise<void> {
+  if (event.type === 'created') return; // a published one also emits 'published'
+  const { before, after } = await view.refreshProduct(event.release.product);
+  await Promise.all(changedPaths(event, before, after).map((path) => server.notifyObservers(path)));
+}
+
+export const catalogResources: CoapAdapter = (server, services) => {
+  const view = createCatalogView(services);
+  server.route('GET', FIRMWARE_ROUTE, firmwareHandler(services, view), {
+    // Registration is allowed on every file; /.well-known/core marks only the latest ones `obs`.
+    obs: true,
+    instances: () => [...view.listing()].flatMap(linksOf),
+  });
+  void view.load();
+  // Notifications run after the publish returned; a failure to notify must never fail or delay it.
+  return services.releaseEvents.subscribe((event) => {
+    onReleaseEvent(server, view, event).catch(() => undefined);
+  });
+};
