@@ -10,9 +10,8 @@ import { runWrk, type WrkResult } from '../lib/wrk.js';
 export const CHECK_IN_SCRIPT = fileURLToPath(new URL('../wrk/esp8266-304.lua', import.meta.url));
 
 export function toSeries(label: string, unit: string, runs: WrkResult[], notes: string[]): Series {
-  for (const r of runs) {
-    if (r.socketErrors) notes.push(`${label}: ${r.socketErrors} socket errors in one run`);
-  }
+  const errors = runs.reduce((n, r) => n + r.socketErrors, 0);
+  if (errors) notes.push(`${label}: ${errors} socket errors over ${runs.length} runs`);
   return { label, unit, values: runs.map((r) => r.requestsPerSec), p99Ms: runs.map((r) => r.p99) };
 }
 

@@ -76,10 +76,10 @@ export const httpDownload: BenchCase = {
         const size = image.bytes.length >= 16 * 1024 * 1024 ? '16 MiB' : '1 MiB';
         const series = (key: string, label: string): Series => {
           const runs = results.get(key) as WrkResult[];
-          for (const r of runs) {
-            if (r.non2xx3xx || r.socketErrors)
-              notes.push(`${label}: ${r.non2xx3xx} non-2xx, ${r.socketErrors} socket errors`);
-          }
+          const non2xx = runs.reduce((n, r) => n + r.non2xx3xx, 0);
+          const errors = runs.reduce((n, r) => n + r.socketErrors, 0);
+          if (non2xx || errors)
+            notes.push(`${label}: ${non2xx} non-2xx, ${errors} socket errors over ${runs.length} runs`);
           return {
             label,
             unit: 'MiB/s',

@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { ADMIN_TOKEN, spawnServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { loadConfig } from '../../src/config/config.js';
 import { startScriptedDevice, startSilentDevice, type ScriptedDevice } from './helpers.js';
 
 interface Run {
@@ -149,5 +150,23 @@ describe('updraft publish / notify with the RIOT seed client flags', () => {
     ]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^gadget 1\.0\.0 published/m);
+  });
+
+  it('serve --no-seed-auth (or UPDRAFT_SEED_ENDPOINTS_AUTH=false) opens the seed endpoints, not the API', async () => {
+    const data = await tempDir('updraft-riot-serve-');
+    const spawned = await spawnServer(data, ['--no-seed-auth', '--coap-public-url', 'coap://[2001:db8::1]']);
+    try {
+      const url = await fetch(`${spawned.url}/coap/url/samr21-xpro_app`);
+      assert.equal(url.status, 200);
+      assert.equal(await url.text(), 'coap://[2001:db8::1]/samr21-xpro_app');
+      assert.equal((await fetch(`${spawned.url}/api/v1/publish-ids`)).status, 401);
+    } finally {
+      await spawned.stop();
+      await rm(data, { recursive: true, force: true });
+    }
+    assert.equal(loadConfig({}, {}).seedEndpointsAuth, true);
+    assert.equal(loadConfig({}, { UPDRAFT_SEED_ENDPOINTS_AUTH: 'false' }).seedEndpointsAuth, false);
+    assert.throws(() => loadConfig({}, { UPDRAFT_SEED_ENDPOINTS_AUTH: 'maybe' }), /true or false/);
+    assert.throws(() => loadConfig({}, { UPDRAFT_NOTIFY_CONCURRENCY: '0' }), /concurrency/);
   });
 });
