@@ -184,6 +184,7 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
     assert.equal(history[0]?.at, 't29', 'newest first');
     assert.equal(await r.devices.setPin('dev-001', '1.0.0'), true);
     assert.equal((await r.devices.get('dev-001'))?.pinnedVersion, '1.0.0');
+    assert.deepEqual(await r.devices.listPins(), [{ id: 'dev-001', product: 'p1', version: '1.0.0' }]);
     await r.devices.saveBatch({
       devices: [device('dev-001', '2026-03-03T00:00:00.000Z')],
       events: [],

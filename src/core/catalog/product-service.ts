@@ -8,6 +8,8 @@ export interface ProductServiceDeps {
   products: ProductRepository;
   releases: Pick<ReleaseRepository, 'list'>;
   clock?: Clock;
+  /** How long device paths may use a cached product list, ms. */
+  cacheTtlMs?: number;
 }
 
 function text(value: unknown, field: string, max: number): string {
@@ -26,7 +28,26 @@ function settings(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-export function createProductService({ products, releases, clock = systemClock }: ProductServiceDeps) {
+export function createProductService({
+  products,
+  releases,
+  clock = systemClock,
+  ...deps
+}: ProductServiceDeps) {
+  // Every device request names its product; products change rarely. A snapshot serves the device paths,
+  // dropped on this process's changes and refreshed after `cacheTtlMs` for other replicas' changes.
+  const ttl = deps.cacheTtlMs ?? 2000;
+  let snapshot: { at: number; byName: Promise<Map<string, Product>> } | undefined;
+  function cached(): Promise<Map<string, Product>> {
+    if (!snapshot || Date.now() - snapshot.at > ttl) {
+      const byName = products.list().then((list) => new Map(list.map((p) => [p.name, p])));
+      byName.catch(() => (snapshot = undefined));
+      snapshot = { at: Date.now(), byName };
+    }
+    return snapshot.byName;
+  }
+  const invalidate = () => (snapshot = undefined);
+
   async function get(name: string): Promise<Product> {
     const product = await products.get(name);
     if (!product) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
@@ -35,8 +56,14 @@ export function createProductService({ products, releases, clock = systemClock }
 
   return {
     get,
-    find: (name: string) => products.get(name),
-    list: () => products.list(),
+    /** For device paths: may lag another replica's change by the cache TTL. */
+    async find(name: string): Promise<Product | undefined> {
+      return (await cached()).get(name) ?? products.get(name);
+    },
+    /** For device paths (products by family); the management API reads `get` and the repository. */
+    async list(): Promise<Product[]> {
+      return [...(await cached()).values()];
+    },
 
     async create(input: NewProduct): Promise<Product> {
       const product: Product = {
@@ -51,6 +78,7 @@ export function createProductService({ products, releases, clock = systemClock }
         throw new DomainError('PRODUCT_EXISTS', `product "${product.name}" already exists`);
       }
       await products.create(product);
+      invalidate();
       return product;
     },
 
@@ -75,6 +103,7 @@ export function createProductService({ products, releases, clock = systemClock }
         clean.hardwareClass = text(patch.hardwareClass, 'hardwareClass', 64) || null;
       if (patch.settings !== undefined) clean.settings = settings(patch.settings);
       const updated = await products.update(name, clean);
+      invalidate();
       if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
       return updated;
     },
@@ -85,6 +114,7 @@ export function createProductService({ products, releases, clock = systemClock }
         throw new DomainError('PRODUCT_NOT_EMPTY', `product "${name}" still has releases`);
       }
       await products.delete(name);
+      invalidate();
     },
   };
 }

@@ -14,6 +14,8 @@ export interface DeviceRegistryDeps {
   /** Pending check-ins held while the database is unreachable before the oldest are dropped. */
   maxPending?: number;
   onFlushError?: (err: unknown) => void;
+  /** How long the check-in path may use its copy of the operator pins (other replicas' changes), ms. */
+  pinCacheTtlMs?: number;
 }
 
 /**
@@ -25,37 +27,70 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
   const { devices, clock = systemClock } = deps;
   const historyLimit = deps.historyLimit ?? 100;
   const maxPending = deps.maxPending ?? 200_000;
+  const chunkSize = 250;
+  const pruneEvery = Math.max(1, Math.ceil(historyLimit / 4));
   let checkIns: (CheckIn & { at: string })[] = [];
   let events: DeviceEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
+  const pinTtl = deps.pinCacheTtlMs ?? 2000;
+  let pins:
+    { at: number; map: Promise<Map<string, { product: string | null; version: string }>> } | undefined;
 
+  /** Writes one chunk: the rules applied in the core, then one transaction. */
+  async function writeChunk(
+    batchCheckIns: (CheckIn & { at: string })[],
+    batchEvents: DeviceEvent[],
+  ): Promise<void> {
+    const ids = [...new Set(batchCheckIns.map((c) => c.deviceId))];
+    const known = await devices.getMany(ids);
+    const outEvents: DeviceEvent[] = [];
+    const checkInsByHour = new Map<string, number>();
+    for (const c of batchCheckIns) {
+      const { device, events: derived } = applyCheckIn(known.get(c.deviceId), c, c.at);
+      known.set(device.id, device);
+      outEvents.push(...derived);
+      const hour = c.at.slice(0, 13);
+      checkInsByHour.set(hour, (checkInsByHour.get(hour) ?? 0) + 1);
+    }
+    outEvents.push(...batchEvents);
+    const touched = ids.map((id) => known.get(id)).filter((d): d is Device => d !== undefined);
+    await devices.saveBatch({ devices: touched, events: outEvents, checkInsByHour });
+    await devices.pruneHistory(dueForPruning(outEvents), historyLimit);
+  }
+
+  // History is trimmed per device once it may exceed the limit, not on every write: counting in memory what
+  // each device added since its last trim saves a query per device per flush.
+  const sincePrune = new Map<string, number>();
+  function dueForPruning(written: DeviceEvent[]): string[] {
+    const due = new Set<string>();
+    for (const e of written) {
+      const n = (sincePrune.get(e.deviceId) ?? 0) + 1;
+      if (n >= pruneEvery) {
+        due.add(e.deviceId);
+        sincePrune.delete(e.deviceId);
+      } else sincePrune.set(e.deviceId, n);
+    }
+    if (sincePrune.size > 100_000) sincePrune.clear();
+    return [...due];
+  }
+
+  /**
+   * Writes what is pending in chunks, yielding to the event loop between them: better-sqlite3 is
+   * synchronous, and one large transaction would stall every request for its duration (p99).
+   */
   async function writePending(): Promise<void> {
-    if (checkIns.length === 0 && events.length === 0) return;
-    const batchCheckIns = checkIns;
-    const batchEvents = events;
-    checkIns = [];
-    events = [];
-    try {
-      const ids = [...new Set(batchCheckIns.map((c) => c.deviceId))];
-      const known = await devices.getMany(ids);
-      const outEvents: DeviceEvent[] = [];
-      const checkInsByHour = new Map<string, number>();
-      for (const c of batchCheckIns) {
-        const { device, events: derived } = applyCheckIn(known.get(c.deviceId), c, c.at);
-        known.set(device.id, device);
-        outEvents.push(...derived);
-        const hour = c.at.slice(0, 13);
-        checkInsByHour.set(hour, (checkInsByHour.get(hour) ?? 0) + 1);
+    while (checkIns.length > 0 || events.length > 0) {
+      const batchCheckIns = checkIns.splice(0, chunkSize);
+      const batchEvents = events.splice(0, chunkSize);
+      try {
+        await writeChunk(batchCheckIns, batchEvents);
+      } catch (err) {
+        // Keep the records for the next attempt rather than lose them; bound what is kept.
+        checkIns = [...batchCheckIns, ...checkIns].slice(-maxPending);
+        events = [...batchEvents, ...events].slice(-maxPending);
+        throw err;
       }
-      outEvents.push(...batchEvents);
-      const touched = ids.map((id) => known.get(id)).filter((d): d is Device => d !== undefined);
-      await devices.saveBatch({ devices: touched, events: outEvents, checkInsByHour });
-      await devices.pruneHistory([...new Set(outEvents.map((e) => e.deviceId))], historyLimit);
-    } catch (err) {
-      // Keep the records for the next attempt rather than lose them; bound what is kept.
-      checkIns = [...batchCheckIns, ...checkIns].slice(-maxPending);
-      events = [...batchEvents, ...events].slice(-maxPending);
-      throw err;
+      if (checkIns.length > 0 || events.length > 0) await new Promise((r) => setImmediate(r));
     }
   }
 
@@ -108,8 +143,18 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       return device;
     },
 
-    /** The stored record without flushing, for the hot path (pins); may lag by one interval. */
-    peek: (id: string) => devices.get(id),
+    /**
+     * The operator pin of a device, for the check-in path: read from an in-memory copy of all pins, refreshed
+     * every `pinCacheTtlMs` (changes made through this process apply at once).
+     */
+    async pinOf(id: string): Promise<{ product: string | null; version: string } | undefined> {
+      if (!pins || Date.now() - pins.at > pinTtl) {
+        const map = devices.listPins().then((list) => new Map(list.map((p) => [p.id, p])));
+        map.catch(() => (pins = undefined));
+        pins = { at: Date.now(), map };
+      }
+      return (await pins.map).get(id);
+    },
 
     async list(query: DeviceQuery) {
       await flush();
@@ -130,11 +175,13 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       await flush();
       if (!(await devices.setPin(id, version)))
         throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      pins = undefined;
     },
 
     async remove(id: string): Promise<void> {
       await flush();
       if (!(await devices.delete(id))) throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      pins = undefined;
     },
 
     pendingCount: () => checkIns.length + events.length,

@@ -12,6 +12,8 @@ export interface DeviceRepository {
   list(query: DeviceQuery): Promise<{ items: Device[]; total: number }>;
   history(id: string, limit: number): Promise<DeviceEvent[]>;
   setPin(id: string, version: string | null): Promise<boolean>;
+  /** Every pinned device: few in practice, so the hot path holds them all in memory. */
+  listPins(): Promise<{ id: string; product: string | null; version: string }[]>;
   delete(id: string): Promise<boolean>;
   stats(since: string): Promise<DeviceStats>;
   /** Keeps only the newest `keep` events of each of these devices. */

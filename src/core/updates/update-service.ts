@@ -29,9 +29,9 @@ export interface UpdateServiceDeps {
 export function createUpdateService({ releases, products, registry }: UpdateServiceDeps) {
   async function pinnedRelease(product: string, deviceId: string | undefined): Promise<Release | undefined> {
     if (!deviceId) return undefined;
-    const device = await registry.peek(deviceId);
-    if (!device?.pinnedVersion || device.product !== product) return undefined;
-    const release = await releases.find(product, device.pinnedVersion);
+    const pin = await registry.pinOf(deviceId);
+    if (!pin || pin.product !== product) return undefined;
+    const release = await releases.find(product, pin.version);
     return release && release.state !== 'revoked' ? release : undefined;
   }
 

@@ -169,6 +169,15 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
       return Number(result.numUpdatedRows) > 0;
     },
 
+    async listPins() {
+      const rows = await db
+        .selectFrom('devices')
+        .select(['id', 'product', 'pinned_version'])
+        .where('pinned_version', 'is not', null)
+        .execute();
+      return rows.map((r) => ({ id: r.id, product: r.product, version: r.pinned_version as string }));
+    },
+
     async delete(id) {
       return db.transaction().execute(async (trx) => {
         await trx.deleteFrom('device_events').where('device_id', '=', id).execute();
