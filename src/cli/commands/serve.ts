@@ -23,6 +23,7 @@ export function registerServe(program: Command): void {
       'also serve plain HTTP on this port when TLS is on (env UPDRAFT_PLAIN_HTTP_PORT)',
     )
     .option('--coap-public-url <url>', 'CoAP URL devices reach this server at (env UPDRAFT_COAP_PUBLIC_URL)')
+    .option('--keys-dir <dir>', 'signing keys folder (env UPDRAFT_KEYS_DIR, default <data>/keys)')
     .option(
       '--accel-redirect-prefix <path>',
       'nginx in front: answer downloads with X-Accel-Redirect to this internal location (env UPDRAFT_ACCEL_REDIRECT_PREFIX)',
@@ -59,6 +60,7 @@ export function registerServe(program: Command): void {
           tlsKey: flags.tlsKey,
           plainHttpPort: flags.plainHttpPort,
           coapPublicUrl: flags.coapPublicUrl,
+          keysDir: flags.keysDir,
           accelRedirectPrefix: flags.accelRedirectPrefix,
           workers: flags.workers,
           // commander sets seedAuth to true when --no-seed-auth is absent: only "off" overrides the environment.
