@@ -42,6 +42,15 @@ describe('applyCheckIn', () => {
   });
 });
 
+describe('addresses', () => {
+  it('shows IPv4-mapped IPv6 peers as plain IPv4 and keeps real IPv6', () => {
+    const v4 = applyCheckIn(undefined, { deviceId: 'a', protocol: 't', address: '::ffff:10.1.2.3' }, 't');
+    assert.equal(v4.device.address, '10.1.2.3');
+    const v6 = applyCheckIn(undefined, { deviceId: 'b', protocol: 't', address: '::ffff:abcd' }, 't');
+    assert.equal(v6.device.address, '::ffff:abcd');
+  });
+});
+
 describe('device registry write-behind', () => {
   let connection: SqlConnection;
   let repo: DeviceRepository;

@@ -34,7 +34,8 @@ export function applyCheckIn(
 
   device.lastSeen = at;
   if (checkIn.product) device.product = checkIn.product;
-  if (checkIn.address) device.address = checkIn.address;
+  // A dual-stack socket reports IPv4 peers as `::ffff:a.b.c.d`; the registry shows them as plain IPv4.
+  if (checkIn.address) device.address = checkIn.address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   device.protocol = checkIn.protocol;
   if (checkIn.userAgent) device.userAgent = checkIn.userAgent;
   if (checkIn.attributes) Object.assign(device.attributes, checkIn.attributes);
