@@ -1,7 +1,7 @@
 import { Context, interleave } from '../lib/context.js';
 import { coapDownloads, coapGetArgs, coapProbe, startLibcoapServer } from '../lib/coap.js';
 import { freeUdpPort, type Proc } from '../lib/proc.js';
-import type { BenchCase, CaseResult, Comparison, Series } from '../lib/types.js';
+import { caseResult, type BenchCase, type CaseResult, type Comparison, type Series } from '../lib/types.js';
 import type { Updraft } from '../lib/updraft.js';
 import { shellLine } from '../lib/wrk.js';
 
@@ -50,12 +50,7 @@ export const coapDownload: BenchCase = {
         });
       }
       if (problem) notes.push(`Updraft was not measured: ${problem}`);
-      return {
-        id: this.id,
-        title: this.title,
-        finishedAt: new Date().toISOString(),
-        durationS: (Date.now() - started) / 1000,
-        runs: ctx.runs,
+      return caseResult(this, ctx, started, {
         commands: [
           'coap-server-notls -A 127.0.0.1 -p <port> -d 10',
           shellLine('coap-client-notls', [
@@ -73,7 +68,7 @@ export const coapDownload: BenchCase = {
         ],
         comparisons,
         notes,
-      };
+      });
     } finally {
       await libcoap?.proc.stop();
       await updraft?.stop();

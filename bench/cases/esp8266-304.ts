@@ -3,17 +3,27 @@ import { Context, interleave, PUBLISHED } from '../lib/context.js';
 import { esp8266Headers } from '../lib/esp.js';
 import { startNginx } from '../lib/nginx.js';
 import { freeTcpPort } from '../lib/proc.js';
-import type { BenchCase, CaseResult, Comparison, Series } from '../lib/types.js';
+import { caseResult, type BenchCase, type CaseResult, type Comparison, type Series } from '../lib/types.js';
 import { blobsDir, blobUrlPath, type Updraft } from '../lib/updraft.js';
 import { runWrk, type WrkResult } from '../lib/wrk.js';
 
-export const CHECK_IN_SCRIPT = fileURLToPath(new URL('../wrk/esp8266-304.lua', import.meta.url));
+const CHECK_IN_SCRIPT = fileURLToPath(new URL('../wrk/esp8266-304.lua', import.meta.url));
 
 export function toSeries(label: string, unit: string, runs: WrkResult[], notes: string[]): Series {
   const errors = runs.reduce((n, r) => n + r.socketErrors, 0);
   if (errors) notes.push(`${label}: ${errors} socket errors over ${runs.length} runs`);
   return { label, unit, values: runs.map((r) => r.requestsPerSec), p99Ms: runs.map((r) => r.p99) };
 }
+
+/** wrk sending ESP8266 check-ins of PUBLISHED to `url`, 64 connections, the MACs cycling over `devices` devices. */
+export const checkInLoad = (ctx: Context, url: string, devices: number) => () =>
+  runWrk({
+    url,
+    seconds: ctx.seconds,
+    connections: 64,
+    script: CHECK_IN_SCRIPT,
+    scriptArgs: [PUBLISHED, String(devices)],
+  });
 
 /** Checks that a check-in is answered 304 before timing it. */
 export async function check304(url: string, headers: Record<string, string>): Promise<void> {
@@ -57,14 +67,6 @@ export const esp8266CheckIn: BenchCase = {
       const product = `/${ctx.images.small.product}`;
       await check304(one.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
       await check304(two.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
-      const checkIn = (url: string) => () =>
-        runWrk({
-          url,
-          seconds: ctx.seconds,
-          connections: 64,
-          script: CHECK_IN_SCRIPT,
-          scriptArgs: [PUBLISHED, '1000'],
-        });
       const results = await interleave(ctx.runs, [
         {
           key: 'nginx',
@@ -76,8 +78,8 @@ export const esp8266CheckIn: BenchCase = {
               headers: { 'If-None-Match': etag },
             }),
         },
-        { key: 'updraft-1', run: checkIn(one.url + product) },
-        { key: 'updraft-w2', run: checkIn(two.url + product) },
+        { key: 'updraft-1', run: checkInLoad(ctx, one.url + product, 1000) },
+        { key: 'updraft-w2', run: checkInLoad(ctx, two.url + product, 1000) },
       ]);
       const reference = toSeries('nginx 304 (If-None-Match)', 'req/s', results.get('nginx') ?? [], notes);
       const comparisons: Comparison[] = [
@@ -104,16 +106,11 @@ export const esp8266CheckIn: BenchCase = {
         results.get('nginx')?.[0]?.command ?? '',
         results.get('updraft-1')?.[0]?.command.replace(/\/\S+\/bench\/wrk/, 'bench/wrk') ?? '',
       );
-      return {
-        id: this.id,
-        title: this.title,
-        finishedAt: new Date().toISOString(),
-        durationS: (Date.now() - started) / 1000,
-        runs: ctx.runs,
+      return caseResult(this, ctx, started, {
         commands,
         comparisons,
         notes,
-      };
+      });
     } finally {
       await nginx?.proc.stop();
       await Promise.all(servers.map((s) => s.stop()));

@@ -1,11 +1,10 @@
-import { Context, OLDER } from '../lib/context.js';
+import { Context, interleave, OLDER } from '../lib/context.js';
 import { checkDownload, esp8266Headers } from '../lib/esp.js';
 import { startNginx } from '../lib/nginx.js';
 import { freeTcpPort } from '../lib/proc.js';
-import type { BenchCase, CaseResult, Comparison, Series } from '../lib/types.js';
+import { caseResult, type BenchCase, type CaseResult, type Comparison, type Series } from '../lib/types.js';
 import { blobsDir, blobUrlPath, type Updraft } from '../lib/updraft.js';
 import { runWrk, type WrkResult } from '../lib/wrk.js';
-import { interleave } from '../lib/context.js';
 
 const MAC = '02:00:00:00:d0:01';
 const ACCEL_PREFIX = '/_blobs';
@@ -117,15 +116,10 @@ export const httpDownload: BenchCase = {
       await nginx?.proc.stop();
       await Promise.all(servers.map((s) => s.stop()));
     }
-    return {
-      id: this.id,
-      title: this.title,
-      finishedAt: new Date().toISOString(),
-      durationS: (Date.now() - started) / 1000,
-      runs: ctx.runs,
+    return caseResult(this, ctx, started, {
       commands,
       comparisons,
       notes,
-    };
+    });
   },
 };

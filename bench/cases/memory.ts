@@ -4,7 +4,7 @@ import { coapProbe } from '../lib/coap.js';
 import { simulateClients } from '../lib/coap-sim.js';
 import { sampleRss, treeRss } from '../lib/rss.js';
 import { holdSlowDownloads } from '../lib/slow-http.js';
-import type { BenchCase, CaseResult, Comparison } from '../lib/types.js';
+import { caseResult, type BenchCase, type CaseResult, type Comparison } from '../lib/types.js';
 import type { Updraft } from '../lib/updraft.js';
 import { coapPath } from './coap-download.js';
 
@@ -89,12 +89,7 @@ export const memory: BenchCase = {
           goal: { kind: 'at-most', value: 200 },
         },
       ];
-      return {
-        id: this.id,
-        title: this.title,
-        finishedAt: new Date().toISOString(),
-        durationS: (Date.now() - started) / 1000,
-        runs: ctx.runs,
+      return caseResult(this, ctx, started, {
         commands: [
           `bench/lib/slow-http.ts: ${CLIENTS} keep-alive GET /fw16m (ESP8266 headers, older version), paused sockets read a little every 500 ms, held ${holdMs / 1000} s`,
           `bench/lib/coap-sim.ts: ${CLIENTS} UDP sockets, CON GET ${coapPath(ctx.images.small.product)} Block2 NUM/SZX 6, one outstanding request each, ${holdMs / 1000} s`,
@@ -102,7 +97,7 @@ export const memory: BenchCase = {
         ],
         comparisons,
         notes,
-      };
+      });
     } finally {
       await updraft?.stop();
     }

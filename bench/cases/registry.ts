@@ -1,9 +1,8 @@
 import { Context, interleave, PUBLISHED } from '../lib/context.js';
 import { esp8266Headers } from '../lib/esp.js';
-import type { BenchCase, CaseResult, Comparison } from '../lib/types.js';
+import { caseResult, type BenchCase, type CaseResult, type Comparison } from '../lib/types.js';
 import type { Updraft } from '../lib/updraft.js';
-import { runWrk } from '../lib/wrk.js';
-import { CHECK_IN_SCRIPT, check304, toSeries } from './esp8266-304.js';
+import { check304, checkInLoad, toSeries } from './esp8266-304.js';
 
 const LARGE = 1_000_000;
 
@@ -26,17 +25,9 @@ export const registrySize: BenchCase = {
       const product = `/${ctx.images.small.product}`;
       for (const s of servers)
         await check304(s.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
-      const load = (url: string, devices: number) => () =>
-        runWrk({
-          url,
-          seconds: ctx.seconds,
-          connections: 64,
-          script: CHECK_IN_SCRIPT,
-          scriptArgs: [PUBLISHED, String(devices)],
-        });
       const results = await interleave(ctx.runs, [
-        { key: '1k', run: load(small.url + product, 1000) },
-        { key: '1m', run: load(large.url + product, LARGE) },
+        { key: '1k', run: checkInLoad(ctx, small.url + product, 1000) },
+        { key: '1m', run: checkInLoad(ctx, large.url + product, LARGE) },
       ]);
       const ref = toSeries('1,000 devices', 'req/s', results.get('1k') ?? [], notes);
       const ours = toSeries('1,000,000 devices', 'req/s', results.get('1m') ?? [], notes);
@@ -55,19 +46,14 @@ export const registrySize: BenchCase = {
           goal: { kind: 'ratio-at-most', value: 1.2 },
         },
       ];
-      return {
-        id: this.id,
-        title: this.title,
-        finishedAt: new Date().toISOString(),
-        durationS: (Date.now() - started) / 1000,
-        runs: ctx.runs,
+      return caseResult(this, ctx, started, {
         commands: [
           `bench/lib/prefill.ts: ${LARGE} rows into devices of the stopped server's SQLite, one transaction`,
           results.get('1m')?.[0]?.command.replace(/\/\S+\/bench\/wrk/, 'bench/wrk') ?? '',
         ],
         comparisons,
         notes,
-      };
+      });
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
     }

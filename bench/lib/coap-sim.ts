@@ -39,7 +39,7 @@ function uint(n: number): Buffer {
   return Buffer.of(n >> 16, (n >> 8) & 0xff, n & 0xff);
 }
 
-export function encodeGet(messageId: number, token: Buffer, path: string[], block: number): Buffer {
+function encodeGet(messageId: number, token: Buffer, path: string[], block: number): Buffer {
   const parts: Buffer[] = [Buffer.of(0x40 | token.length, 0x01, messageId >> 8, messageId & 0xff), token];
   let last = 0;
   for (const segment of path) {
@@ -51,7 +51,7 @@ export function encodeGet(messageId: number, token: Buffer, path: string[], bloc
 }
 
 /** Code, message id and the Block2 M flag of a response (enough to drive the download). */
-export function decodeResponse(msg: Buffer): { code: number; messageId: number; more: boolean } | undefined {
+function decodeResponse(msg: Buffer): { code: number; messageId: number; more: boolean } | undefined {
   if (msg.length < 4) return undefined;
   const tkl = (msg[0] as number) & 0x0f;
   const code = msg[1] as number;

@@ -24,7 +24,7 @@ function fill(template: string, values: Record<string, string>): string {
   });
 }
 
-export async function writeNginxConfig(o: NginxOptions): Promise<string> {
+async function writeNginxConfig(o: NginxOptions): Promise<string> {
   await mkdir(o.prefix, { recursive: true });
   const values = {
     PREFIX: o.prefix,

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 
 /** Device i's MAC, as bench/wrk/esp8266-304.lua spells it: 02:00:xx:xx:xx:xx (locally administered). */
-export function benchMac(i: number): string {
+function benchMac(i: number): string {
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   return `02:00:${hex((i >>> 24) & 0xff)}:${hex((i >>> 16) & 0xff)}:${hex((i >>> 8) & 0xff)}:${hex(i & 0xff)}`;
 }

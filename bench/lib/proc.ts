@@ -86,7 +86,7 @@ export async function runOk(command: string, args: string[], options: SpawnOptio
   return r;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns true; throws with `what` after `timeoutMs`. */
 export async function waitFor(

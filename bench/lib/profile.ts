@@ -8,10 +8,7 @@ interface ProfileNode {
 }
 
 /** Self time per function of one .cpuprofile, as shares of all samples (what `node --cpu-prof` recorded). */
-export function topFunctions(
-  profile: { nodes: ProfileNode[] },
-  limit = 25,
-): { name: string; share: number }[] {
+function topFunctions(profile: { nodes: ProfileNode[] }, limit = 25): { name: string; share: number }[] {
   // Shares of busy time: idle and unattributed samples are left out.
   const busy = profile.nodes.filter((n) => !['(idle)', '(program)'].includes(n.callFrame.functionName));
   const total = busy.reduce((s, n) => s + (n.hitCount ?? 0), 0) || 1;

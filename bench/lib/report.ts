@@ -16,7 +16,7 @@ export interface Summary {
 const fmt = (n: number) => human(n);
 const ratioOf = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 
-export function evaluate(c: Comparison): { ratio: number | undefined; met: boolean | undefined } {
+function evaluate(c: Comparison): { ratio: number | undefined; met: boolean | undefined } {
   const pick = (s: { values: number[]; p99Ms?: number[] }) => (c.onP99 ? (s.p99Ms ?? []) : s.values);
   const ours = summarize(pick(c.ours));
   const ratio = c.reference ? ratioOf(ours.median, summarize(pick(c.reference)).median) : undefined;
@@ -84,7 +84,7 @@ function caseSection(r: CaseResult): string {
   return lines.join('\n');
 }
 
-export function renderResults(s: Summary): string {
+function renderResults(s: Summary): string {
   const m = s.machine;
   const out = [
     BEGIN,

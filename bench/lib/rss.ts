@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** VmRSS of one process in bytes, from /proc/<pid>/status; 0 when it is gone. */
-export function rssOf(pid: number): number {
+function rssOf(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : 0;
@@ -11,7 +11,7 @@ export function rssOf(pid: number): number {
 }
 
 /** The PIDs whose parent is `pid` (cluster workers), from /proc/<n>/stat. */
-export function childrenOf(pid: number): number[] {
+function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;

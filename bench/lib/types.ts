@@ -40,3 +40,22 @@ export interface BenchCase {
   title: string;
   run(ctx: import('./context.js').Context): Promise<CaseResult>;
 }
+
+/** The result of case `c` begun at `started` (a `Date.now()`), finished now, in the field order of the JSON. */
+export function caseResult(
+  c: Pick<BenchCase, 'id' | 'title'>,
+  ctx: Pick<import('./context.js').Context, 'runs'>,
+  started: number,
+  body: Pick<CaseResult, 'commands' | 'comparisons' | 'notes'>,
+): CaseResult {
+  return {
+    id: c.id,
+    title: c.title,
+    finishedAt: new Date().toISOString(),
+    durationS: (Date.now() - started) / 1000,
+    runs: ctx.runs,
+    commands: body.commands,
+    comparisons: body.comparisons,
+    notes: body.notes,
+  };
+}

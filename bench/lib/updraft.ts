@@ -5,7 +5,7 @@ import { runOk, startProcess, waitFor, type Proc } from './proc.js';
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789abcdef';
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 /** Inside the repository (git- and lint-ignored dist/) so that the compiled files resolve node_modules. */
-export const COMPILED = join(ROOT, 'dist/bench');
+const COMPILED = join(ROOT, 'dist/bench');
 
 /** Compiles src/ once per run with the build's tsconfig (~20 s). */
 export async function compileServer(): Promise<void> {

@@ -29,7 +29,7 @@ export interface WrkResult {
 const UNIT: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 const TIME: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 
-export function wrkArgs(o: WrkOptions): string[] {
+function wrkArgs(o: WrkOptions): string[] {
   const args = [
     `-t${o.threads ?? 2}`,
     `-c${o.connections}`,
@@ -52,7 +52,7 @@ export function shellLine(command: string, args: string[]): string {
     .join(' ');
 }
 
-export function parseWrk(out: string): Omit<WrkResult, 'command'> {
+function parseWrk(out: string): Omit<WrkResult, 'command'> {
   const num = (re: RegExp) => {
     const m = re.exec(out);
     return m ? Number(m[1]) : Number.NaN;

@@ -68,4 +68,24 @@ describe('drop folder (--firmware-dir)', () => {
     });
     assert.equal(state, 'revoked');
   });
+
+  it('publishes a release again when its file comes back, but keeps an operator revoke', async () => {
+    await writeFile(join(dir, 'firmware-0.1.bin'), v1);
+    await until('0.1.0 published again', async () => {
+      const r = (await (await server.api('/api/v1/products/firmware/releases/0.1.0')).json()) as {
+        state: string;
+      };
+      return r.state === 'published' ? true : undefined;
+    });
+    assert.equal(
+      (await server.api('/api/v1/products/firmware/releases/0.2.0/revoke', { method: 'POST' })).status,
+      200,
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    await server.services.devices.flush();
+    const r = (await (await server.api('/api/v1/products/firmware/releases/0.2.0')).json()) as {
+      state: string;
+    };
+    assert.equal(r.state, 'revoked', 'the file is still there, but the operator revoked the release');
+  });
 });

@@ -14,7 +14,7 @@ export type Route =
   | { page: 'publish-ids' }
   | { page: 'not-found' };
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const [first, second, third, fourth] = parts;
   if (parts.length === 0) return { page: 'overview' };

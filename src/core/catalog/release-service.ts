@@ -43,6 +43,14 @@ const TRANSITIONS: Record<'publish' | 'revoke', ReleaseState[]> = {
   revoke: ['draft', 'published'],
 };
 
+function tryNormalize(version: string): string | undefined {
+  try {
+    return normalizeVersion(version);
+  } catch {
+    return undefined;
+  }
+}
+
 export function createReleaseService(deps: ReleaseServiceDeps) {
   const { products, releases, blobs, events, clock = systemClock } = deps;
   const published = createPublishedCache(releases, deps.cacheTtlMs ?? 2000);
@@ -55,12 +63,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
 
   /** Finds by normalised version or by the label a layout used (`v1.0.1`); never throws on odd strings. */
   async function find(product: string, version: string): Promise<Release | undefined> {
-    let normalised: string | undefined;
-    try {
-      normalised = normalizeVersion(version);
-    } catch {
-      normalised = undefined;
-    }
+    const normalised = tryNormalize(version);
     const exact = normalised ? await releases.get(product, normalised) : undefined;
     if (exact) return exact;
     return (await releases.list(product)).find((r) => r.label === version);
@@ -95,6 +98,18 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     listRecent: (limit: number, states?: ReleaseState[]) => releases.listAll({ limit, states }),
     /** Published releases of a product, newest first (SemVer order). Cached: this is on every device check-in. */
     listPublished: (product: string) => published.get(product),
+    /**
+     * `find` among the published releases only, from the same cache (device downloads that name a version:
+     * ESP-AT, simple polling). Undefined when there is no such release or it is not published.
+     */
+    async findPublished(product: string, version: string): Promise<Release | undefined> {
+      const list = await published.get(product);
+      const normalised = tryNormalize(version);
+      return (
+        (normalised ? list.find((r) => r.version === normalised) : undefined) ??
+        list.find((r) => r.label === version)
+      );
+    },
 
     /** Validates product and version up front, before any byte of the upload is read. */
     async begin(input: NewRelease): Promise<ReleaseUpload> {

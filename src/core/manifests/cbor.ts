@@ -101,11 +101,6 @@ export function expectInt(value: unknown, what: string): number {
   throw invalid(what, 'integer', value);
 }
 
-export function expectText(value: unknown, what: string): string {
-  if (typeof value === 'string') return value;
-  throw invalid(what, 'tstr', value);
-}
-
 export function expectTag(value: unknown, tag: number, what: string): unknown {
   if (value instanceof Tag && value.tag === tag) return value.value;
   throw invalid(what, `tag ${tag}`, value);

@@ -1,5 +1,5 @@
 import { DomainError } from '../errors.js';
-import { decodeCbor, expectArray, expectBytes, expectInt, expectMap } from './cbor.js';
+import { decodeWrapped, expectArray, expectBytes, expectInt, expectMap } from './cbor.js';
 import { parseSuitDigest, type SuitDigest } from './digest.js';
 import type { ParsedEnvelope } from './envelope.js';
 import {
@@ -50,7 +50,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 function sequenceItems(raw: unknown, what: string): unknown[] {
-  const items = expectArray(decodeCbor(expectBytes(raw, what), what), what);
+  const items = expectArray(decodeWrapped(raw, what), what);
   if (items.length % 2 !== 0) throw new DomainError('MANIFEST_INVALID', `${what}: odd number of items`);
   return items;
 }
@@ -124,10 +124,7 @@ function optionalInt(v: unknown): number | null {
 /** The manifest's images with the parameters that describe them, after the common and per-step sequences. */
 export function extractComponents(parsed: ParsedEnvelope): ManifestComponent[] {
   const { schema, manifest } = parsed;
-  const common = expectMap(
-    decodeCbor(expectBytes(manifest.get(MANIFEST_COMMON), 'common'), 'common'),
-    'common',
-  );
+  const common = expectMap(decodeWrapped(manifest.get(MANIFEST_COMMON), 'common'), 'common');
   const ids = expectArray(common.get(COMMON_COMPONENTS), 'components').map((id) =>
     expectArray(id, 'component id')
       .map((part) => expectBytes(part, 'component id').toString('hex'))
@@ -162,10 +159,7 @@ export function extractComponents(parsed: ParsedEnvelope): ManifestComponent[] {
         digest:
           digestRaw === undefined
             ? null
-            : parseSuitDigest(
-                decodeCbor(expectBytes(digestRaw, 'image-digest'), 'image-digest'),
-                'image-digest',
-              ),
+            : parseSuitDigest(decodeWrapped(digestRaw, 'image-digest'), 'image-digest'),
         uri: typeof params.get(PARAM_URI) === 'string' ? (params.get(PARAM_URI) as string) : null,
         vendorId: Buffer.isBuffer(params.get(PARAM_VENDOR_ID))
           ? (params.get(PARAM_VENDOR_ID) as Buffer)

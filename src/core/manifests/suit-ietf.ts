@@ -1,6 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import { DomainError } from '../errors.js';
-import { Tag, decodeCbor, encodeCbor, expectArray, expectBytes, type CborMap } from './cbor.js';
+import {
+  Tag,
+  decodeCbor,
+  decodeWrapped,
+  encodeCbor,
+  expectArray,
+  expectBytes,
+  type CborMap,
+} from './cbor.js';
 import { coseSign1Value, parseCoseSign1, signCoseSign1, type CoseSign1 } from './cose-sign1.js';
 import { SHA256_ID, computeDigest, parseSuitDigest, suitDigestValue } from './digest.js';
 import { manifestDigestInput, parseManifest, type ParsedEnvelope } from './envelope.js';
@@ -31,7 +39,7 @@ export function parseIetfEnvelope(envelope: CborMap): ParsedEnvelope {
     'authentication digest',
   );
   const signatures: CoseSign1[] = blocks.map((block, i) =>
-    parseCoseSign1(decodeCbor(expectBytes(block, `auth block ${i}`), `auth block ${i}`), `auth block ${i}`),
+    parseCoseSign1(decodeWrapped(block, `auth block ${i}`), `auth block ${i}`),
   );
   return {
     format: 'ietf-37',

@@ -1,6 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import { DomainError } from '../errors.js';
-import { canonicalMap, decodeCbor, encodeCbor, expectArray, expectBytes, type CborMap } from './cbor.js';
+import {
+  canonicalMap,
+  decodeCbor,
+  decodeWrapped,
+  encodeCbor,
+  expectArray,
+  expectBytes,
+  type CborMap,
+} from './cbor.js';
 import { coseSign1Value, parseCoseSign1, signCoseSign1 } from './cose-sign1.js';
 import { SHA256_ID, computeDigest, suitDigestValue } from './digest.js';
 import { manifestDigestInput, parseManifest, type ParsedEnvelope } from './envelope.js';
@@ -19,7 +27,7 @@ export function parseRiotEnvelope(envelope: CborMap): ParsedEnvelope {
       ? []
       : expectArray(decodeCbor(expectBytes(authRaw, 'authentication wrapper'), 'auth'), 'auth');
   const signatures = blocks.map((block, i) =>
-    parseCoseSign1(decodeCbor(expectBytes(block, `auth block ${i}`), `auth block ${i}`), `auth block ${i}`),
+    parseCoseSign1(decodeWrapped(block, `auth block ${i}`), `auth block ${i}`),
   );
   for (const [i, sig] of signatures.entries()) {
     if (sig.payload === null) {

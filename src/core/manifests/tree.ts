@@ -1,13 +1,4 @@
-import {
-  Embedded,
-  Tag,
-  decodeCbor,
-  encodeCbor,
-  expectArray,
-  expectBytes,
-  expectMap,
-  type CborMap,
-} from './cbor.js';
+import { Embedded, Tag, decodeWrapped, encodeCbor, expectArray, expectMap, type CborMap } from './cbor.js';
 import type { SuitFormat } from './digest.js';
 import { detectFormat } from './envelope.js';
 import {
@@ -32,7 +23,7 @@ export interface EnvelopeTree {
 }
 
 function embed(value: unknown, what: string, inner: (v: unknown) => unknown): Embedded {
-  return new Embedded(inner(decodeCbor(expectBytes(value, what), what)));
+  return new Embedded(inner(decodeWrapped(value, what)));
 }
 
 function mapValues(map: CborMap, f: (key: unknown, value: unknown) => unknown): CborMap {

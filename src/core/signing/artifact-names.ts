@@ -9,6 +9,8 @@ export const manifestArtifactName = (seq: number) => `riot.suit.${seq}.bin`;
 export const slotFileName = (slot: string, seq: number) => `${slot}.${seq}.bin`;
 
 const MANIFEST = /^riot\.suit\.(\d+|latest)\.bin$/;
+/** `riot.suit.<seq>.bin`, the sequence number in group 1. */
+export const SEQ_MANIFEST = /^riot\.suit\.(\d+)\.bin$/;
 /** `slot0`, `slot0.bin`, `slot0.<anything>.bin` (RIOT's `slot0.<APP_VER>.bin`) → `slot0`. */
 const SLOT = /^(slot[01])(?:\.bin|\.[^/]+\.bin)?$/;
 
@@ -24,7 +26,7 @@ export function slotOf(name: string): 'slot0' | 'slot1' | null {
 export function findManifestArtifact(artifacts: readonly Artifact[]): Artifact | undefined {
   let best: { artifact: Artifact; seq: number } | undefined;
   for (const artifact of artifacts) {
-    const m = /^riot\.suit\.(\d+)\.bin$/.exec(artifact.name);
+    const m = SEQ_MANIFEST.exec(artifact.name);
     const seq = m ? Number(m[1]) : -1;
     if (m && (!best || seq > best.seq)) best = { artifact, seq };
   }

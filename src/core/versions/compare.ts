@@ -50,7 +50,3 @@ function compareDigitRuns(x: string, y: string): number {
   if (a.length !== b.length) return Math.sign(a.length - b.length);
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
-export function isNewer(candidate: string, current: string): boolean {
-  return compareVersions(candidate, current) > 0;
-}

@@ -27,6 +27,8 @@ export function createCachedBlobStore(
 ): BlobStore & { cachedBytes(): number } {
   const cache = new Map<string, Buffer>();
   const loading = new Map<string, Promise<Buffer | undefined>>();
+  // Blobs known to be too large to cache: their size never changes, so they are not stat'ed on every request.
+  const tooLarge = new Set<string>();
   let total = 0;
 
   function touch(key: string, value: Buffer): Buffer {
@@ -38,11 +40,17 @@ export function createCachedBlobStore(
   async function load(key: string): Promise<Buffer | undefined> {
     const hit = cache.get(key);
     if (hit) return touch(key, hit);
+    if (tooLarge.has(key)) return undefined;
     const pending = loading.get(key);
     if (pending) return pending;
     const promise = (async () => {
       const stat = await inner.stat(key);
-      if (!stat || stat.size > options.maxBlobBytes || stat.size > options.maxBytes) return undefined;
+      if (!stat) return undefined;
+      if (stat.size > options.maxBlobBytes || stat.size > options.maxBytes) {
+        if (tooLarge.size >= 10_000) tooLarge.clear();
+        tooLarge.add(key);
+        return undefined;
+      }
       const data = await inner.read(key, 0, stat.size);
       if (data.length !== stat.size) return undefined;
       while (total + data.length > options.maxBytes && cache.size > 0) {
@@ -73,6 +81,7 @@ export function createCachedBlobStore(
       return data.subarray(offset, offset + length);
     },
     async delete(sha256: string) {
+      tooLarge.delete(sha256);
       const cached = cache.get(sha256);
       if (cached) {
         cache.delete(sha256);

@@ -15,6 +15,7 @@ import {
   isResponseCode,
   isSuccessCode,
   MessageType,
+  methodCode,
   peerKey,
   type CoapMessage,
   type CoapOption,
@@ -66,16 +67,6 @@ interface Exchange {
   readonly messageId: number;
   readonly finish: (result: CoapClientResult) => void;
 }
-
-const METHOD_CODES: Record<Method, number> = {
-  GET: Code.GET,
-  POST: Code.POST,
-  PUT: Code.PUT,
-  DELETE: Code.DELETE,
-  FETCH: Code.FETCH,
-  PATCH: Code.PATCH,
-  iPATCH: Code.IPATCH,
-};
 
 /** The textual form dgram reports for an address, so responses match the peer we sent to. */
 function canonicalAddress(address: string): string {
@@ -193,7 +184,7 @@ export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
       const payload = request.payload ?? Buffer.alloc(0);
       const bytes = serialize({
         type: confirmable ? MessageType.CON : MessageType.NON,
-        code: METHOD_CODES[request.method ?? 'GET'],
+        code: methodCode(request.method ?? 'GET'),
         messageId: id,
         token,
         options: requestOptions(url, request),

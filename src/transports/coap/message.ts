@@ -48,7 +48,8 @@ export function methodOf(c: number): Method | undefined {
   return c >= 1 && c <= 7 ? METHODS[c - 1] : undefined;
 }
 
-export const codeClass = (c: number): number => c >> 5;
+/** The request code of a method, the inverse of `methodOf`. */
+export const methodCode = (m: Method): number => METHODS.indexOf(m) + 1;
 
 /** "2.05" style, as libcoap and the RFCs print codes. */
 export function formatCode(c: number): string {

@@ -68,8 +68,6 @@ const REPEATABLE: ReadonlySet<number> = new Set([
 /** Odd numbers are critical (RFC 7252 §5.4.6). */
 export const isCritical = (n: number): boolean => (n & 1) === 1;
 
-export const isRecognised = (n: number): boolean => LENGTHS.has(n);
-
 /**
  * The first option of a request that must be rejected with 4.02 Bad Option: an unrecognised critical option
  * (RFC 7252 §5.4.1), a critical option with a value length out of range (§5.4.3) or a repeated non-repeatable

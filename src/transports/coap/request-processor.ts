@@ -3,7 +3,7 @@
  * reply. The message layer (types, ids, dedup) is endpoint.ts's job.
  */
 import { blockSize, decodeBlock, type BlockValue } from './block.js';
-import { Code, methodOf, type CoapMessage, type Peer } from './message.js';
+import { Code, isSuccessCode, methodOf, type CoapMessage, type Peer } from './message.js';
 import type { ObserveRegistry, Observer } from './observe.js';
 import {
   findBadCriticalOption,
@@ -114,7 +114,7 @@ export class RequestProcessor {
     block2: BlockValue | undefined,
   ): Outcome {
     const { peer, token } = request;
-    if (outcome.kind === 'reply' && outcome.code >> 5 === 2) {
+    if (outcome.kind === 'reply' && isSuccessCode(outcome.code)) {
       const registered = this.#observe.register({
         resourceKey: key,
         peer,

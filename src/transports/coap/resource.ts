@@ -72,10 +72,6 @@ export interface ResourceAttributes extends LinkAttributes {
   readonly instances?: () => Iterable<{ readonly path: string; readonly attributes?: LinkAttributes }>;
 }
 
-export function isCoapBody(body: Buffer | string | CoapBody): body is CoapBody {
-  return typeof body === 'object' && !Buffer.isBuffer(body);
-}
-
 /** A CoapBody over an in-memory Buffer: reads are zero-copy views. */
 export function bufferBody(data: Buffer, contentFormat?: number, etag?: Buffer): CoapBody {
   return {
@@ -88,7 +84,9 @@ export function bufferBody(data: Buffer, contentFormat?: number, etag?: Buffer):
 
 /** The 8-byte ETag Updraft uses for an image: the first 8 bytes of its sha256 (hex or raw digest). */
 export function etagFromSha256(sha256: string | Buffer): Buffer {
-  const digest = typeof sha256 === 'string' ? Buffer.from(sha256, 'hex') : sha256;
-  if (digest.length < 8) throw new RangeError('sha256 digest too short for an ETag');
-  return Buffer.from(digest.subarray(0, 8));
+  // Called per block: decode only the 16 hex digits the ETag needs, in one allocation.
+  const etag =
+    typeof sha256 === 'string' ? Buffer.from(sha256.slice(0, 16), 'hex') : Buffer.from(sha256.subarray(0, 8));
+  if (etag.length < 8) throw new RangeError('sha256 digest too short for an ETag');
+  return etag;
 }

@@ -15,6 +15,11 @@ interface FileState {
 }
 
 const SOURCE_KEY = 'drop-folder:';
+/**
+ * Marks a release this folder holds back (imported as a draft or revoked because a layout says so, or revoked
+ * because its file was removed), so that only such a release is published again, never one an operator revoked.
+ */
+const HELD_KEY = 'drop-folder-held:';
 
 async function walk(dir: string, depth = 0): Promise<string[]> {
   if (depth > 4) return [];
@@ -45,6 +50,8 @@ export function createDropFolder(
   const skipped = new Set<string>();
   const failed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
+  const handled = new Map<string, string>();
+  let firstScan = true;
   let running: Promise<void> | undefined;
 
   function matchOf(rel: string, folder: DropFolderView): LayoutMatch | 'auxiliary' | undefined {
@@ -92,11 +99,15 @@ export function createDropFolder(
     const existing = await services.releases.find(product, version);
     if (existing) {
       const imported = existing.notes.startsWith('imported from');
-      if (imported && publish && existing.state !== 'published') {
+      const heldKey = `${HELD_KEY}${product}@${existing.version}`;
+      // Only a release this folder revoked comes back; one an operator revoked stays revoked.
+      if (imported && publish && existing.state !== 'published' && (await services.settings.get(heldKey))) {
         await services.releases.publish(product, existing.version);
+        await services.settings.delete(heldKey);
         logger.info({ product, version: existing.version }, 'drop folder: release published (again)');
       } else if (imported && !publish && existing.state === 'published') {
         await services.releases.revoke(product, existing.version);
+        await services.settings.set(heldKey, 'layout');
         logger.info(
           { product, version: existing.version },
           'drop folder: layout holds the release back, revoked',
@@ -117,18 +128,20 @@ export function createDropFolder(
       files.map((f) => ({ name: f.match.artifact, source: createReadStream(f.path) })),
     );
     await services.settings.set(`${SOURCE_KEY}${product}@${normalised}`, files.map((f) => f.path).join('\n'));
+    if (!publish) await services.settings.set(`${HELD_KEY}${product}@${release.version}`, 'layout');
     logger.info({ product, version: release.version, files: files.length }, 'drop folder: release imported');
   }
 
   async function revokeRemoved(present: Set<string>): Promise<void> {
     for (const [key, value] of await services.settings.list(SOURCE_KEY)) {
       const paths = value.split('\n');
-      if (!paths.every((p) => p.startsWith(dir + sep) || p.startsWith(dir))) continue;
+      if (!paths.every((p) => p.startsWith(dir + sep))) continue;
       if (paths.some((p) => present.has(p))) continue;
       const [product, version] = key.slice(SOURCE_KEY.length).split('@') as [string, string];
       const release = await services.releases.find(product, version);
       if (release && release.state === 'published') {
         await services.releases.revoke(product, version);
+        await services.settings.set(`${HELD_KEY}${product}@${release.version}`, 'removed');
         logger.info({ product, version }, 'drop folder: file removed, release revoked');
       }
     }
@@ -160,10 +173,12 @@ export function createDropFolder(
         const before = previous.get(f.path);
         return before && before.size === f.size && before.mtimeMs === f.mtimeMs;
       });
-      const signature = `${key}:${files.map((f) => `${f.path}:${f.size}:${f.mtimeMs}`).join(',')}`;
-      if (!stable || failed.has(signature)) continue;
+      const signature = `${key}:${files[0]?.match.publish !== false}:${files.map((f) => `${f.path}:${f.size}:${f.mtimeMs}`).join(',')}`;
+      // A group already handled in this state costs nothing on later scans.
+      if (!stable || failed.has(signature) || handled.get(key) === signature) continue;
       try {
         await importGroup(key, files);
+        handled.set(key, signature);
       } catch (err) {
         failed.add(signature);
         logger.warn(
@@ -172,9 +187,13 @@ export function createDropFolder(
         );
       }
     }
+    for (const key of handled.keys()) if (!groups.has(key)) handled.delete(key);
+    // Removed files are looked for at start-up and when a file has gone since the last scan, not every scan.
+    const removed = firstScan || [...previous.keys()].some((path) => !now.has(path));
+    firstScan = false;
     previous.clear();
     for (const [path, state] of now) previous.set(path, state);
-    await revokeRemoved(new Set(now.keys()));
+    if (removed) await revokeRemoved(new Set(now.keys()));
   }
 
   function runScan(): Promise<void> {

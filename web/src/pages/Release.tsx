@@ -8,7 +8,7 @@ import type { Artifact, Release as ReleaseInfo } from '../types';
 import { useAsync } from '../use-async';
 
 /** The artifact names a SUIT manifest goes by: `manifest`, `*.suit`, RIOT's `riot.suit.<seq>.bin`. */
-export const isManifest = (name: string) =>
+const isManifest = (name: string) =>
   name === 'manifest' || name.endsWith('.suit') || name.includes('riot.suit');
 
 export function Release({ product, version }: { product: string; version: string }) {

@@ -4,7 +4,7 @@
  * and a scan of a short list.
  */
 import type { Artifact, Product, Release } from '../../../core/catalog/types.js';
-import { findManifestArtifact, slotFileName } from '../../../core/signing/artifact-names.js';
+import { findManifestArtifact, SEQ_MANIFEST, slotFileName } from '../../../core/signing/artifact-names.js';
 import { normalizeVersion } from '../../../core/versions/semver.js';
 
 export interface Resolved {
@@ -15,7 +15,6 @@ export interface Resolved {
 export const LATEST = 'latest';
 /** RIOT's `SUIT_MANIFEST_BASENAME` with the `latest` symlink name (makefiles/suit.inc.mk). */
 export const RIOT_LATEST_MANIFEST = 'riot.suit.latest.bin';
-const RIOT_MANIFEST = /^riot\.suit\.(\d+)\.bin$/;
 /** riotboot.mk's `slot0.$(APP_VER).bin`, with APP_VER = the manifest's sequence number (docs/signing.md). */
 const RIOT_SLOT = /^(slot[01])\.(\d+)\.bin$/;
 
@@ -47,7 +46,7 @@ export function resolveCatalogFile(
 /** The release's SUIT manifest when it is stored under RIOT's name, with its sequence number. */
 export function riotManifestOf(release: Release): { artifact: Artifact; seq: number } | undefined {
   const artifact = findManifestArtifact(release.artifacts);
-  const m = artifact ? RIOT_MANIFEST.exec(artifact.name) : null;
+  const m = artifact ? SEQ_MANIFEST.exec(artifact.name) : null;
   return artifact && m ? { artifact, seq: Number(m[1]) } : undefined;
 }
 
@@ -62,7 +61,7 @@ export function resolveRiotFile(published: readonly Release[], file: string): Re
     const manifest = newest ? riotManifestOf(newest) : undefined;
     return newest && manifest ? { release: newest, artifact: manifest.artifact } : undefined;
   }
-  const manifestName = RIOT_MANIFEST.test(file) ? file : riotManifestForSlot(file);
+  const manifestName = SEQ_MANIFEST.test(file) ? file : riotManifestForSlot(file);
   if (manifestName === undefined) return undefined;
   const release = published.find((r) => r.artifacts.some((a) => a.name === manifestName));
   if (!release) return undefined;

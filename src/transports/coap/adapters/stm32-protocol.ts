@@ -47,9 +47,6 @@ export function parseUpdatesPayload(payload: Buffer): UpdatesQuery | string {
 export const versionOf = (encoded: number): string =>
   `${encoded >>> 24}.${(encoded >>> 16) & 0xff}.${encoded & 0xffff}`;
 
-export const encodeVersion = (major: number, minor: number, build: number): number =>
-  ((major << 24) | (minor << 16) | build) >>> 0;
-
 /** One artifact per TYPE in a release: `type-3.fmu` is the APP image. */
 export const artifactNameOfType = (type: number): string => `type-${type}.fmu`;
 

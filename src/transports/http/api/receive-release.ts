@@ -80,9 +80,9 @@ export async function receiveRelease(
 
 /**
  * An upload refused half-way still has bytes in flight. Left unread they stall the client, which never sees
- * the error; so the rest is read and dropped.
+ * the error; so the rest is read and dropped (also used by the RIOT seed's `POST /publish`).
  */
-function discardRestOfBody(request: FastifyRequest): void {
+export function discardRestOfBody(request: FastifyRequest): void {
   const raw = request.raw;
   if (raw.complete) return;
   raw.unpipe();

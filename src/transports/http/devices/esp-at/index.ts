@@ -94,9 +94,8 @@ export const espAtAdapter: DeviceAdapter = (app, services, options) => {
       );
     }
 
-    const release = await services.releases.find(product.name, version as string);
-    const artifact =
-      release?.state === 'published' ? release.artifacts.find((a) => a.name === filename) : undefined;
+    const release = await services.releases.findPublished(product.name, version as string);
+    const artifact = release?.artifacts.find((a) => a.name === filename);
     if (!release || !artifact) return fail(reply, 404, 'Not Found');
     // The device asks for an exact release: what it is served is what it was offered.
     services.devices.checkIn({ ...seen(request, deviceId, product.name), offered: release.version });

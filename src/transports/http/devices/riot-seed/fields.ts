@@ -61,15 +61,3 @@ export function deviceList(fields: Fields): string[] {
   }
   return devices;
 }
-
-/**
- * An upload refused half-way still has bytes in flight. Left unread they stall the client, which never sees
- * the error; so the rest is read and dropped (as api/receive-release.ts does).
- */
-export function discardRestOfBody(request: FastifyRequest): void {
-  const raw = request.raw;
-  if (raw.complete) return;
-  raw.unpipe();
-  raw.removeAllListeners('data');
-  raw.resume();
-}

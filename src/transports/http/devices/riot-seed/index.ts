@@ -7,7 +7,8 @@ import { createPublishIds, type IncomingFile } from '../../../../core/riot-publi
 import { publishPath } from '../../../../core/riot-publish/names.js';
 import { requireAdmin } from '../../admin-auth.js';
 import type { DeviceAdapter, RiotSeedOptions } from '../../device-adapters.js';
-import { deviceList, discardRestOfBody, one, readFields } from './fields.js';
+import { discardRestOfBody } from '../../api/receive-release.js';
+import { deviceList, one, readFields } from './fields.js';
 
 const DEFAULTS: Omit<RiotSeedOptions, 'devices'> = {
   auth: true,

@@ -83,8 +83,8 @@ export const simplePollingAdapter: DeviceAdapter = (app, services, options) => {
     });
     const running = known?.version ?? undefined;
     if (ctx.version !== running) {
-      const named = await services.releases.find(ctx.product.name, ctx.version);
-      if (named?.state !== 'published') return text(reply, 404, 'Firmware version not found.');
+      const named = await services.releases.findPublished(ctx.product.name, ctx.version);
+      if (!named) return text(reply, 404, 'Firmware version not found.');
     }
     const decision = await services.updates.check({ ...ctx.check, report: { version: running } });
     if (decision.kind === 'none') {
