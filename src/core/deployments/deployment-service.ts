@@ -34,6 +34,8 @@ export interface DeploymentServiceDeps {
   /** Device history: every transition is also an event of the device. */
   history: {
     record(deviceId: string, kind: 'deployment', version: string | null, detail: string | null): void;
+    /** Writes pending check-ins, so a target is matched against every device seen so far. */
+    flush?(): Promise<void>;
   };
   clock?: Clock;
   /** Protocols that push instead of being polled (RIOT SUIT): called as a device's wave opens. */
@@ -349,6 +351,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     bounds: StoredSpec['waves'];
   }> {
     const matches = compileTarget(spec.target);
+    await deps.history.flush?.();
     const [tags, groupViews] = await Promise.all([groups.tagMap(), groups.groupMap()]);
     const now = clock();
     const found: { deviceId: string; position: number; protocol: string | null }[] = [];
