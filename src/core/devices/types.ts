@@ -21,7 +21,14 @@ export interface Device {
 }
 
 export type DeviceEventKind =
-  'check-in' | 'offered' | 'download-started' | 'download-completed' | 'download-failed' | 'updated';
+  | 'check-in'
+  | 'offered'
+  | 'download-started'
+  | 'download-completed'
+  | 'download-failed'
+  | 'updated'
+  /** What a device reported about an update explicitly (hawkBit DDI feedback, SWUpdate's progress log). */
+  | 'feedback';
 
 export interface DeviceEvent {
   deviceId: string;
