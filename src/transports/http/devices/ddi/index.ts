@@ -113,7 +113,9 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
       ),
       part: ddiSettings(id.product).part,
       name: id.product.name,
-      ...handling,
+      download: handling.download,
+      update: handling.update,
+      ...(handling.maintenanceWindow ? { maintenanceWindow: handling.maintenanceWindow } : {}),
     };
   }
 
@@ -418,4 +420,3 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     scope.get(`${prefix}/softwaremodules/:moduleId/artifacts/:fileName`, download);
   });
 };
-
