@@ -191,3 +191,10 @@ export async function runSwupdate(
     },
   };
 }
+
+/**
+ * SWUpdate built with the general HTTP server module from Debian's source package by
+ * scripts/build-swupdate-general.sh (which .ci/run calls); `UPDRAFT_SWUPDATE_GENERAL` names another build.
+ */
+export const SWUPDATE_GENERAL =
+  process.env.UPDRAFT_SWUPDATE_GENERAL ?? '/var/cache/updraft-swupdate-general/swupdate-general';

@@ -4,6 +4,7 @@ import { espHttpUpdateAdapter } from './esp-httpupdate/index.js';
 import { simplePollingAdapter } from './simple-polling/index.js';
 import { riotSeedAdapter } from './riot-seed/index.js';
 import { ddiAdapter } from './ddi/index.js';
+import { swupdateGeneralAdapter } from './swupdate-general/index.js';
 
 /**
  * Every HTTP device family, in registration order. The router prefers static and parametric routes over the
@@ -14,5 +15,6 @@ export const deviceAdapters: DeviceAdapter[] = [
   simplePollingAdapter,
   riotSeedAdapter,
   ddiAdapter,
+  swupdateGeneralAdapter,
   espHttpUpdateAdapter,
 ];

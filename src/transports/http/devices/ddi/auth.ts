@@ -67,13 +67,14 @@ export async function identify(
     if (auth.scheme === 'gateway' && (record.device !== null || !record.product)) {
       return { status: 401, message: 'a GatewayToken is a device token bound to a product and to no device' };
     }
-    productName = record.product ?? device?.product ?? undefined;
+    productName = record.product ?? cache.productOf(deviceId, device);
     if (!productName) return { status: 403, message: 'the token names no product and the device is unknown' };
   } else if (request.headers.authorization) {
     return { status: 401, message: 'expected Authorization: TargetToken <token> or GatewayToken <token>' };
   } else {
-    const candidates = device?.product
-      ? [device.product]
+    const known = cache.productOf(deviceId, device);
+    const candidates = known
+      ? [known]
       : (await services.products.list()).map((p) => p.name).filter((p) => tenantAllows(tenants, tenant, p));
     const open: string[] = [];
     for (const name of candidates) {
@@ -88,8 +89,10 @@ export async function identify(
   if (!product || !tenantAllows(tenants, tenant, product.name)) {
     return { status: 404, message: `tenant "${tenant}" has no product for this device` };
   }
-  if (device?.product && device.product !== product.name) {
+  const owner = cache.productOf(deviceId, device);
+  if (owner && owner !== product.name) {
     return { status: 403, message: `device "${deviceId}" belongs to another product` };
   }
+  if (!owner) cache.claim(deviceId, product.name);
   return { product, deviceId, device };
 }

@@ -43,28 +43,32 @@ export const formatRef = (r: ActionRef): string =>
  * another replica's change is seen within the TTL.
  */
 export function createDdiDeviceCache(registry: DeviceRegistry, ttlMs = 3000) {
-  const cache = new LRUCache<string, { device: Device | null }>({ max: 50_000, ttl: ttlMs });
+  const cache = new LRUCache<string, Device>({ max: 50_000, ttl: ttlMs });
+  // Devices registered by this process whose first check-in may not be written yet: their product, so a token
+  // of another product cannot claim them in that window. Unknown devices are not cached otherwise.
+  const claims = new LRUCache<string, string>({ max: 50_000, ttl: ttlMs });
   return {
     async get(id: string): Promise<Device | undefined> {
       const hit = cache.get(id);
-      if (hit) return hit.device ?? undefined;
+      if (hit) return hit;
       const device = await registry.peek(id);
-      cache.set(id, { device: device ?? null });
+      if (device) cache.set(id, device);
       return device;
     },
+    /** The product a device belongs to, including one registered here moments ago. */
+    productOf: (id: string, device: Device | undefined): string | undefined =>
+      device?.product ?? claims.get(id),
+    claim: (id: string, product: string) => void claims.set(id, product),
     /** After this process changed the record: what later reads in the TTL see. */
     put(device: Device): void {
-      cache.set(device.id, { device });
+      cache.set(device.id, device);
     },
-    /** Merges attributes into the cached copy (the registry gets the same change through a check-in). */
+    /** Merges into the cached copy (the registry gets the same change through a check-in). */
     patch(id: string, change: Partial<Device>): void {
-      const hit = cache.get(id)?.device;
+      const hit = cache.get(id);
       if (!hit) return void cache.delete(id);
-      cache.set(id, {
-        device: { ...hit, ...change, attributes: { ...hit.attributes, ...change.attributes } },
-      });
+      cache.set(id, { ...hit, ...change, attributes: { ...hit.attributes, ...change.attributes } });
     },
-    forget: (id: string) => void cache.delete(id),
   };
 }
 
