@@ -41,6 +41,13 @@ export async function startServer(
   const storage: Storage = await openStorage(config, logger, { sweep: !worker });
   const services = createServices(config, storage, logger);
   services.devices.start();
+  // The deployment scheduler: every step is a conditional update, so several processes may tick at once.
+  const deploymentTimer = setInterval(() => {
+    services.deployments
+      .tick(new Date())
+      .catch((err: unknown) => logger.error({ err }, 'deployment scheduler pass failed'));
+  }, config.deploymentTickMs);
+  deploymentTimer.unref();
   const firstProcess = !worker || worker.id === 1;
 
   const bootstrap = worker ? undefined : await services.tokens.bootstrapAdmin();
@@ -94,6 +101,7 @@ export async function startServer(
     stopping ??= (async () => {
       logger.info('shutting down');
       await dropFolder?.stop();
+      clearInterval(deploymentTimer);
       // Stop accepting; in-flight downloads get until the timeout, then their sockets are closed.
       const apps = plainHttp ? [http, plainHttp] : [http];
       const closing = Promise.all(apps.map((app) => app.close()));

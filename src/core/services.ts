@@ -5,6 +5,8 @@ import type { DeviceRegistry } from './devices/device-registry.js';
 import type { SettingsRepository } from './settings.js';
 import type { TokenService } from './tokens/token-service.js';
 import type { UpdateService } from './updates/update-service.js';
+import type { DeploymentService } from './deployments/deployment-service.js';
+import type { GroupService } from './groups/group-service.js';
 
 /** What the composition root hands to every transport: use cases only, never a store. */
 export interface Services {
@@ -15,6 +17,10 @@ export interface Services {
   updates: UpdateService;
   tokens: TokenService;
   settings: SettingsRepository;
+  /** Staged rollouts (docs/deployments.md). */
+  deployments: DeploymentService;
+  /** Device tags and groups. */
+  groups: GroupService;
   /** Throws NOT_READY when the database or blob store is unusable. */
   readiness(): Promise<void>;
 }

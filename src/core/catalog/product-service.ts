@@ -3,6 +3,7 @@ import { assertValidName } from '../names.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
 import type { NewProduct, Product, ProductPatch } from './types.js';
+import { assertRolloutMode } from '../updates/rollout-mode.js';
 
 export interface ProductServiceDeps {
   products: ProductRepository;
@@ -103,6 +104,16 @@ export function createProductService({
         clean.hardwareClass = text(patch.hardwareClass, 'hardwareClass', 64) || null;
       if (patch.settings !== undefined) clean.settings = settings(patch.settings);
       const updated = await products.update(name, clean);
+      invalidate();
+      if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
+      return updated;
+    },
+
+    /** The product's rollout mode (`immediate` | `deployments`), kept in its settings as `rolloutMode`. */
+    async setRolloutMode(name: string, mode: unknown): Promise<Product> {
+      const rolloutMode = assertRolloutMode(mode);
+      const product = await get(name);
+      const updated = await products.update(name, { settings: { ...product.settings, rolloutMode } });
       invalidate();
       if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
       return updated;

@@ -27,6 +27,8 @@ export type DeviceEventKind =
   | 'download-completed'
   | 'download-failed'
   | 'updated'
+  /** A deployment moved the device (offered, succeeded, failed...; the detail names the deployment). */
+  | 'deployment'
   /** What a device reported about an update explicitly (hawkBit DDI feedback, SWUpdate's progress log). */
   | 'feedback';
 
