@@ -76,8 +76,11 @@ describe('hawkBit DDI with the real SWUpdate', { timeout: 240_000 }, () => {
     );
   }
 
+  /** What the device reported (`services.updates.reportOutcome` records `reported <outcome>: <detail>`). */
   const feedbacks = (d: DeviceView) =>
-    d.history.filter((e) => e.kind === 'feedback').map((e) => e.detail ?? '');
+    d.history
+      .filter((e) => e.kind === 'deployment' && e.detail?.startsWith('reported '))
+      .map((e) => (e.detail ?? '').slice('reported '.length));
 
   async function product(name: string, ddi: Record<string, unknown> = {}) {
     const res = await server.api('/api/v1/products', {

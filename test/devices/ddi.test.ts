@@ -161,7 +161,9 @@ describe('hawkBit DDI API', () => {
     assert.equal((await post(fb, closed)).status, 410, 'the action is no longer active');
     const device = await deviceRecord(server, 'dev-1');
     assert.equal(device?.version, '1.0.0');
-    const details = device?.history.filter((e) => e.kind === 'feedback').map((e) => e.detail);
+    const details = device?.history
+      .filter((e) => e.kind === 'deployment')
+      .map((e) => e.detail?.replace(/^reported /, ''));
     assert.ok(
       details?.includes('downloading: proceeding/none 1/0: line one\nline two'),
       JSON.stringify(details),

@@ -115,7 +115,9 @@ gservice :
     }
     assert.equal(device?.version, '1.1.0', `not succeeded; swupdate:\n${run.output().slice(-5000)}`);
     assert.deepEqual(await readFile(out), image, 'the rawfile handler wrote the image');
-    const events = (device?.history ?? []).filter((e) => e.kind === 'feedback').map((e) => e.detail ?? '');
+    const events = (device?.history ?? [])
+      .filter((e) => e.kind === 'deployment')
+      .map((e) => (e.detail ?? '').replace(/^reported /, ''));
     assert.ok(
       events.some((e) => /^downloading: .*started/.test(e)),
       events.join('\n'),

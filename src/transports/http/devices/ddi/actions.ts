@@ -4,7 +4,9 @@ import type { Device } from '../../../../core/devices/types.js';
 import type { UpdateDecision } from '../../../../core/updates/decide-update.js';
 import { actionIdOf } from './ids.js';
 import { ATTR, parseRef, type ActionRef } from './device-state.js';
-import { ddiSettings, type Handling } from './settings.js';
+import { ddiSettings, isHandling, type Handling } from './settings.js';
+import type { DeploymentLookup } from './deployment-lookup.js';
+import { inWindow } from '../../../../core/deployments/window.js';
 
 /** The one action a DDI device has open now (hawkBit offers one at a time; multi-assignments are not supported). */
 export interface ActiveAction {
@@ -60,9 +62,12 @@ async function artifactNames(services: Services, product: Product): Promise<stri
  * (device, deployment or release), never one the device already closed; a cancel for an action the device
  * fetched that is no longer offered (release revoked, another release now newest, deployment cancelled).
  */
-export async function resolveAction(services: Services, ctx: DeviceContext): Promise<Resolution> {
+export async function resolveAction(
+  services: Services,
+  deployments: DeploymentLookup,
+  ctx: DeviceContext,
+): Promise<Resolution> {
   const { product, deviceId, device } = ctx;
-  const settings = ddiSettings(product);
   const decision = await services.updates.check({
     product: product.name,
     deviceId,
@@ -77,17 +82,50 @@ export async function resolveAction(services: Services, ctx: DeviceContext): Pro
   const closed = Number(device?.attributes[ATTR.closed] ?? NaN);
   let action: ActiveAction | undefined;
   if (decision.kind === 'update') {
-    const id = actionIdOf(deviceId, { releaseId: decision.release.id });
+    const offer = decision.offer;
+    const id = actionIdOf(deviceId, { ...offer, releaseId: decision.release.id });
     if (id !== closed) {
       action = {
         id,
         release: decision.release,
         artifacts: chunkArtifacts(product, decision.release),
-        download: settings.download,
-        update: settings.update,
+        ...(offer ? { deploymentId: offer.deploymentId } : {}),
+        ...(await handlingOf(product, deployments, offer?.deploymentId)),
       };
     }
   }
+  // An action the device holds and the decision no longer offers (release revoked, newer release, deployment
+  // cancelled or the device timed out in it) is cancelled before anything else is offered (hawkBit does the same).
   const cancel = open && open.id !== closed && open.id !== action?.id ? open : undefined;
-  return { decision, action: cancel ? undefined : action, cancel };
+  return {
+    decision,
+    action: cancel ? undefined : action,
+    cancel,
+    ...(decision.kind === 'none' && decision.retryAfterSeconds !== undefined
+      ? { retryAfterSeconds: decision.retryAfterSeconds }
+      : {}),
+  };
+}
+
+/**
+ * `deployment.download` / `update` from the deployment's options (`ddi.download`, `ddi.update`), else from the
+ * product's `settings.ddi`; `maintenanceWindow` from the deployment's window (absent without one).
+ */
+export async function handlingOf(
+  product: Product,
+  deployments: DeploymentLookup,
+  deploymentId: string | undefined,
+  now = new Date(),
+): Promise<Pick<ActiveAction, 'download' | 'update' | 'maintenanceWindow'>> {
+  const settings = ddiSettings(product);
+  const deployment = deploymentId ? await deployments.get(deploymentId) : undefined;
+  const download = deployment?.options['ddi.download'];
+  const update = deployment?.options['ddi.update'];
+  return {
+    download: isHandling(download) ? download : settings.download,
+    update: isHandling(update) ? update : settings.update,
+    ...(deployment?.window
+      ? { maintenanceWindow: inWindow(deployment, now) ? 'available' : 'unavailable' }
+      : {}),
+  };
 }

@@ -11,10 +11,16 @@ function digest31(...parts: string[]): number {
   return n === 0 ? 1 : n;
 }
 
-/** Stable per (device, deployment) when a deployment made the offer, else per (device, release). */
-export const actionIdOf = (deviceId: string, offer: { deploymentId?: string; releaseId: string }): number =>
+/**
+ * Stable per (device, deployment) when a deployment made the offer (its rollback offer is another action), else
+ * per (device, release).
+ */
+export const actionIdOf = (
+  deviceId: string,
+  offer: { deploymentId?: string; rollback?: boolean; releaseId: string },
+): number =>
   offer.deploymentId
-    ? digest31('action', deviceId, 'deployment', offer.deploymentId)
+    ? digest31('action', deviceId, offer.rollback ? 'rollback' : 'deployment', offer.deploymentId)
     : digest31('action', deviceId, 'release', offer.releaseId);
 
 /** One software module per release. */

@@ -5,7 +5,7 @@ import type { Services } from '../../../../core/services.js';
 import type { Artifact, Release } from '../../../../core/catalog/types.js';
 import { serveArtifact } from '../serve-artifact.js';
 import { identify, type DdiIdentity } from './auth.js';
-import { resolveAction, chunkArtifacts, type ActiveAction } from './actions.js';
+import { resolveAction, chunkArtifacts, handlingOf, type ActiveAction } from './actions.js';
 import { deploymentJson, artifactJson } from './bodies.js';
 import {
   ATTR,
@@ -18,7 +18,8 @@ import {
 import { cacheKeyOf, moduleIdOf } from './ids.js';
 import { ddiSettings, formatSleep } from './settings.js';
 import { feedbackDetail, parseConfigData, parseFeedback, parseLenientJson, type Feedback } from './wire.js';
-import { reportOutcome, type Outcome } from './outcome.js';
+import type { Outcome } from './outcome.js';
+import { createDeploymentLookup } from './deployment-lookup.js';
 
 type Params = {
   tenant: string;
@@ -50,6 +51,7 @@ const fail = (request: FastifyRequest, reply: FastifyReply, status: number, mess
 export const ddiAdapter: DeviceAdapter = (app, services, options) => {
   const tenants = options.ddiTenants ?? { default: ['*'] };
   const cache = createDdiDeviceCache(services.devices);
+  const deployments = createDeploymentLookup(services);
   const sha1s = new Map<string, Promise<string>>();
 
   /** Artifacts stored before migration 0003 whose backfill could not run yet: hashed once, on demand. */
@@ -92,7 +94,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
   }
 
   const resolve = (request: DdiRequest, id: DdiIdentity) =>
-    resolveAction(services, {
+    resolveAction(services, deployments, {
       ...id,
       address: request.ip,
       userAgent: request.headers['user-agent'],
@@ -222,9 +224,9 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     const actionId = actionParam(request);
     if (!open || open.id !== actionId)
       return fail(request, reply, 410, `action ${request.params.actionId} is no longer active`);
-    const update = ddiSettings(id.product).update;
+    const { update } = await handlingOf(id.product, deployments, open.deploymentId);
     const outcome = outcomeOf(f, update);
-    reportOutcome(services, {
+    await services.updates.reportOutcome({
       deviceId: id.deviceId,
       product: id.product.name,
       version: open.version,
@@ -264,7 +266,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
       // A rejected cancel still ends the action here: Updraft no longer offers it, so it cannot continue.
       const outcome: Outcome =
         f.execution === 'rejected' || f.finished === 'failure' ? 'rejected' : 'cancel-acknowledged';
-      reportOutcome(services, {
+      await services.updates.reportOutcome({
         deviceId: id.deviceId,
         product: id.product.name,
         version: r.cancel.version,
@@ -317,8 +319,9 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
         404,
         `action ${request.params.actionId} is not this device's installed base`,
       );
-    const s = ddiSettings(id.product);
-    const view = await deploymentView(id, installed.id, release, { download: s.download, update: s.update });
+    // hawkBit reports the installed action as it was: handling from its deployment, no window any more.
+    const { download, update } = await handlingOf(id.product, deployments, installed.deploymentId);
+    const view = await deploymentView(id, installed.id, release, { download, update });
     return sendJson(request, reply, 200, deploymentJson(baseOf(request), request.protocol === 'https', view));
   }
 

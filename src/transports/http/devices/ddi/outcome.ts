@@ -1,22 +1,4 @@
-import type { Services } from '../../../../core/services.js';
+import type { OutcomeReport } from '../../../../core/updates/update-service.js';
 
-export type Outcome =
-  'downloading' | 'downloaded' | 'succeeded' | 'failed' | 'rejected' | 'cancel-acknowledged';
-
-export interface OutcomeReport {
-  deviceId: string;
-  product: string;
-  version: string;
-  outcome: Outcome;
-  detail?: string;
-}
-
-/** What a DDI or SWUpdate device reported, kept in its history (`feedback` events: `<outcome>: <detail>`). */
-export function reportOutcome(services: Services, r: OutcomeReport): void {
-  services.devices.record(
-    r.deviceId,
-    'feedback',
-    r.version,
-    r.detail ? `${r.outcome}: ${r.detail}` : r.outcome,
-  );
-}
+/** What a device may report (DDI feedback, SWUpdate's log), in the deployment contract's words. */
+export type Outcome = OutcomeReport['outcome'];

@@ -7,7 +7,7 @@ import { first, serveArtifact } from '../serve-artifact.js';
 import { CONTROLLER_ID } from '../ddi/auth.js';
 import { createDdiDeviceCache } from '../ddi/device-state.js';
 import { ddiSettings } from '../ddi/settings.js';
-import { reportOutcome, type Outcome } from '../ddi/outcome.js';
+import type { Outcome } from '../ddi/outcome.js';
 
 type GeneralRequest = FastifyRequest<{
   Params: { product: string; version?: string; name?: string };
@@ -187,7 +187,13 @@ export const swupdateGeneralAdapter: DeviceAdapter = (app, services, options) =>
         services.devices.record(id.deviceId, 'feedback', version, `log: ${detail}`);
         continue;
       }
-      reportOutcome(services, { deviceId: id.deviceId, product: id.product.name, version, outcome, detail });
+      await services.updates.reportOutcome({
+        deviceId: id.deviceId,
+        product: id.product.name,
+        version,
+        outcome,
+        detail,
+      });
       if (outcome === 'succeeded' || outcome === 'failed') {
         const attributes = { [FAILED]: outcome === 'failed' ? version : '' };
         services.devices.checkIn({
