@@ -82,17 +82,53 @@ describe('hawkBit DDI with the real SWUpdate', { timeout: 240_000 }, () => {
       .filter((e) => e.kind === 'deployment' && e.detail?.startsWith('reported '))
       .map((e) => (e.detail ?? '').slice('reported '.length));
 
-  async function product(name: string, ddi: Record<string, unknown> = {}) {
+  async function product(
+    name: string,
+    ddi: Record<string, unknown> = {},
+    settings: Record<string, unknown> = {},
+  ) {
     const res = await server.api('/api/v1/products', {
       method: 'POST',
       headers: json,
       body: JSON.stringify({
         name,
         deviceFamily: 'linux',
-        settings: { ddi: { pollingSleep: '00:00:01', ...ddi } },
+        settings: { ddi: { pollingSleep: '00:00:01', ...ddi }, ...settings },
       }),
     });
     assert.equal(res.status, 201, await res.clone().text());
+  }
+
+  /**
+   * A product in `deployments` rollout mode with one published release and a running deployment of it to
+   * `devices`, which are registered first (one poll each: a deployment matches the devices the registry knows).
+   */
+  async function deployed(
+    name: string,
+    version: string,
+    image: Buffer,
+    out: string,
+    spec: { devices: string[] } & Record<string, unknown>,
+    swu: { badSignature?: boolean } = {},
+  ) {
+    await product(name, {}, { rolloutMode: 'deployments' });
+    await publishRelease(server, name, version, {
+      'update.swu': await buildSwu(signer, { version, image, outPath: out, ...swu }),
+    });
+    const tokens: Record<string, string> = {};
+    for (const id of spec.devices) {
+      tokens[id] = await token(name, id);
+      const poll = await fetch(`${server.url}/default/controller/v1/${id}`, {
+        headers: { Authorization: `TargetToken ${tokens[id]}` },
+      });
+      const body = (await poll.json()) as { _links?: Record<string, unknown> };
+      assert.equal(body._links?.deploymentBase, undefined, 'not targeted before the deployment');
+    }
+    await server.services.devices.flush();
+    const d = await server.services.deployments.create({ product: name, version, ...spec });
+    assert.ok('id' in d);
+    assert.equal(d.state, 'running');
+    return { dep: d, tokens };
   }
 
   it('installs an update: poll, download, feedback; after the restart closed/success makes it succeed', async () => {
@@ -169,13 +205,13 @@ describe('hawkBit DDI with the real SWUpdate', { timeout: 240_000 }, () => {
     assert.equal(body._links?.deploymentBase, undefined, 'a closed action is not offered again');
   });
 
-  it('skip: the device reports "Skipped Update." and installs nothing', async () => {
-    await product('skipper', { update: 'skip' });
+  it('skip (deployment option ddi.update=skip): "Skipped Update.", nothing installed, downloaded in the deployment', async () => {
     const out = join(dir, 'skip-image.bin');
-    await publishRelease(server, 'skipper', '1.0.0', {
-      'update.swu': await buildSwu(signer, { version: '1.0.0', image: randomBytes(1000), outPath: out }),
+    const { dep, tokens } = await deployed('skipper', '1.0.0', randomBytes(1000), out, {
+      devices: ['skip-1'],
+      options: { 'ddi.update': 'skip' },
     });
-    const t = await token('skipper', 'skip-1');
+    const t = tokens['skip-1'] as string;
     const run = await start(['-i', 'skip-1', '-k', t]);
     const d = await until(
       'skip-1',
@@ -189,6 +225,89 @@ describe('hawkBit DDI with the real SWUpdate', { timeout: 240_000 }, () => {
     );
     assert.equal(existsSync(out), false);
     assert.equal(d.version, null, 'a skipped update is not an installed one');
+    assert.equal((await server.services.deployments.deviceState(dep.id, 'skip-1'))?.state, 'downloaded');
+  });
+
+  it('in a deployment: install, then closed/success after the restart; the device succeeded in it', async () => {
+    const image = randomBytes(20_000);
+    const out = join(dir, 'dep-image.bin');
+    const { dep, tokens } = await deployed('dp', '1.0.0', image, out, { devices: ['dp-1'] });
+    const t = tokens['dp-1'] as string;
+    const first = await start(['-i', 'dp-1', '-k', t]);
+    await until(
+      'dp-1',
+      (d) => feedbacks(d).some((f) => f.includes('All Chunks Installed')),
+      'installed',
+      first,
+    );
+    assert.deepEqual(await readFile(out), image);
+    await first.stop();
+    assert.notEqual((await server.services.deployments.deviceState(dep.id, 'dp-1'))?.state, 'succeeded');
+    const second = await start(['-i', 'dp-1', '-k', t, '-c', '2']);
+    await until('dp-1', (d) => d.version === '1.0.0', 'succeeded', second);
+    assert.equal((await server.services.deployments.deviceState(dep.id, 'dp-1'))?.state, 'succeeded');
+    assert.equal((await server.services.deployments.get(dep.id))?.counts.succeeded, 1);
+  });
+
+  it('a cancelled deployment cancels the action the device holds; the real client acknowledges it', async () => {
+    const { dep, tokens } = await deployed('dc', '1.0.0', randomBytes(1000), join(dir, 'dc.bin'), {
+      devices: ['dc-1'],
+    });
+    const t = tokens['dc-1'] as string;
+    const auth = { Authorization: `TargetToken ${t}` };
+    const poll = (await (
+      await fetch(`${server.url}/default/controller/v1/dc-1`, { headers: auth })
+    ).json()) as {
+      _links: Record<string, { href: string }>;
+    };
+    assert.equal((await fetch(poll._links.deploymentBase?.href ?? '', { headers: auth })).status, 200);
+    await server.services.deployments.cancel(dep.id);
+    const run = await start(['-i', 'dc-1', '-k', t]);
+    const d = await until(
+      'dc-1',
+      (x) => feedbacks(x).some((f) => f.startsWith('cancel-acknowledged')),
+      'cancelled',
+      run,
+    );
+    assert.equal(d.attributes['ddi-action'], '');
+    assert.equal(existsSync(join(dir, 'dc.bin')), false);
+  });
+
+  it('a deployment halted by a failure offers no new action', async () => {
+    const { dep, tokens } = await deployed(
+      'hp',
+      '1.0.0',
+      randomBytes(1000),
+      join(dir, 'hp.bin'),
+      {
+        devices: ['hp-1', 'hp-2'],
+        maxFailures: 0,
+        minFinal: 1,
+      },
+      { badSignature: true },
+    );
+    const t1 = tokens['hp-1'] as string;
+    const bad = await start(['-i', 'hp-1', '-k', t1]);
+    await until(
+      'hp-1',
+      (x) => feedbacks(x).some((f) => f.startsWith('failed: closed/failure')),
+      'failed',
+      bad,
+    );
+    await bad.stop();
+    await server.services.deployments.tick(new Date());
+    const halted = await server.services.deployments.get(dep.id);
+    assert.equal(halted?.state, 'paused', JSON.stringify(halted));
+    assert.ok(halted?.haltReason);
+
+    const t2 = tokens['hp-2'] as string;
+    const second = await start(['-i', 'hp-2', '-k', t2]);
+    await second.waitFor(/Suricatta awakened|No pending action|polling/i);
+    // Several polls at the one-second sleep: still nothing to do.
+    await new Promise((r) => setTimeout(r, 3500));
+    const d = await until('hp-2', (x) => x.attributes['last-decision'] === 'not-now', 'not now', second);
+    assert.deepEqual(feedbacks(d), [], 'no action was started');
+    assert.doesNotMatch(second.output(), /deploymentBase/);
   });
 
   it('a device with a GatewayToken registers itself and updates', async () => {
