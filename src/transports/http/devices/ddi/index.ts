@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceAdapter } from '../../device-adapters.js';
-import type { Services } from '../../../../core/services.js';
 import type { Artifact, Release } from '../../../../core/catalog/types.js';
 import { serveArtifact } from '../serve-artifact.js';
 import { identify, type DdiIdentity } from './auth.js';
