@@ -65,6 +65,7 @@ export async function startServer(
     maxUploadBytes: config.maxUploadBytes,
     riotSeed: riotSeed.options,
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
+    ddiTenants: config.ddiTenants,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
   };
   const http = await buildHttpApp(services, {

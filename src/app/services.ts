@@ -27,6 +27,7 @@ import { createSigningProcessors } from '../core/signing/index.js';
 import { openKeyStore } from './keys.js';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { backfillSha1 } from '../storage/sql/backfill-sha1.js';
 
 export interface Storage {
   connection: SqlConnection;
@@ -65,6 +66,10 @@ export async function openStorage(
     }
   }
   if (orphans) logger.warn({ blobs: orphans }, 'removed blobs no release references (an upload cut short)');
+  // Migration 0003 cannot read blobs: artifacts stored before it get their SHA-1 (hawkBit DDI) here.
+  const sha1 = await backfillSha1(connection.db, blobs);
+  if (sha1.filled) logger.info({ artifacts: sha1.filled }, 'computed SHA-1 for artifacts stored before 0003');
+  if (sha1.missing.length) logger.warn({ blobs: sha1.missing }, 'no blob to compute a SHA-1 from');
   return { connection, blobs };
 }
 

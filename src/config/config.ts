@@ -66,6 +66,11 @@ export interface Config {
   notifyConcurrency: number;
   /** How long one device may take to answer a notify (slot query and trigger together), ms. */
   notifyTimeoutMs: number;
+  /**
+   * hawkBit DDI tenants (`/<tenant>/controller/v1/...`) and the products each may see, from
+   * `UPDRAFT_DDI_TENANTS=default=*;acme=gateway,sensor`; `*` = every product. Default: `default` sees every product.
+   */
+  ddiTenants: Record<string, string[]>;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -99,6 +104,30 @@ function keyFiles(v: string): Record<string, SigningKeySource> {
       throw new Error(`signing key files: expected name=path, got "${entry}"`);
     }
     out[keyName(entry.slice(0, eq), 'signing key files')] = { file: resolve(entry.slice(eq + 1)) };
+  }
+  return out;
+}
+/** `tenant=product,product;tenant=*` (docs/protocols/ddi.md). */
+function ddiTenants(v: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const entry of v
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const tenant = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const products = entry
+      .slice(eq + 1)
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(tenant) || products.length === 0) {
+      throw new Error(`ddi tenants: expected tenant=product,product (or tenant=*), got "${entry}"`);
+    }
+    for (const p of products) {
+      if (p !== '*' && !isValidName(p)) throw new Error(`ddi tenants: "${p}" is not a product name`);
+    }
+    out[tenant] = products;
   }
   return out;
 }
@@ -149,6 +178,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   seedEndpointsAuth: { env: 'UPDRAFT_SEED_ENDPOINTS_AUTH', parse: bool('seed endpoints auth') },
   notifyConcurrency: { env: 'UPDRAFT_NOTIFY_CONCURRENCY', parse: int('notify concurrency') },
   notifyTimeoutMs: { env: 'UPDRAFT_NOTIFY_TIMEOUT_MS', parse: int('notify timeout') },
+  ddiTenants: { env: 'UPDRAFT_DDI_TENANTS', parse: ddiTenants },
 };
 
 export const DEFAULTS: Config = {
@@ -177,6 +207,7 @@ export const DEFAULTS: Config = {
   seedEndpointsAuth: true,
   notifyConcurrency: 16,
   notifyTimeoutMs: 20_000,
+  ddiTenants: { default: ['*'] },
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */

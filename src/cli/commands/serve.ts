@@ -44,6 +44,10 @@ export function registerServe(program: Command): void {
       '--notify-timeout-ms <ms>',
       'per-device notify deadline (env UPDRAFT_NOTIFY_TIMEOUT_MS, default 20000)',
     )
+    .option(
+      '--ddi-tenants <spec>',
+      'hawkBit DDI tenants and their products, "default=*;acme=p1,p2" (env UPDRAFT_DDI_TENANTS)',
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;
       try {
@@ -67,6 +71,7 @@ export function registerServe(program: Command): void {
           seedEndpointsAuth: (flags.seedAuth as unknown) === false ? false : undefined,
           notifyConcurrency: flags.notifyConcurrency,
           notifyTimeoutMs: flags.notifyTimeoutMs,
+          ddiTenants: flags.ddiTenants,
         });
       } catch (err) {
         process.stderr.write(`updraft: ${(err as Error).message}\n`);

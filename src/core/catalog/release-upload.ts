@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { DomainError } from '../errors.js';
 import { assertValidName } from '../names.js';
@@ -37,7 +37,16 @@ export function createReleaseUpload(
       if (artifacts.some((a) => a.name === name)) {
         throw new DomainError('DUPLICATE_ARTIFACT', `artifact "${name}" was uploaded twice`);
       }
-      const digests = await blobs.put(input.source, {
+      // SHA-1 for hawkBit DDI clients, hashed as the bytes pass: the blob store's port stays sha256/md5.
+      const sha1 = createHash('sha1');
+      const source = input.source;
+      async function* hashed(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of source) {
+          sha1.update(chunk as Uint8Array);
+          yield chunk as Uint8Array;
+        }
+      }
+      const digests = await blobs.put(hashed(), {
         maxBytes: limits.maxBytes - total,
         expectedSha256: input.expectedSha256,
         expectedMd5: input.expectedMd5,
@@ -48,6 +57,7 @@ export function createReleaseUpload(
         size: digests.size,
         sha256: digests.sha256,
         md5: digests.md5,
+        sha1: sha1.digest('hex'),
         contentType: input.contentType || 'application/octet-stream',
       };
       artifacts.push(artifact);

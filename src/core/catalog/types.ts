@@ -20,6 +20,12 @@ export interface Artifact {
   size: number;
   sha256: string;
   md5: string;
+  /**
+   * SHA-1 (hex), for hawkBit DDI clients that verify nothing else (SWUpdate, rauc-hawkbit-updater). Computed at
+   * upload; migration 0003 adds the column and start-up fills it for artifacts stored before (storage/sql
+   * backfill-sha1.ts). Optional only for records made before that ran.
+   */
+  sha1?: string;
   contentType: string;
 }
 

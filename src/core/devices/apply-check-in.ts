@@ -44,12 +44,13 @@ export function applyCheckIn(
   if (checkIn.version && checkIn.version !== device.version) {
     const wasKnown = device.version !== null;
     device.version = checkIn.version;
-    if (wasKnown) {
+    // Only a report of the offered version is a known success; any other change was not ours to judge.
+    // Offers record the normalised version (`1.0.1`), devices report their spelling (`v1.0.1`).
+    const offered = device.lastOffered !== null && compareVersions(device.lastOffered, checkIn.version) === 0;
+    // A device whose first version is the one it was offered (hawkBit DDI: no version before closed/success)
+    // was updated by us too.
+    if (wasKnown || offered) {
       device.lastUpdate = at;
-      // Only a report of the offered version is a known success; any other change was not ours to judge.
-      // Offers record the normalised version (`1.0.1`), devices report their spelling (`v1.0.1`).
-      const offered =
-        device.lastOffered !== null && compareVersions(device.lastOffered, checkIn.version) === 0;
       device.lastOutcome = offered ? 'ok' : null;
       event('updated', checkIn.version, offered ? 'to the offered release' : null);
     }

@@ -156,6 +156,51 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       return (await pins.map).get(id);
     },
 
+    /**
+     * The stored record without flushing first, for hot paths (a DDI poll reads the device's installed version):
+     * it may lag this process's own pending check-ins by up to one flush interval.
+     */
+    peek(id: string): Promise<Device | undefined> {
+      return devices.get(id);
+    },
+
+    /**
+     * Changes a device's attributes beyond the merge a check-in does (hawkBit DDI `configData` modes `replace` and
+     * `remove`): `keep` names attributes that `replace` leaves alone (ones Updraft itself writes).
+     */
+    async changeAttributes(
+      id: string,
+      change: {
+        mode: 'merge' | 'replace' | 'remove';
+        data: Record<string, string>;
+        keep?: (key: string) => boolean;
+        /** Merged after the change whatever the mode (the adapter's own bookkeeping). */
+        also?: Record<string, string>;
+      },
+    ): Promise<Device> {
+      // Inside the flush chain: a concurrent flush cannot write an older copy of this device in between.
+      const run = chain.then(async () => {
+        await writePending();
+        const device = await devices.get(id);
+        if (!device) throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+        const attributes = { ...device.attributes };
+        if (change.mode === 'replace') {
+          for (const key of Object.keys(attributes)) if (!change.keep?.(key)) delete attributes[key];
+        }
+        if (change.mode === 'remove') for (const key of Object.keys(change.data)) delete attributes[key];
+        else Object.assign(attributes, change.data);
+        Object.assign(attributes, change.also);
+        const updated = { ...device, attributes };
+        await devices.saveBatch({ devices: [updated], events: [], checkInsByHour: new Map() });
+        return updated;
+      });
+      chain = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
+    },
+
     async list(query: DeviceQuery) {
       await flush();
       return devices.list(query);

@@ -28,7 +28,9 @@ export type DeviceEventKind =
   | 'download-failed'
   | 'updated'
   /** A deployment moved the device (offered, succeeded, failed...; the detail names the deployment). */
-  | 'deployment';
+  | 'deployment'
+  /** What a device reported about an update explicitly (hawkBit DDI feedback, SWUpdate's progress log). */
+  | 'feedback';
 
 export interface DeviceEvent {
   deviceId: string;

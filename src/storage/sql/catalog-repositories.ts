@@ -82,6 +82,7 @@ async function withArtifacts(
       size: Number(a.size),
       sha256: a.sha256,
       md5: a.md5,
+      ...(a.sha1 ? { sha1: a.sha1 } : {}),
       contentType: a.content_type,
     });
     byRelease.set(a.release_id, list);
@@ -129,6 +130,7 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
                 size: a.size,
                 sha256: a.sha256,
                 md5: a.md5,
+                sha1: a.sha1 ?? null,
                 content_type: a.contentType,
               })),
             )

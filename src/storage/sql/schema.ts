@@ -28,6 +28,8 @@ export interface Database {
     size: number;
     sha256: string;
     md5: string;
+    /** Added by migration 0003; null until the start-up backfill computed it. */
+    sha1: string | null;
     content_type: string;
   };
   devices: {

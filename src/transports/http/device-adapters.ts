@@ -8,6 +8,8 @@ export interface DeviceAdapterOptions {
   accelRedirectPrefix?: string;
   /** The RIOT seed's endpoints (devices/riot-seed); without it: admin token required, notify refused. */
   riotSeed?: RiotSeedOptions;
+  /** hawkBit DDI tenants → the products each may see (`*` = all); default `{ default: ['*'] }`. */
+  ddiTenants?: Record<string, string[]>;
 }
 
 export interface RiotSeedOptions extends NotifyLimits {

@@ -205,6 +205,7 @@ export const openApiDocument = {
           size: { type: 'integer' },
           sha256: { type: 'string' },
           md5: { type: 'string' },
+          sha1: { type: 'string', description: 'for hawkBit DDI clients' },
           contentType: { type: 'string' },
         },
       },

@@ -3,6 +3,8 @@ import { espAtAdapter } from './esp-at/index.js';
 import { espHttpUpdateAdapter } from './esp-httpupdate/index.js';
 import { simplePollingAdapter } from './simple-polling/index.js';
 import { riotSeedAdapter } from './riot-seed/index.js';
+import { ddiAdapter } from './ddi/index.js';
+import { swupdateGeneralAdapter } from './swupdate-general/index.js';
 
 /**
  * Every HTTP device family, in registration order. The router prefers static and parametric routes over the
@@ -12,5 +14,7 @@ export const deviceAdapters: DeviceAdapter[] = [
   espAtAdapter,
   simplePollingAdapter,
   riotSeedAdapter,
+  ddiAdapter,
+  swupdateGeneralAdapter,
   espHttpUpdateAdapter,
 ];
