@@ -6,7 +6,8 @@ import type { Services } from '../core/services.js';
 import { buildHttpApp } from '../transports/http/http-app.js';
 import { dashboardRoot, registerDashboard } from '../transports/http/dashboard.js';
 import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
-import { createServices, openStorage, type Storage } from './services.js';
+import { createBlobGc, createServices, openStorage, type Storage } from './services.js';
+import type { BlobGcReport } from '../core/blobs/blob-gc.js';
 import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 
@@ -18,6 +19,8 @@ export interface RunningServer {
   httpPort: number;
   /** The CoAP endpoint, unless turned off. */
   coap?: RunningCoap;
+  /** One pass of blob garbage collection (also run on a timer where `blobGcIntervalMs` > 0). */
+  runBlobGc(now?: Date): Promise<BlobGcReport>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function startServer(
     riotSeed: riotSeed.options,
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
     ddiTenants: config.ddiTenants,
+    downloadRedirectTtlS: config.s3Redirect ? config.s3RedirectTtlS : undefined,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
   };
   const http = await buildHttpApp(services, {
@@ -96,12 +100,27 @@ export async function startServer(
       : undefined;
   await dropFolder?.start();
 
+  // Garbage collection runs in one process (with --workers, worker 1); replicas run it on their leader only.
+  const runBlobGc = createBlobGc(config, storage, logger);
+  let gcRunning: Promise<unknown> | undefined;
+  const gcTimer =
+    firstProcess && config.blobGcIntervalMs > 0
+      ? setInterval(() => {
+          gcRunning ??= runBlobGc()
+            .catch((err: unknown) => logger.error({ err }, 'blob garbage collection failed'))
+            .finally(() => (gcRunning = undefined));
+        }, config.blobGcIntervalMs)
+      : undefined;
+  gcTimer?.unref();
+
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down');
       await dropFolder?.stop();
       clearInterval(deploymentTimer);
+      clearInterval(gcTimer);
+      await gcRunning;
       // Stop accepting; in-flight downloads get until the timeout, then their sockets are closed.
       const apps = plainHttp ? [http, plainHttp] : [http];
       const closing = Promise.all(apps.map((app) => app.close()));
@@ -120,5 +139,5 @@ export async function startServer(
     return stopping;
   }
 
-  return { config, services, http, httpPort, coap, stop };
+  return { config, services, http, httpPort, coap, runBlobGc, stop };
 }

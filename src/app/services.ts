@@ -13,8 +13,9 @@ import { createDeploymentService } from '../core/deployments/deployment-service.
 import { createGroupService } from '../core/groups/group-service.js';
 import { createSqlDeploymentRepository } from '../storage/sql/deployment-repository.js';
 import { createSqlGroupRepository, createSqlTagRepository } from '../storage/sql/group-repository.js';
-import { createFsBlobStore } from '../storage/blobs/fs-blob-store.js';
-import { createCachedBlobStore } from '../storage/blobs/cached-blob-store.js';
+import { runBlobGc, type BlobGcReport } from '../core/blobs/blob-gc.js';
+import { createSqlBlobGcRepository } from '../storage/sql/blob-gc-repository.js';
+import { openBlobStore } from './blob-store.js';
 import { migrate, openDatabase, type SqlConnection } from '../storage/sql/connection.js';
 import {
   createSqlProductRepository,
@@ -25,7 +26,6 @@ import { createSqlTokenRepository } from '../storage/sql/token-repository.js';
 import { createSqlSettingsRepository } from '../storage/sql/settings-repository.js';
 import { createSigningProcessors } from '../core/signing/index.js';
 import { openKeyStore } from './keys.js';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { backfillSha1 } from '../storage/sql/backfill-sha1.js';
 
@@ -46,31 +46,40 @@ export async function openStorage(
 ): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
   if (sweep) await migrate(connection);
-  const onDisk = createFsBlobStore(join(config.dataDir, 'blobs'));
-  const blobs =
-    config.blobCacheBytes > 0
-      ? createCachedBlobStore(onDisk, {
-          maxBytes: config.blobCacheBytes,
-          maxBlobBytes: config.blobCacheMaxImageBytes,
-        })
-      : onDisk;
+  const blobs = openBlobStore(config);
   if (!sweep) return { connection, blobs };
-  const swept = await blobs.sweepIncomplete();
+  // A data folder is this process's alone at start-up: every temporary file is a crash's. A bucket is shared
+  // with other replicas, so only old temporary objects go. Orphaned blobs are left to garbage collection.
+  const swept = await blobs.sweepIncomplete(config.blobStore ? config.blobIncompleteAfterMs : undefined);
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
-  const releases = createSqlReleaseRepository(connection.db);
-  let orphans = 0;
-  for (const key of await blobs.list()) {
-    if (!(await releases.isBlobReferenced(key))) {
-      await blobs.delete(key);
-      orphans++;
-    }
-  }
-  if (orphans) logger.warn({ blobs: orphans }, 'removed blobs no release references (an upload cut short)');
   // Migration 0003 cannot read blobs: artifacts stored before it get their SHA-1 (hawkBit DDI) here.
   const sha1 = await backfillSha1(connection.db, blobs);
   if (sha1.filled) logger.info({ artifacts: sha1.filled }, 'computed SHA-1 for artifacts stored before 0003');
   if (sha1.missing.length) logger.warn({ blobs: sha1.missing }, 'no blob to compute a SHA-1 from');
   return { connection, blobs };
+}
+
+/**
+ * One pass of blob garbage collection (docs/storage.md): the app runs it on a timer on one process; with several
+ * replicas, on the leader only. Never deletes a blob a release or an upload in progress uses.
+ */
+export function createBlobGc(config: Config, storage: Storage, logger: Logger) {
+  const repository = createSqlBlobGcRepository(storage.connection.db);
+  return async (now: Date = new Date()): Promise<BlobGcReport> => {
+    const report = await runBlobGc(
+      {
+        blobs: storage.blobs,
+        repository,
+        graceMs: config.blobGcGraceMs,
+        incompleteAfterMs: config.blobIncompleteAfterMs,
+        onError: (err, sha256) => logger.error({ err, sha256 }, 'garbage collection could not delete a blob'),
+      },
+      now,
+    );
+    if (report.deleted || report.swept || report.orphaned)
+      logger.info({ ...report }, 'blob garbage collection');
+    return report;
+  };
 }
 
 /** The composition of the core's use cases over the storage implementations. */
@@ -87,6 +96,12 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     blobs: storage.blobs,
     events: releaseEvents,
     maxUploadBytes: config.maxUploadBytes,
+    holds: { repository: createSqlBlobGcRepository(db) },
+    onBlobMissing: (artifact, err) =>
+      logger.error(
+        { err, artifact: artifact.name, sha256: artifact.sha256 },
+        "BLOB MISSING: an artifact's stored content is not in the blob store; its downloads fail until it is re-uploaded",
+      ),
     processors: createSigningProcessors({
       keys: openKeyStore(config),
       settings,

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   DEPLOYMENT_NOT_FOUND: 'No deployment has that id.',
   GROUP_NOT_FOUND: 'No device group has that name.',
   GROUP_EXISTS: 'A device group with that name already exists.',
+  STORAGE_UNAVAILABLE: 'The blob store could not be reached or refused the request; retry later.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,6 +6,7 @@ import { withStatementCache } from './statement-cache.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-deployments.js';
 import * as m0003 from './migrations/0003-ddi.js';
+import * as m0004 from './migrations/0004-blob-gc.js';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: SqlDialect):
   '0001-initial': m0001,
   '0002-deployments': m0002,
   '0003-ddi': m0003,
+  '0004-blob-gc': m0004,
 };
 
 /** Runs pending migrations in order; called at start-up before anything else touches the database. */

@@ -122,4 +122,14 @@ export interface Database {
     kind: string;
     detail: string | null;
   };
+  blob_holds: {
+    upload_id: string;
+    sha256: string;
+    expires_at: string;
+  };
+  blob_gc: {
+    sha256: string;
+    orphan_since: string | null;
+    deleting_since: string | null;
+  };
 }

@@ -29,6 +29,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   DEPLOYMENT_NOT_FOUND: 404,
   GROUP_NOT_FOUND: 404,
   GROUP_EXISTS: 409,
+  STORAGE_UNAVAILABLE: 503,
 };
 
 export interface ErrorBody {

@@ -16,7 +16,7 @@ import { registerGroupRoutes } from './api/groups.js';
 export async function registerManagementApi(
   app: FastifyInstance,
   services: Services,
-  options: { maxUploadBytes: number },
+  options: { maxUploadBytes: number; downloadRedirectTtlS?: number },
 ): Promise<void> {
   await app.register(
     async (api) => {
