@@ -9,6 +9,10 @@ import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
 import { createServices, openStorage, type Storage } from './services.js';
 import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
+import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
+import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
+import { lockSqliteDatabase } from './sqlite-lock.js';
+import { sweepStorage } from './services.js';
 
 export interface RunningServer {
   config: Config;
@@ -18,6 +22,11 @@ export interface RunningServer {
   httpPort: number;
   /** The CoAP endpoint, unless turned off. */
   coap?: RunningCoap;
+  /**
+   * Singleton work (drop folder, sweep; the integrator adds the deployment scheduler and blob GC): on PostgreSQL
+   * one replica at a time, chosen with `pg_advisory_lock`; on SQLite this process (cluster: worker 1).
+   */
+  leadership: Leadership;
   stop(): Promise<void>;
 }
 
@@ -38,7 +47,15 @@ export async function startServer(
   logger: Logger = createLogger(config.logLevel),
   { worker }: StartOptions = {},
 ): Promise<RunningServer> {
-  const storage: Storage = await openStorage(config, logger, { sweep: !worker });
+  // SQLite serves one process (its cluster workers aside): a second `serve` on the same file is refused.
+  const unlock = worker ? () => undefined : lockSqliteDatabase(config.databaseUrl);
+  let storage: Storage;
+  try {
+    storage = await openStorage(config, logger, { sweep: !worker });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const services = createServices(config, storage, logger);
   services.devices.start();
   const firstProcess = !worker || worker.id === 1;
@@ -52,9 +69,17 @@ export async function startServer(
     );
   }
 
+  const leadership =
+    storage.connection.dialect === 'postgres'
+      ? createLeadership(createPgLockProvider(config.databaseUrl), logger, {
+          pollMs: config.leaderPollMs,
+        })
+      : createFixedLeadership(firstProcess);
+
   const riotSeed = createRiotSeedOptions(config);
   const httpOptions = {
     logger,
+    trustProxy: config.trustProxy,
     maxUploadBytes: config.maxUploadBytes,
     riotSeed: riotSeed.options,
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
@@ -82,17 +107,25 @@ export async function startServer(
   // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
 
-  const dropFolder =
-    firstProcess && config.firmwareDir
-      ? createDropFolder(services, { dir: config.firmwareDir, logger })
-      : undefined;
-  await dropFolder?.start();
+  // On PostgreSQL the leader sweeps partial uploads older than an hour (an upload in progress on another replica
+  // is younger); unreferenced blobs are the blob GC's, which has a grace period.
+  if (storage.connection.dialect === 'postgres') {
+    await leadership.whileLeader(
+      'sweep',
+      () => sweepStorage(storage, logger, { olderThan: new Date(Date.now() - 3600_000) }),
+      () => undefined,
+    );
+  }
+  const dropFolder = config.firmwareDir
+    ? createDropFolder(services, { dir: config.firmwareDir, logger })
+    : undefined;
+  if (dropFolder) await leadership.whileLeader('drop-folder', () => dropFolder.start(), () => dropFolder.stop());
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down');
-      await dropFolder?.stop();
+      await leadership.close();
       // Stop accepting; in-flight downloads get until the timeout, then their sockets are closed.
       const apps = plainHttp ? [http, plainHttp] : [http];
       const closing = Promise.all(apps.map((app) => app.close()));
@@ -105,11 +138,13 @@ export async function startServer(
       await coap?.stop();
       await riotSeed.close();
       await services.devices.stop();
+      await storage.events.close();
       await storage.connection.close();
+      unlock();
       logger.info('stopped');
     })();
     return stopping;
   }
 
-  return { config, services, http, httpPort, coap, stop };
+  return { config, services, http, httpPort, coap, leadership, stop };
 }

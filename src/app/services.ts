@@ -23,10 +23,30 @@ import { createSigningProcessors } from '../core/signing/index.js';
 import { openKeyStore } from './keys.js';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { createLocalEventBus, type EventBus } from '../core/events/event-bus.js';
+import { createPgEventBus } from '../storage/sql/pg-event-bus.js';
+import { clusterRelay } from './cluster.js';
 
 export interface Storage {
   connection: SqlConnection;
   blobs: BlobStore;
+  /** Cache invalidations and release events: LISTEN/NOTIFY on PostgreSQL, this process (and its cluster siblings) on SQLite. */
+  events: EventBus;
+}
+
+/** On PostgreSQL every replica hears every other's invalidations; on SQLite the cluster primary relays them. */
+async function openEventBus(connection: SqlConnection, url: string, logger: Logger): Promise<EventBus> {
+  if (connection.dialect === 'postgres') {
+    return createPgEventBus({
+      url,
+      db: connection.db,
+      onError: (err, what) => logger.warn({ err }, what),
+    });
+  }
+  const relay = clusterRelay();
+  const bus = createLocalEventBus(relay?.send);
+  relay?.onMessage(bus.receive);
+  return bus;
 }
 
 /**
@@ -49,10 +69,28 @@ export async function openStorage(
           maxBlobBytes: config.blobCacheMaxImageBytes,
         })
       : onDisk;
-  if (!sweep) return { connection, blobs };
-  const swept = await blobs.sweepIncomplete();
+  const events = await openEventBus(connection, config.databaseUrl, logger);
+  // On PostgreSQL other replicas may be uploading into the same blob store: the leader sweeps (app/server.ts).
+  if (!sweep || connection.dialect === 'postgres') return { connection, blobs, events };
+  await sweepStorage({ connection, blobs, events }, logger);
+  return { connection, blobs, events };
+}
+
+/**
+ * What a crash may have left: partial uploads, and blobs no release references. With `olderThan`, only partial
+ * uploads from before then are removed and unreferenced blobs are left to the blob GC (its grace period), since
+ * another replica's upload may be in flight (PostgreSQL replicas on one blob store).
+ */
+export async function sweepStorage(
+  storage: Storage,
+  logger: Logger,
+  { olderThan }: { olderThan?: Date } = {},
+): Promise<void> {
+  const { blobs } = storage;
+  const swept = await blobs.sweepIncomplete(olderThan ? { olderThan } : undefined);
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
-  const releases = createSqlReleaseRepository(connection.db);
+  if (olderThan) return;
+  const releases = createSqlReleaseRepository(storage.connection.db);
   let orphans = 0;
   for (const key of await blobs.list()) {
     if (!(await releases.isBlobReferenced(key))) {
@@ -61,7 +99,6 @@ export async function openStorage(
     }
   }
   if (orphans) logger.warn({ blobs: orphans }, 'removed blobs no release references (an upload cut short)');
-  return { connection, blobs };
 }
 
 /** The composition of the core's use cases over the storage implementations. */
@@ -70,13 +107,15 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
   const products = createSqlProductRepository(db);
   const releaseRepo = createSqlReleaseRepository(db);
   const settings = createSqlSettingsRepository(db);
-  const releaseEvents = createReleaseEvents();
-  const productService = createProductService({ products, releases: releaseRepo });
+  const bus = storage.events;
+  const releaseEvents = createReleaseEvents(bus);
+  const productService = createProductService({ products, releases: releaseRepo, bus });
   const releases = createReleaseService({
     products,
     releases: releaseRepo,
     blobs: storage.blobs,
     events: releaseEvents,
+    bus,
     maxUploadBytes: config.maxUploadBytes,
     processors: createSigningProcessors({
       keys: openKeyStore(config),
@@ -88,6 +127,7 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
   const devices = createDeviceRegistry({
     devices: createSqlDeviceRepository(db, dialect),
     flushIntervalMs: config.flushIntervalMs,
+    bus,
     onFlushError: (err) => logger.error({ err }, 'device records could not be written; will retry'),
   });
   return {
@@ -99,8 +139,10 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     tokens: createTokenService({
       tokens: createSqlTokenRepository(db),
       configuredAdminToken: config.adminToken || undefined,
+      bus,
     }),
     settings,
+    events: bus,
     async readiness() {
       try {
         await sql`select 1`.execute(db);

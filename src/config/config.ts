@@ -64,6 +64,13 @@ export interface Config {
   notifyConcurrency: number;
   /** How long one device may take to answer a notify (slot query and trigger together), ms. */
   notifyTimeoutMs: number;
+  /**
+   * Load balancers whose `X-Forwarded-For` gives the device's address (fastify `trustProxy`): addresses or CIDRs,
+   * comma-separated, `loopback` or `true`; empty = none (docs/deployment.md).
+   */
+  trustProxy: string;
+  /** PostgreSQL replicas: how often a replica tries to take over singleton work (drop folder, sweep), ms. */
+  leaderPollMs: number;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -146,6 +153,14 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   seedEndpointsAuth: { env: 'UPDRAFT_SEED_ENDPOINTS_AUTH', parse: bool('seed endpoints auth') },
   notifyConcurrency: { env: 'UPDRAFT_NOTIFY_CONCURRENCY', parse: int('notify concurrency') },
   notifyTimeoutMs: { env: 'UPDRAFT_NOTIFY_TIMEOUT_MS', parse: int('notify timeout') },
+  trustProxy: {
+    env: 'UPDRAFT_TRUST_PROXY',
+    parse: (v) => {
+      if (!/^[\w.:/, -]*$/.test(v)) throw new Error(`trust proxy must be addresses or CIDRs, got "${v}"`);
+      return v.split(',').map((a) => a.trim()).filter(Boolean).join(',');
+    },
+  },
+  leaderPollMs: { env: 'UPDRAFT_LEADER_POLL_MS', parse: int('leader poll') },
 };
 
 export const DEFAULTS: Config = {
@@ -173,6 +188,8 @@ export const DEFAULTS: Config = {
   seedEndpointsAuth: true,
   notifyConcurrency: 16,
   notifyTimeoutMs: 20_000,
+  trustProxy: '',
+  leaderPollMs: 1000,
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
@@ -205,5 +222,6 @@ export function loadConfig(
   if (c.workers < 0 || c.workers > 256) throw new Error('workers must be between 0 and 256, or auto');
   if (c.notifyConcurrency < 1) throw new Error('notify concurrency must be at least 1');
   if (c.notifyTimeoutMs < 1) throw new Error('notify timeout must be positive');
+  if (c.leaderPollMs < 10) throw new Error('leader poll must be at least 10 ms');
   return c;
 }

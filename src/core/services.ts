@@ -5,6 +5,7 @@ import type { DeviceRegistry } from './devices/device-registry.js';
 import type { SettingsRepository } from './settings.js';
 import type { TokenService } from './tokens/token-service.js';
 import type { UpdateService } from './updates/update-service.js';
+import type { EventBus } from './events/event-bus.js';
 
 /** What the composition root hands to every transport: use cases only, never a store. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   updates: UpdateService;
   tokens: TokenService;
   settings: SettingsRepository;
+  /** Cache invalidations and release events, to and from every replica. */
+  events: EventBus;
   /** Throws NOT_READY when the database or blob store is unusable. */
   readiness(): Promise<void>;
 }

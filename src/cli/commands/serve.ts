@@ -44,6 +44,10 @@ export function registerServe(program: Command): void {
       '--notify-timeout-ms <ms>',
       'per-device notify deadline (env UPDRAFT_NOTIFY_TIMEOUT_MS, default 20000)',
     )
+    .option(
+      '--trust-proxy <addresses>',
+      'load balancers whose X-Forwarded-For gives the device address: addresses/CIDRs, comma-separated (env UPDRAFT_TRUST_PROXY)',
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;
       try {
@@ -67,6 +71,7 @@ export function registerServe(program: Command): void {
           seedEndpointsAuth: (flags.seedAuth as unknown) === false ? false : undefined,
           notifyConcurrency: flags.notifyConcurrency,
           notifyTimeoutMs: flags.notifyTimeoutMs,
+          trustProxy: flags.trustProxy,
         });
       } catch (err) {
         process.stderr.write(`updraft: ${(err as Error).message}\n`);

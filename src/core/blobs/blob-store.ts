@@ -37,8 +37,11 @@ export interface BlobStore {
   check(): Promise<void>;
   /** Every stored blob's key (start-up sweep of blobs no release references). */
   list(): Promise<string[]>;
-  /** Removes what a crash mid-write left behind; returns how many. Run at start-up. */
-  sweepIncomplete(): Promise<number>;
+  /**
+   * Removes what a crash mid-write left behind; returns how many. Run at start-up. With `olderThan`, only what
+   * was started before then (other replicas may be writing into the same store).
+   */
+  sweepIncomplete(options?: { olderThan?: Date }): Promise<number>;
   /** For X-Accel-Redirect style offload: the blob's path relative to the store root, when it has one. */
   relativePath?(sha256: string): string;
 }

@@ -145,8 +145,11 @@ export function createFsBlobStore(root: string): BlobStore {
     relativePath: (sha256: string) => join('sha256', sha256.slice(0, 2), sha256),
 
     /** Removes temporary files left by a crash mid-upload; run at start-up, before serving. */
-    async sweepIncomplete(): Promise<number> {
-      const names = await readdir(tmpDir).catch(() => [] as string[]);
+    async sweepIncomplete(options?: { olderThan?: Date }): Promise<number> {
+      const all = await readdir(tmpDir).catch(() => [] as string[]);
+      // Temporary names start with the time the upload began (`<ms>-<random>.part`).
+      const before = options?.olderThan?.getTime();
+      const names = before === undefined ? all : all.filter((n) => Number(n.split('-')[0]) < before);
       await Promise.all(names.map((n) => rm(join(tmpDir, n), { force: true })));
       return names.length;
     },
