@@ -27,6 +27,8 @@ export interface LoadingCacheOptions<V> {
 export interface LoadingCache<V> {
   /** The cached value, loading it on a miss; undefined when the loader found nothing (not cached). */
   get(key: string): Promise<V | undefined>;
+  /** Whether `key` is kept (or being loaded), without loading it. */
+  has(key: string): boolean;
   /** Drops `key` (every key when omitted) here and on every replica. */
   invalidate(key?: string): void;
   /** Drops here only (what a message from another replica does). */
@@ -50,7 +52,7 @@ export function createLoadingCache<V extends {}>(options: LoadingCacheOptions<V>
       ? {
           maxSize: options.maxSize,
           maxEntrySize: options.maxEntrySize ?? options.maxSize,
-          sizeCalculation: (value: V) => Math.max(1, options.sizeOf?.(value) ?? 1),
+          sizeCalculation: (value: V) => Math.max(1, Math.ceil(options.sizeOf?.(value) ?? 1)),
         }
       : {}),
     fetchMethod: (key) => options.load(key),
@@ -69,6 +71,7 @@ export function createLoadingCache<V extends {}>(options: LoadingCacheOptions<V>
   });
   return {
     get: (key) => cache.fetch(key),
+    has: (key) => cache.has(key),
     invalidate(key) {
       if (options.bus) options.bus.publish({ kind: 'invalidate', cache: options.name, key });
       else drop(key);

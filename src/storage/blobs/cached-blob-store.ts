@@ -48,8 +48,20 @@ export function createCachedBlobStore(
       return data.length === stat.size ? data : undefined;
     },
   });
-  const load = (key: string): Promise<Buffer | undefined> =>
-    tooLarge.has(key) ? Promise.resolve(undefined) : cache.get(key);
+  async function load(key: string): Promise<Buffer | undefined> {
+    if (tooLarge.has(key)) return undefined;
+    // Size first: a load in flight holds room in the cache (lru-cache's placeholder), and a blob that will not
+    // be kept must not evict one that is.
+    if (!cache.has(key)) {
+      const stat = await inner.stat(key);
+      if (!stat) return undefined;
+      if (stat.size > maxEntry) {
+        tooLarge.set(key, true);
+        return undefined;
+      }
+    }
+    return cache.get(key);
+  }
 
   return {
     ...inner,

@@ -17,7 +17,7 @@ export interface LockProvider {
  * closes, and another replica's next `pg_try_advisory_lock` wins. Keys are `hashtextextended(<schema>:<name>)`,
  * so instances on different schemas of one database never contend.
  */
-export function createPgLockProvider(url: string): LockProvider {
+export function createPgLockProvider(url: string, applicationName = 'updraft-leader'): LockProvider {
   let client: pg.Client | undefined;
   let connecting: Promise<pg.Client> | undefined;
   let lostListener: (() => void) | undefined;
@@ -25,7 +25,7 @@ export function createPgLockProvider(url: string): LockProvider {
   function connection(): Promise<pg.Client> {
     if (client) return Promise.resolve(client);
     connecting ??= (async () => {
-      const next = new pg.Client({ connectionString: url, application_name: 'updraft-leader' });
+      const next = new pg.Client({ connectionString: url, application_name: applicationName });
       const lost = () => {
         if (client !== next) return;
         client = undefined;

@@ -16,6 +16,8 @@ export interface PgEventBusOptions {
   onError?: (err: unknown, what: string) => void;
   /** Delay before reconnecting the listening connection, ms (doubles up to 5 s). */
   reconnectMs?: number;
+  /** Shown in `pg_stat_activity`. */
+  applicationName?: string;
 }
 
 export const channelOf = (schema: string): string =>
@@ -51,7 +53,10 @@ export async function createPgEventBus(options: PgEventBusOptions): Promise<Even
   }
 
   async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString: options.url });
+    const next = new pg.Client({
+      connectionString: options.url,
+      application_name: options.applicationName ?? 'updraft-events',
+    });
     next.on('notification', onNotification);
     const lost = (err?: unknown) => {
       if (client !== next) return;
