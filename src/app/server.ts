@@ -112,7 +112,7 @@ export async function startServer(
   if (storage.connection.dialect === 'postgres') {
     await leadership.whileLeader(
       'sweep',
-      () => sweepStorage(storage, logger, { olderThan: new Date(Date.now() - 3600_000) }),
+      () => sweepStorage(storage, logger, { olderThanMs: 3600_000 }),
       () => undefined,
     );
   }

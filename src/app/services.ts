@@ -77,19 +77,19 @@ export async function openStorage(
 }
 
 /**
- * What a crash may have left: partial uploads, and blobs no release references. With `olderThan`, only partial
+ * What a crash may have left: partial uploads, and blobs no release references. With `olderThanMs`, only partial
  * uploads from before then are removed and unreferenced blobs are left to the blob GC (its grace period), since
  * another replica's upload may be in flight (PostgreSQL replicas on one blob store).
  */
 export async function sweepStorage(
   storage: Storage,
   logger: Logger,
-  { olderThan }: { olderThan?: Date } = {},
+  { olderThanMs }: { olderThanMs?: number } = {},
 ): Promise<void> {
   const { blobs } = storage;
-  const swept = await blobs.sweepIncomplete(olderThan ? { olderThan } : undefined);
+  const swept = await blobs.sweepIncomplete(olderThanMs);
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
-  if (olderThan) return;
+  if (olderThanMs !== undefined) return;
   const releases = createSqlReleaseRepository(storage.connection.db);
   let orphans = 0;
   for (const key of await blobs.list()) {

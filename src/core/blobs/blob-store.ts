@@ -13,6 +13,12 @@ export interface PutOptions {
   expectedSha256?: string;
   expectedMd5?: string;
   signal?: AbortSignal;
+  /**
+   * Called once the content is stored and verified but before it is visible under its key: the upload registers
+   * its hold on the blob here (docs/storage.md, garbage collection), so a collection running meanwhile cannot
+   * delete it. A throw discards the upload.
+   */
+  beforePublish?: (digests: BlobDigests) => Promise<void>;
 }
 
 /** Inclusive byte range, as HTTP `Range` spells it. */
@@ -22,7 +28,7 @@ export interface ByteRange {
 }
 
 /**
- * Content-addressed blob storage (filesystem now, S3-compatible later). A blob is visible only once complete:
+ * Content-addressed blob storage (the data folder, or an S3 bucket). A blob is visible only once complete:
  * implementations write to a temporary name and publish atomically, so a crash never leaves a partial blob.
  */
 export interface BlobStore {
@@ -38,10 +44,12 @@ export interface BlobStore {
   /** Every stored blob's key (start-up sweep of blobs no release references). */
   list(): Promise<string[]>;
   /**
-   * Removes what a crash mid-write left behind; returns how many. Run at start-up. With `olderThan`, only what
-   * was started before then (other replicas may be writing into the same store).
+   * Removes what a crash mid-write left behind; returns how many. Without an age, everything temporary (start-up of
+   * a single process); with one, only what is older (a store shared with other processes that may be uploading).
    */
-  sweepIncomplete(options?: { olderThan?: Date }): Promise<number>;
+  sweepIncomplete(olderThanMs?: number): Promise<number>;
   /** For X-Accel-Redirect style offload: the blob's path relative to the store root, when it has one. */
   relativePath?(sha256: string): string;
+  /** For stores reachable by devices (S3): a short-lived URL that downloads the blob, for a `302`. */
+  presignedUrl?(sha256: string, options: { expiresInS: number; filename?: string }): Promise<string>;
 }

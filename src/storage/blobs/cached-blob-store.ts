@@ -84,9 +84,10 @@ export function createCachedBlobStore(
     },
     stat: (sha256) => inner.stat(sha256),
     list: () => inner.list(),
-    sweepIncomplete: (options) => inner.sweepIncomplete(options),
+    sweepIncomplete: (olderThanMs) => inner.sweepIncomplete(olderThanMs),
     check: () => inner.check(),
     relativePath: inner.relativePath?.bind(inner),
+    presignedUrl: inner.presignedUrl?.bind(inner),
     cachedBytes: () => cache.size(),
   };
 }

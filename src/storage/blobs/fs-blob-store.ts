@@ -79,6 +79,7 @@ export function createFsBlobStore(root: string): BlobStore {
             `md5 is ${digests.md5}, the client sent ${options.expectedMd5}`,
           );
         }
+        await options.beforePublish?.(digests);
         const target = pathOf(digests.sha256);
         await mkdir(join(blobDir, digests.sha256.slice(0, 2)), { recursive: true });
         await rename(tmp, target);
@@ -144,14 +145,26 @@ export function createFsBlobStore(root: string): BlobStore {
 
     relativePath: (sha256: string) => join('sha256', sha256.slice(0, 2), sha256),
 
-    /** Removes temporary files left by a crash mid-upload; run at start-up, before serving. */
-    async sweepIncomplete(options?: { olderThan?: Date }): Promise<number> {
-      const all = await readdir(tmpDir).catch(() => [] as string[]);
-      // Temporary names start with the time the upload began (`<ms>-<random>.part`).
-      const before = options?.olderThan?.getTime();
-      const names = before === undefined ? all : all.filter((n) => Number(n.split('-')[0]) < before);
-      await Promise.all(names.map((n) => rm(join(tmpDir, n), { force: true })));
-      return names.length;
+    /**
+     * Removes temporary files left by a crash mid-upload: all of them at start-up, before serving; only those
+     * untouched for `olderThanMs` when other processes may be uploading into the same folder.
+     */
+    async sweepIncomplete(olderThanMs?: number): Promise<number> {
+      const names = await readdir(tmpDir).catch(() => [] as string[]);
+      const cutoff = Date.now() - (olderThanMs ?? 0);
+      let removed = 0;
+      await Promise.all(
+        names.map(async (n) => {
+          const path = join(tmpDir, n);
+          if (olderThanMs !== undefined) {
+            const s = await stat(path).catch(() => undefined);
+            if (!s || s.mtimeMs > cutoff) return;
+          }
+          await rm(path, { force: true });
+          removed++;
+        }),
+      );
+      return removed;
     },
 
     async list(): Promise<string[]> {
