@@ -22,7 +22,14 @@ import { memory } from './cases/memory.js';
 import { replicaCheckIns } from './cases/replicas.js';
 import { summarizeProfiles } from './lib/profile.js';
 
-const CASES: BenchCase[] = [httpDownload, esp8266CheckIn, registrySize, coapDownload, memory, replicaCheckIns];
+const CASES: BenchCase[] = [
+  httpDownload,
+  esp8266CheckIn,
+  registrySize,
+  coapDownload,
+  memory,
+  replicaCheckIns,
+];
 
 function intFromEnv(name: string, fallback: number): number {
   // bench/ is a tool, not the server: it reads its own settings here (the server's config stays in src/config).

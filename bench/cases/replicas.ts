@@ -94,7 +94,8 @@ export const replicaCheckIns: BenchCase = {
       ]);
       balancers.push(two.proc);
       const product = `/${ctx.images.small.product}`;
-      for (const u of [one.url, two.url]) await check304(u + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
+      for (const u of [one.url, two.url])
+        await check304(u + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
       // Both replicas run in both configurations (one idles behind the single-upstream nginx): measure both.
       const pids = servers.map((s) => s.proc.pid);
       const results = await interleave(ctx.runs, [
@@ -123,8 +124,18 @@ export const replicaCheckIns: BenchCase = {
         comparisons: [
           {
             name: 'two replicas vs one (req/s)',
-            ours: toSeries('2 replicas', 'req/s', twoRuns.map((r) => r.result), notes),
-            reference: toSeries('1 replica', 'req/s', oneRuns.map((r) => r.result), notes),
+            ours: toSeries(
+              '2 replicas',
+              'req/s',
+              twoRuns.map((r) => r.result),
+              notes,
+            ),
+            reference: toSeries(
+              '1 replica',
+              'req/s',
+              oneRuns.map((r) => r.result),
+              notes,
+            ),
           },
           {
             name: 'CPU per check-in, two replicas vs one',

@@ -16,7 +16,10 @@ export function cpuMs(pid: number): number {
 }
 
 /** Measures the CPU ms the processes use while `work` runs. */
-export async function cpuDuring<T>(pids: number[], work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+export async function cpuDuring<T>(
+  pids: number[],
+  work: () => Promise<T>,
+): Promise<{ result: T; ms: number }> {
   const before = pids.reduce((s, p) => s + cpuMs(p), 0);
   const result = await work();
   const after = pids.reduce((s, p) => s + cpuMs(p), 0);

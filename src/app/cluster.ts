@@ -25,8 +25,7 @@ const RESTART_DELAY_MS = 1000;
  * database carries them). Undefined outside a cluster.
  */
 export function clusterRelay():
-  | { send(message: BusMessage): void; onMessage(receive: (message: BusMessage) => void): void }
-  | undefined {
+  { send(message: BusMessage): void; onMessage(receive: (message: BusMessage) => void): void } | undefined {
   if (!cluster.isWorker) return undefined;
   return {
     send: (message) => process.send?.({ type: 'updraft:bus', message } satisfies BusEnvelope),

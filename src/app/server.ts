@@ -119,7 +119,12 @@ export async function startServer(
   const dropFolder = config.firmwareDir
     ? createDropFolder(services, { dir: config.firmwareDir, logger })
     : undefined;
-  if (dropFolder) await leadership.whileLeader('drop-folder', () => dropFolder.start(), () => dropFolder.stop());
+  if (dropFolder)
+    await leadership.whileLeader(
+      'drop-folder',
+      () => dropFolder.start(),
+      () => dropFolder.stop(),
+    );
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {

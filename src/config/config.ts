@@ -157,7 +157,11 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
     env: 'UPDRAFT_TRUST_PROXY',
     parse: (v) => {
       if (!/^[\w.:/, -]*$/.test(v)) throw new Error(`trust proxy must be addresses or CIDRs, got "${v}"`);
-      return v.split(',').map((a) => a.trim()).filter(Boolean).join(',');
+      return v
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean)
+        .join(',');
     },
   },
   leaderPollMs: { env: 'UPDRAFT_LEADER_POLL_MS', parse: int('leader poll') },

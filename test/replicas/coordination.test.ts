@@ -142,7 +142,10 @@ describe('PostgreSQL events bus (LISTEN/NOTIFY)', () => {
       applicationName: `${name}-b`,
       reconnectMs: 50,
     });
-    cleanups.push(() => busA.close(), () => busB.close());
+    cleanups.push(
+      () => busA.close(),
+      () => busB.close(),
+    );
     const atA: BusMessage[] = [];
     const atB: BusMessage[] = [];
     busA.subscribe((m) => atA.push(m));

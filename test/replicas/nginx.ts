@@ -17,7 +17,8 @@ export interface Balancer {
  */
 export async function startNginx(dir: string, upstreamPorts: number[]): Promise<Balancer> {
   const port = await freePort();
-  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(join(dir, sub), { recursive: true });
+  for (const sub of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    await mkdir(join(dir, sub), { recursive: true });
   const conf = `
 ${process.getuid?.() === 0 ? 'user root;' : ''}
 worker_processes 1;

@@ -20,7 +20,12 @@ describe('SQLite stays single-process', () => {
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--http-port', String(port), '--host', '127.0.0.1'],
       {
-        env: { ...process.env, UPDRAFT_DATA: dataDir, UPDRAFT_COAP_PORT: '-1', UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN },
+        env: {
+          ...process.env,
+          UPDRAFT_DATA: dataDir,
+          UPDRAFT_COAP_PORT: '-1',
+          UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -92,7 +92,7 @@ describe('three replicas on PostgreSQL behind nginx', () => {
   let dataDir: string;
   let dropDir: string;
   let nginxDir: string;
-  let replicas: SpawnedServer[] = [];
+  const replicas: SpawnedServer[] = [];
   let lb: Balancer;
   const image = randomBytes(24 * 1024 * 1024);
 
@@ -139,9 +139,12 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     );
 
   it('runs the drop folder on exactly one replica, which imported the file once', async () => {
-    await until('the dropped file imported', async () =>
-      (await api(lb.url, '/api/v1/products/dropped/releases/1.0.0')).status === 200 ? true : undefined,
-    10_000);
+    await until(
+      'the dropped file imported',
+      async () =>
+        (await api(lb.url, '/api/v1/products/dropped/releases/1.0.0')).status === 200 ? true : undefined,
+      10_000,
+    );
     assert.equal(leaders('drop-folder').length, 1, 'one leader for the drop folder');
     for (const r of replicas) assert.doesNotMatch(r.output(), /VERSION_EXISTS/);
   });
@@ -172,11 +175,15 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     const start = Date.now();
     await publish(replicas[1]!.url, 'tiny', '1.0.1', { 'firmware.bin': randomBytes(1000) });
     for (const r of replicas) {
-      await until('the new release offered', async () => {
-        const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.0'));
-        await body(res);
-        return res.statusCode === 200 ? true : undefined;
-      }, 1000);
+      await until(
+        'the new release offered',
+        async () => {
+          const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.0'));
+          await body(res);
+          return res.statusCode === 200 ? true : undefined;
+        },
+        1000,
+      );
     }
     assert.ok(Date.now() - start < 1500);
   });
@@ -194,9 +201,11 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     assert.ok(revoked.status < 300, String(revoked.status));
     const start = Date.now();
     for (const r of replicas) {
-      await until('the token refused', async () =>
-        (await api(r.url, '/api/v1/products', {}, token)).status === 401 ? true : undefined,
-      1000);
+      await until(
+        'the token refused',
+        async () => ((await api(r.url, '/api/v1/products', {}, token)).status === 401 ? true : undefined),
+        1000,
+      );
     }
     const took = Date.now() - start;
     assert.ok(took < 1000, `refused everywhere after ${took} ms`);
@@ -205,9 +214,8 @@ describe('three replicas on PostgreSQL behind nginx', () => {
   it('1,000 devices checking in round-robin leave a consistent registry', async () => {
     await createProduct(replicas[0]!.url, { name: 'fleet', deviceFamily: 'esp8266' });
     await publish(replicas[0]!.url, 'fleet', '1.0.1', { 'firmware.bin': randomBytes(512) });
-    const macs = Array.from(
-      { length: 1000 },
-      (_, i) => `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`.toUpperCase(),
+    const macs = Array.from({ length: 1000 }, (_, i) =>
+      `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`.toUpperCase(),
     );
     const servedBy = new Set<string>();
     async function round(version: string, expect: number): Promise<void> {
@@ -230,7 +238,10 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     // Every replica writes its batch within the flush interval (200 ms).
     await sleep(1000);
     const res = await api(lb.url, '/api/v1/devices?product=fleet&limit=1000');
-    const page = (await res.json()) as { total: number; items: { id: string; version: string; lastSeen: string }[] };
+    const page = (await res.json()) as {
+      total: number;
+      items: { id: string; version: string; lastSeen: string }[];
+    };
     assert.equal(page.total, 1000);
     const stale = page.items.filter((d) => d.version !== '1.0.1' || d.lastSeen < secondRound);
     assert.deepEqual(stale, [], 'every device shows its newest check-in');
@@ -303,9 +314,12 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     await new Promise((r) => leader.child.once('exit', r));
     await mkdir(dropDir, { recursive: true });
     await writeFile(join(dropDir, 'dropped-2.0.0.bin'), randomBytes(5000));
-    await until('2.0.0 imported by another replica', async () =>
-      (await api(lb.url, '/api/v1/products/dropped/releases/2.0.0')).status === 200 ? true : undefined,
-    15_000);
+    await until(
+      '2.0.0 imported by another replica',
+      async () =>
+        (await api(lb.url, '/api/v1/products/dropped/releases/2.0.0')).status === 200 ? true : undefined,
+      15_000,
+    );
     assert.equal(leaders('drop-folder').length, 1, 'a surviving replica took over');
     assert.notEqual(leaders('drop-folder')[0], leader);
   });

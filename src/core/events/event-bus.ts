@@ -6,8 +6,7 @@ import type { ReleaseEvent } from '../catalog/release-events.js';
  * of that family. Messages are small: PostgreSQL NOTIFY payloads are limited to 8000 bytes.
  */
 export type BusMessage =
-  | { kind: 'invalidate'; cache: string; key?: string }
-  | { kind: 'release'; event: ReleaseEvent };
+  { kind: 'invalidate'; cache: string; key?: string } | { kind: 'release'; event: ReleaseEvent };
 
 export type BusListener = (message: BusMessage) => void;
 

@@ -64,7 +64,9 @@ function mergeNewest(dialect: SqlDialect) {
   const [greatest, least] = dialect === 'postgres' ? ['greatest', 'least'] : ['max', 'min'];
   const newer = sql<boolean>`excluded.last_seen >= devices.last_seen`;
   const pick = (column: string) =>
-    sql<string | null>`case when ${newer} then excluded.${sql.ref(column)} else devices.${sql.ref(column)} end`;
+    sql<
+      string | null
+    >`case when ${newer} then excluded.${sql.ref(column)} else devices.${sql.ref(column)} end`;
   return {
     first_seen: sql<string>`${sql.raw(least)}(devices.first_seen, excluded.first_seen)`,
     last_seen: sql<string>`${sql.raw(greatest)}(devices.last_seen, excluded.last_seen)`,

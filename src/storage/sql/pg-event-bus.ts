@@ -100,7 +100,10 @@ export async function createPgEventBus(options: PgEventBusOptions): Promise<Even
     if (Buffer.byteLength(payload) > MAX_PAYLOAD) {
       // A release with very many artifacts: the other replicas still drop their caches, but cannot notify
       // their Observe clients of this one event (docs/deployment.md).
-      onError(new Error(`bus message of ${payload.length} bytes`), 'bus message too large; sent as invalidate *');
+      onError(
+        new Error(`bus message of ${payload.length} bytes`),
+        'bus message too large; sent as invalidate *',
+      );
       payload = JSON.stringify({ o: origin, m: { kind: 'invalidate', cache: '*' } });
     }
     queue = queue
