@@ -14,6 +14,9 @@ import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
 import { sweepStorage } from './services.js';
 
+/** Partial uploads older than this are abandoned (replicas on PostgreSQL sweep them hourly). */
+const SWEEP_AGE_MS = 3600_000;
+
 export interface RunningServer {
   config: Config;
   services: Services;
@@ -104,16 +107,26 @@ export async function startServer(
     logger.info({ port: config.plainHttpPort, host: config.host, tls: false }, 'plain HTTP listening');
   }
 
-  // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
+  // Node 20's dgram has no SO_REUSEPORT: one CoAP endpoint per machine (cluster worker 1). Its observers hear of
+  // changes made through any worker or replica through the events bus.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
 
   // On PostgreSQL the leader sweeps partial uploads older than an hour (an upload in progress on another replica
-  // is younger); unreferenced blobs are the blob GC's, which has a grace period.
+  // is younger), at once and hourly; unreferenced blobs are the blob GC's, which has a grace period.
   if (storage.connection.dialect === 'postgres') {
+    let sweeps: NodeJS.Timeout | undefined;
+    const sweep = () =>
+      sweepStorage(storage, logger, { olderThanMs: SWEEP_AGE_MS }).catch((err: unknown) =>
+        logger.error({ err }, 'sweep of partial uploads failed'),
+      );
     await leadership.whileLeader(
       'sweep',
-      () => sweepStorage(storage, logger, { olderThanMs: 3600_000 }),
-      () => undefined,
+      async () => {
+        await sweep();
+        sweeps = setInterval(() => void sweep(), SWEEP_AGE_MS);
+        sweeps.unref();
+      },
+      () => clearInterval(sweeps),
     );
   }
   const dropFolder = config.firmwareDir

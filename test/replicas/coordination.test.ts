@@ -170,6 +170,35 @@ describe('PostgreSQL events bus (LISTEN/NOTIFY)', () => {
     atB.length = 0;
     busA.publish({ kind: 'invalidate', cache: 'pins' });
     await until('B to hear A after the reconnect', () => atB.length === 1, 2000);
+
+    // A release event with notes beyond NOTIFY's 8000-byte limit still arrives, without the notes.
+    const release = {
+      id: 'r1',
+      product: 'p',
+      version: '1.0.0',
+      label: null,
+      notes: 'n'.repeat(9000),
+      state: 'published' as const,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      publishedAt: '2026-01-01T00:00:00.000Z',
+      revokedAt: null,
+      artifacts: [
+        {
+          name: 'firmware.bin',
+          size: 3,
+          sha256: 'a'.repeat(64),
+          md5: 'b'.repeat(32),
+          contentType: 'application/octet-stream',
+        },
+      ],
+    };
+    busA.publish({ kind: 'release', event: { type: 'published', release } });
+    const got = await until('B to hear the release', () => atB.length === 2, 2000).then(() => atB[1]);
+    assert.equal(got?.kind, 'release');
+    if (got?.kind === 'release') {
+      assert.equal(got.event.release.notes, '');
+      assert.deepEqual(got.event.release.artifacts, release.artifacts);
+    }
   });
 });
 

@@ -95,17 +95,26 @@ export async function createPgEventBus(options: PgEventBusOptions): Promise<Even
   await connect();
 
   let queue: Promise<void> = Promise.resolve();
-  function notify(message: BusMessage): void {
-    let payload = JSON.stringify({ o: origin, m: message });
-    if (Buffer.byteLength(payload) > MAX_PAYLOAD) {
-      // A release with very many artifacts: the other replicas still drop their caches, but cannot notify
-      // their Observe clients of this one event (docs/deployment.md).
-      onError(
-        new Error(`bus message of ${payload.length} bytes`),
-        'bus message too large; sent as invalidate *',
-      );
-      payload = JSON.stringify({ o: origin, m: { kind: 'invalidate', cache: '*' } });
+  /** The payload of a message, within NOTIFY's limit: a release's notes (up to 10,000 characters) are not needed by any listener. */
+  function payloadOf(message: BusMessage): string {
+    const full = JSON.stringify({ o: origin, m: message });
+    if (Buffer.byteLength(full) <= MAX_PAYLOAD) return full;
+    if (message.kind === 'release') {
+      const slim = {
+        ...message,
+        event: { ...message.event, release: { ...message.event.release, notes: '' } },
+      };
+      const text = JSON.stringify({ o: origin, m: slim });
+      if (Buffer.byteLength(text) <= MAX_PAYLOAD) return text;
     }
+    // A release with hundreds of artifacts: the other replicas still drop their caches, but cannot notify their
+    // Observe clients of this one event (docs/deployment.md).
+    onError(new Error(`bus message of ${full.length} bytes`), 'bus message too large; sent as invalidate *');
+    return JSON.stringify({ o: origin, m: { kind: 'invalidate', cache: '*' } });
+  }
+
+  function notify(message: BusMessage): void {
+    const payload = payloadOf(message);
     queue = queue
       .then(() => sql`select pg_notify(${channel}, ${payload})`.execute(options.db))
       .then(
