@@ -20,9 +20,18 @@ import { registrySize } from './cases/registry.js';
 import { coapDownload } from './cases/coap-download.js';
 import { memory } from './cases/memory.js';
 import { ddiPoll } from './cases/ddi-poll.js';
+import { replicaCheckIns } from './cases/replicas.js';
 import { summarizeProfiles } from './lib/profile.js';
 
-const CASES: BenchCase[] = [httpDownload, esp8266CheckIn, registrySize, coapDownload, memory, ddiPoll];
+const CASES: BenchCase[] = [
+  httpDownload,
+  esp8266CheckIn,
+  registrySize,
+  coapDownload,
+  memory,
+  ddiPoll,
+  replicaCheckIns,
+];
 
 function intFromEnv(name: string, fallback: number): number {
   // bench/ is a tool, not the server: it reads its own settings here (the server's config stays in src/config).

@@ -83,6 +83,7 @@ export class Context {
     coap?: boolean;
     workers?: number;
     accelRedirectPrefix?: string;
+    env?: Record<string, string>;
   }): Promise<Updraft> {
     const options: UpdraftOptions = {
       name: o.name,
@@ -91,6 +92,7 @@ export class Context {
       coapPort: o.coap ? await freeUdpPort() : -1,
       workers: o.workers,
       accelRedirectPrefix: o.accelRedirectPrefix,
+      env: o.env,
       fromSources: this.fromSources,
       cpuProfDir: this.profileDir ? join(this.profileDir, o.name) : undefined,
     };

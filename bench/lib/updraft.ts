@@ -27,6 +27,8 @@ export interface UpdraftOptions {
   fromSources?: boolean;
   /** Write a V8 CPU profile per process into this folder on exit (BENCH_PROFILE=1). */
   cpuProfDir?: string;
+  /** More `UPDRAFT_*` settings (a PostgreSQL URL for the replica cases). */
+  env?: Record<string, string>;
 }
 
 export interface Updraft {
@@ -62,7 +64,7 @@ export async function startUpdraft(o: UpdraftOptions): Promise<Updraft> {
   if (o.accelRedirectPrefix) args.push('--accel-redirect-prefix', o.accelRedirectPrefix);
   const proc = startProcess(o.name, process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
-    env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_WORKERS: '' },
+    env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_WORKERS: '', ...o.env },
   });
   const url = `http://127.0.0.1:${o.httpPort}`;
   await waitFor(

@@ -2,7 +2,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { BusMessage } from '../core/events/event-bus.js';
 import { createServices, openStorage } from './services.js';
+import { lockSqliteDatabase } from './sqlite-lock.js';
 
 /** What the primary tells a worker before it starts: its slot, 1..N, stable across restarts. */
 interface StartMessage {
@@ -10,7 +12,30 @@ interface StartMessage {
   slot: number;
 }
 
+/** A cache invalidation or release event from one worker, relayed by the primary to the others (SQLite). */
+interface BusEnvelope {
+  type: 'updraft:bus';
+  message: BusMessage;
+}
+
 const RESTART_DELAY_MS = 1000;
+
+/**
+ * In a cluster worker on SQLite: the link to the sibling workers' buses, through the primary (on PostgreSQL the
+ * database carries them). Undefined outside a cluster.
+ */
+export function clusterRelay():
+  { send(message: BusMessage): void; onMessage(receive: (message: BusMessage) => void): void } | undefined {
+  if (!cluster.isWorker) return undefined;
+  return {
+    send: (message) => process.send?.({ type: 'updraft:bus', message } satisfies BusEnvelope),
+    onMessage(receive) {
+      process.on('message', (m: Partial<BusEnvelope>) => {
+        if (m.type === 'updraft:bus' && m.message) receive(m.message);
+      });
+    },
+  };
+}
 
 /**
  * `serve --workers N`: one primary and N workers sharing the HTTP port through `node:cluster` (the primary accepts
@@ -21,6 +46,9 @@ const RESTART_DELAY_MS = 1000;
  * SIGTERM/SIGINT to the primary is passed to every worker, which drains its downloads; the primary exits last.
  */
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  // The workers share the file by design; a second `serve` on it is refused (app/sqlite-lock.ts).
+  const unlock = lockSqliteDatabase(config.databaseUrl);
+  process.once('exit', unlock);
   const storage = await openStorage(config, logger);
   try {
     const token = await createServices(config, storage, logger).tokens.bootstrapAdmin();
@@ -31,6 +59,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
       );
     }
   } finally {
+    await storage.events.close();
     await storage.connection.close();
   }
 
@@ -43,6 +72,10 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
     // The worker asks once it listens for the answer (a message sent before that would be lost).
     worker.on('message', (m: { type?: string }) => {
       if (m.type === 'updraft:hello') worker.send({ type: 'updraft:start', slot } satisfies StartMessage);
+      // Invalidations and release events reach every other worker within the same second.
+      if (m.type === 'updraft:bus') {
+        for (const other of workers.values()) if (other !== worker && other.isConnected()) other.send(m);
+      }
     });
     worker.once('exit', (code, signal) => {
       if (workers.get(slot) === worker) workers.delete(slot);

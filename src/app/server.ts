@@ -10,6 +10,13 @@ import { createBlobGc, createServices, openStorage, type Storage } from './servi
 import type { BlobGcReport } from '../core/blobs/blob-gc.js';
 import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
+import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
+import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
+import { lockSqliteDatabase } from './sqlite-lock.js';
+import { sweepStorage } from './services.js';
+
+/** Partial uploads older than this are abandoned (replicas on PostgreSQL sweep them hourly). */
+const SWEEP_AGE_MS = 3600_000;
 
 export interface RunningServer {
   config: Config;
@@ -21,6 +28,11 @@ export interface RunningServer {
   coap?: RunningCoap;
   /** One pass of blob garbage collection (also run on a timer where `blobGcIntervalMs` > 0). */
   runBlobGc(now?: Date): Promise<BlobGcReport>;
+  /**
+   * Singleton work (drop folder, sweep; the integrator adds the deployment scheduler and blob GC): on PostgreSQL
+   * one replica at a time, chosen with `pg_advisory_lock`; on SQLite this process (cluster: worker 1).
+   */
+  leadership: Leadership;
   stop(): Promise<void>;
 }
 
@@ -41,16 +53,17 @@ export async function startServer(
   logger: Logger = createLogger(config.logLevel),
   { worker }: StartOptions = {},
 ): Promise<RunningServer> {
-  const storage: Storage = await openStorage(config, logger, { sweep: !worker });
+  // SQLite serves one process (its cluster workers aside): a second `serve` on the same file is refused.
+  const unlock = worker ? () => undefined : lockSqliteDatabase(config.databaseUrl);
+  let storage: Storage;
+  try {
+    storage = await openStorage(config, logger, { sweep: !worker });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const services = createServices(config, storage, logger);
   services.devices.start();
-  // The deployment scheduler: every step is a conditional update, so several processes may tick at once.
-  const deploymentTimer = setInterval(() => {
-    services.deployments
-      .tick(new Date())
-      .catch((err: unknown) => logger.error({ err }, 'deployment scheduler pass failed'));
-  }, config.deploymentTickMs);
-  deploymentTimer.unref();
   const firstProcess = !worker || worker.id === 1;
 
   const bootstrap = worker ? undefined : await services.tokens.bootstrapAdmin();
@@ -62,9 +75,17 @@ export async function startServer(
     );
   }
 
+  const leadership =
+    storage.connection.dialect === 'postgres'
+      ? createLeadership(createPgLockProvider(config.databaseUrl), logger, {
+          pollMs: config.leaderPollMs,
+        })
+      : createFixedLeadership(firstProcess);
+
   const riotSeed = createRiotSeedOptions(config);
   const httpOptions = {
     logger,
+    trustProxy: config.trustProxy,
     maxUploadBytes: config.maxUploadBytes,
     riotSeed: riotSeed.options,
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
@@ -91,35 +112,75 @@ export async function startServer(
     logger.info({ port: config.plainHttpPort, host: config.host, tls: false }, 'plain HTTP listening');
   }
 
-  // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
+  // Node 20's dgram has no SO_REUSEPORT: one CoAP endpoint per machine (cluster worker 1). Its observers hear of
+  // changes made through any worker or replica through the events bus.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
 
-  const dropFolder =
-    firstProcess && config.firmwareDir
-      ? createDropFolder(services, { dir: config.firmwareDir, logger })
-      : undefined;
-  await dropFolder?.start();
+  // On PostgreSQL the leader sweeps partial uploads older than an hour (an upload in progress on another replica
+  // is younger), at once and hourly; unreferenced blobs are the blob GC's, which has a grace period.
+  if (storage.connection.dialect === 'postgres') {
+    let sweeps: NodeJS.Timeout | undefined;
+    const sweep = () =>
+      sweepStorage(storage, logger, { olderThanMs: SWEEP_AGE_MS }).catch((err: unknown) =>
+        logger.error({ err }, 'sweep of partial uploads failed'),
+      );
+    await leadership.whileLeader(
+      'sweep',
+      async () => {
+        await sweep();
+        sweeps = setInterval(() => void sweep(), SWEEP_AGE_MS);
+        sweeps.unref();
+      },
+      () => clearInterval(sweeps),
+    );
+  }
+  const dropFolder = config.firmwareDir
+    ? createDropFolder(services, { dir: config.firmwareDir, logger })
+    : undefined;
+  if (dropFolder)
+    await leadership.whileLeader(
+      'drop-folder',
+      () => dropFolder.start(),
+      () => dropFolder.stop(),
+    );
 
-  // Garbage collection runs in one process (with --workers, worker 1); replicas run it on their leader only.
+  // The deployment scheduler and blob garbage collection run on the leader only (on SQLite: this process, with
+  // --workers worker 1). Every scheduler step is also a conditional update, so an overlap during a takeover is safe.
+  let deploymentTimer: NodeJS.Timeout | undefined;
+  await leadership.whileLeader(
+    'deployment-scheduler',
+    () => {
+      deploymentTimer = setInterval(() => {
+        services.deployments
+          .tick(new Date())
+          .catch((err: unknown) => logger.error({ err }, 'deployment scheduler pass failed'));
+      }, config.deploymentTickMs);
+      deploymentTimer.unref();
+    },
+    () => clearInterval(deploymentTimer),
+  );
   const runBlobGc = createBlobGc(config, storage, logger);
   let gcRunning: Promise<unknown> | undefined;
-  const gcTimer =
-    firstProcess && config.blobGcIntervalMs > 0
-      ? setInterval(() => {
+  let gcTimer: NodeJS.Timeout | undefined;
+  if (config.blobGcIntervalMs > 0)
+    await leadership.whileLeader(
+      'blob-gc',
+      () => {
+        gcTimer = setInterval(() => {
           gcRunning ??= runBlobGc()
             .catch((err: unknown) => logger.error({ err }, 'blob garbage collection failed'))
             .finally(() => (gcRunning = undefined));
-        }, config.blobGcIntervalMs)
-      : undefined;
-  gcTimer?.unref();
+        }, config.blobGcIntervalMs);
+        gcTimer.unref();
+      },
+      () => clearInterval(gcTimer),
+    );
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down');
-      await dropFolder?.stop();
-      clearInterval(deploymentTimer);
-      clearInterval(gcTimer);
+      await leadership.close();
       await gcRunning;
       // Stop accepting; in-flight downloads get until the timeout, then their sockets are closed.
       const apps = plainHttp ? [http, plainHttp] : [http];
@@ -133,11 +194,13 @@ export async function startServer(
       await coap?.stop();
       await riotSeed.close();
       await services.devices.stop();
+      await storage.events.close();
       await storage.connection.close();
+      unlock();
       logger.info('stopped');
     })();
     return stopping;
   }
 
-  return { config, services, http, httpPort, coap, runBlobGc, stop };
+  return { config, services, http, httpPort, coap, runBlobGc, leadership, stop };
 }

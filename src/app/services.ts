@@ -28,10 +28,30 @@ import { createSigningProcessors } from '../core/signing/index.js';
 import { openKeyStore } from './keys.js';
 import { sql } from 'kysely';
 import { backfillSha1 } from '../storage/sql/backfill-sha1.js';
+import { createLocalEventBus, type EventBus } from '../core/events/event-bus.js';
+import { createPgEventBus } from '../storage/sql/pg-event-bus.js';
+import { clusterRelay } from './cluster.js';
 
 export interface Storage {
   connection: SqlConnection;
   blobs: BlobStore;
+  /** Cache invalidations and release events: LISTEN/NOTIFY on PostgreSQL, this process (and its cluster siblings) on SQLite. */
+  events: EventBus;
+}
+
+/** On PostgreSQL every replica hears every other's invalidations; on SQLite the cluster primary relays them. */
+async function openEventBus(connection: SqlConnection, url: string, logger: Logger): Promise<EventBus> {
+  if (connection.dialect === 'postgres') {
+    return createPgEventBus({
+      url,
+      db: connection.db,
+      onError: (err, what) => logger.warn({ err }, what),
+    });
+  }
+  const relay = clusterRelay();
+  const bus = createLocalEventBus(relay?.send);
+  relay?.onMessage(bus.receive);
+  return bus;
 }
 
 /**
@@ -47,16 +67,33 @@ export async function openStorage(
   const connection = await openDatabase(config.databaseUrl);
   if (sweep) await migrate(connection);
   const blobs = openBlobStore(config);
-  if (!sweep) return { connection, blobs };
-  // A data folder is this process's alone at start-up: every temporary file is a crash's. A bucket is shared
-  // with other replicas, so only old temporary objects go. Orphaned blobs are left to garbage collection.
-  const swept = await blobs.sweepIncomplete(config.blobStore ? config.blobIncompleteAfterMs : undefined);
-  if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
+  const events = await openEventBus(connection, config.databaseUrl, logger);
+  if (!sweep) return { connection, blobs, events };
   // Migration 0003 cannot read blobs: artifacts stored before it get their SHA-1 (hawkBit DDI) here.
   const sha1 = await backfillSha1(connection.db, blobs);
   if (sha1.filled) logger.info({ artifacts: sha1.filled }, 'computed SHA-1 for artifacts stored before 0003');
   if (sha1.missing.length) logger.warn({ blobs: sha1.missing }, 'no blob to compute a SHA-1 from');
-  return { connection, blobs };
+  // On PostgreSQL other replicas may be uploading into the same blob store: the leader sweeps (app/server.ts).
+  // A bucket is shared even without replicas' knowledge, so only old temporary objects go there.
+  if (connection.dialect !== 'postgres')
+    await sweepStorage({ connection, blobs, events }, logger, {
+      olderThanMs: config.blobStore ? config.blobIncompleteAfterMs : undefined,
+    });
+  return { connection, blobs, events };
+}
+
+/**
+ * What a crash may have left: partial uploads (with `olderThanMs`, only those from before then, since another
+ * replica's upload may be in flight). Blobs no release references are the blob GC's, which has a grace period
+ * so that an upload in progress never loses a blob it stored (docs/storage.md).
+ */
+export async function sweepStorage(
+  storage: Storage,
+  logger: Logger,
+  { olderThanMs }: { olderThanMs?: number } = {},
+): Promise<void> {
+  const swept = await storage.blobs.sweepIncomplete(olderThanMs);
+  if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
 }
 
 /**
@@ -88,13 +125,15 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
   const products = createSqlProductRepository(db);
   const releaseRepo = createSqlReleaseRepository(db);
   const settings = createSqlSettingsRepository(db);
-  const releaseEvents = createReleaseEvents();
-  const productService = createProductService({ products, releases: releaseRepo });
+  const bus = storage.events;
+  const releaseEvents = createReleaseEvents(bus);
+  const productService = createProductService({ products, releases: releaseRepo, bus });
   const releases = createReleaseService({
     products,
     releases: releaseRepo,
     blobs: storage.blobs,
     events: releaseEvents,
+    bus,
     maxUploadBytes: config.maxUploadBytes,
     holds: { repository: createSqlBlobGcRepository(db) },
     onBlobMissing: (artifact, err) =>
@@ -112,6 +151,7 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
   const devices = createDeviceRegistry({
     devices: createSqlDeviceRepository(db, dialect),
     flushIntervalMs: config.flushIntervalMs,
+    bus,
     onFlushError: (err) => logger.error({ err }, 'device records could not be written; will retry'),
   });
   const deploymentRepo = createSqlDeploymentRepository(db);
@@ -139,8 +179,10 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     tokens: createTokenService({
       tokens: createSqlTokenRepository(db),
       configuredAdminToken: config.adminToken || undefined,
+      bus,
     }),
     settings,
+    events: bus,
     async readiness() {
       try {
         await sql`select 1`.execute(db);

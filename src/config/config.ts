@@ -91,6 +91,13 @@ export interface Config {
   blobGcGraceMs: number;
   /** Temporary upload files/objects and multipart uploads older than this are swept, ms. */
   blobIncompleteAfterMs: number;
+  /**
+   * Load balancers whose `X-Forwarded-For` gives the device's address (fastify `trustProxy`): addresses or CIDRs,
+   * comma-separated, `loopback` or `true`; empty = none (docs/deployment.md).
+   */
+  trustProxy: string;
+  /** PostgreSQL replicas: how often a replica tries to take over singleton work (drop folder, sweep), ms. */
+  leaderPollMs: number;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -219,6 +226,18 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
     env: 'UPDRAFT_BLOB_INCOMPLETE_AFTER_MS',
     parse: int('blob incomplete after'),
   },
+  trustProxy: {
+    env: 'UPDRAFT_TRUST_PROXY',
+    parse: (v) => {
+      if (!/^[\w.:/, -]*$/.test(v)) throw new Error(`trust proxy must be addresses or CIDRs, got "${v}"`);
+      return v
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean)
+        .join(',');
+    },
+  },
+  leaderPollMs: { env: 'UPDRAFT_LEADER_POLL_MS', parse: int('leader poll') },
 };
 
 export const DEFAULTS: Config = {
@@ -258,6 +277,8 @@ export const DEFAULTS: Config = {
   blobGcIntervalMs: 10 * 60_000,
   blobGcGraceMs: 3600_000,
   blobIncompleteAfterMs: 6 * 3600_000,
+  trustProxy: '',
+  leaderPollMs: 1000,
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
@@ -296,5 +317,6 @@ export function loadConfig(
     throw new Error('s3 redirect ttl must be between 1 and 604800 seconds');
   if (c.blobGcIntervalMs < 0 || c.blobGcGraceMs < 0 || c.blobIncompleteAfterMs < 0)
     throw new Error('blob gc intervals must not be negative');
+  if (c.leaderPollMs < 10) throw new Error('leader poll must be at least 10 ms');
   return c;
 }

@@ -7,6 +7,7 @@ import type { TokenService } from './tokens/token-service.js';
 import type { UpdateService } from './updates/update-service.js';
 import type { DeploymentService } from './deployments/deployment-service.js';
 import type { GroupService } from './groups/group-service.js';
+import type { EventBus } from './events/event-bus.js';
 
 /** What the composition root hands to every transport: use cases only, never a store. */
 export interface Services {
@@ -21,6 +22,8 @@ export interface Services {
   deployments: DeploymentService;
   /** Device tags and groups. */
   groups: GroupService;
+  /** Cache invalidations and release events, to and from every replica. */
+  events: EventBus;
   /** Throws NOT_READY when the database or blob store is unusable. */
   readiness(): Promise<void>;
 }

@@ -48,6 +48,10 @@ export function registerServe(program: Command): void {
       '--ddi-tenants <spec>',
       'hawkBit DDI tenants and their products, "default=*;acme=p1,p2" (env UPDRAFT_DDI_TENANTS)',
     )
+    .option(
+      '--trust-proxy <addresses>',
+      'load balancers whose X-Forwarded-For gives the device address: addresses/CIDRs, comma-separated (env UPDRAFT_TRUST_PROXY)',
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;
       try {
@@ -72,6 +76,7 @@ export function registerServe(program: Command): void {
           notifyConcurrency: flags.notifyConcurrency,
           notifyTimeoutMs: flags.notifyTimeoutMs,
           ddiTenants: flags.ddiTenants,
+          trustProxy: flags.trustProxy,
         });
       } catch (err) {
         process.stderr.write(`updraft: ${(err as Error).message}\n`);

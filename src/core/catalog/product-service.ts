@@ -1,6 +1,8 @@
 import { DomainError } from '../errors.js';
 import { assertValidName } from '../names.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
+import { createSnapshot } from '../cache.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
 import type { NewProduct, Product, ProductPatch } from './types.js';
 import { assertRolloutMode } from '../updates/rollout-mode.js';
@@ -9,8 +11,10 @@ export interface ProductServiceDeps {
   products: ProductRepository;
   releases: Pick<ReleaseRepository, 'list'>;
   clock?: Clock;
-  /** How long device paths may use a cached product list, ms. */
+  /** How long device paths may use a cached product list (a safety net under the bus), ms. */
   cacheTtlMs?: number;
+  /** Carries the invalidation of a product change to every replica. */
+  bus?: EventBus;
 }
 
 function text(value: unknown, field: string, max: number): string {
@@ -36,18 +40,16 @@ export function createProductService({
   ...deps
 }: ProductServiceDeps) {
   // Every device request names its product; products change rarely. A snapshot serves the device paths,
-  // dropped on this process's changes and refreshed after `cacheTtlMs` for other replicas' changes.
-  const ttl = deps.cacheTtlMs ?? 2000;
-  let snapshot: { at: number; byName: Promise<Map<string, Product>> } | undefined;
-  function cached(): Promise<Map<string, Product>> {
-    if (!snapshot || Date.now() - snapshot.at > ttl) {
-      const byName = products.list().then((list) => new Map(list.map((p) => [p.name, p])));
-      byName.catch(() => (snapshot = undefined));
-      snapshot = { at: Date.now(), byName };
-    }
-    return snapshot.byName;
-  }
-  const invalidate = () => (snapshot = undefined);
+  // dropped on every replica when a product changes (through the bus), refreshed after `cacheTtlMs` regardless.
+  const snapshot = createSnapshot<Map<string, Product>>({
+    name: 'products',
+    ttlMs: deps.cacheTtlMs ?? 2000,
+    clock,
+    bus: deps.bus,
+    load: async () => new Map((await products.list()).map((p) => [p.name, p])),
+  });
+  const cached = snapshot.get;
+  const invalidate = snapshot.invalidate;
 
   async function get(name: string): Promise<Product> {
     const product = await products.get(name);
@@ -57,7 +59,7 @@ export function createProductService({
 
   return {
     get,
-    /** For device paths: may lag another replica's change by the cache TTL. */
+    /** For device paths: from the snapshot, which every replica drops on a product change. */
     async find(name: string): Promise<Product | undefined> {
       return (await cached()).get(name) ?? products.get(name);
     },

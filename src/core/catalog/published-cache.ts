@@ -1,30 +1,27 @@
+import { createLoadingCache } from '../cache.js';
+import type { Clock } from '../clock.js';
+import type { EventBus } from '../events/event-bus.js';
 import { compareVersions } from '../versions/compare.js';
 import type { ReleaseRepository } from './ports.js';
 import type { Release } from './types.js';
 
 /**
  * Every device check-in asks "what is the newest published release of product P?". The answer changes only on
- * publish/revoke/delete, so it is cached per product: invalidated at once by this process's own changes, and
- * refreshed after `ttlMs` so changes made through another replica show up within that time.
+ * publish/revoke/delete, so it is cached per product, newest first: invalidated on every replica through the bus
+ * when a release changes, and refreshed after `ttlMs` in case a message was lost.
  */
-export function createPublishedCache(releases: Pick<ReleaseRepository, 'list'>, ttlMs: number) {
-  const entries = new Map<string, { at: number; value: Promise<Release[]> }>();
-
-  return {
-    get(product: string): Promise<Release[]> {
-      const hit = entries.get(product);
-      if (hit && Date.now() - hit.at < ttlMs) return hit.value;
-      const value = releases
-        .list(product, { states: ['published'] })
-        .then((list) => list.sort((a, b) => compareVersions(b.version, a.version)));
-      // A failed lookup is not cached.
-      value.catch(() => entries.delete(product));
-      entries.set(product, { at: Date.now(), value });
-      if (entries.size > 10000) entries.delete(entries.keys().next().value as string);
-      return value;
-    },
-    invalidate(product: string): void {
-      entries.delete(product);
-    },
-  };
+export function createPublishedCache(
+  releases: Pick<ReleaseRepository, 'list'>,
+  options: { ttlMs: number; clock?: Clock; bus?: EventBus },
+) {
+  return createLoadingCache<Release[]>({
+    name: 'published',
+    ttlMs: options.ttlMs,
+    clock: options.clock,
+    bus: options.bus,
+    load: async (product) =>
+      (await releases.list(product, { states: ['published'] })).sort((a, b) =>
+        compareVersions(b.version, a.version),
+      ),
+  });
 }

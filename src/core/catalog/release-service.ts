@@ -12,6 +12,7 @@ import type { Artifact, Product, Release, ReleaseState } from './types.js';
 import { createReleaseUpload, type ArtifactInput, type ReleaseUpload } from './release-upload.js';
 import type { ReleaseEvents } from './release-events.js';
 import { createPublishedCache } from './published-cache.js';
+import type { EventBus } from '../events/event-bus.js';
 
 export interface ReleaseServiceDeps {
   products: Pick<ProductRepository, 'get'>;
@@ -27,7 +28,7 @@ export interface ReleaseServiceDeps {
    * (a signed ESP image).
    */
   processors?: ReleaseProcessor[];
-  /** How long the hot path may serve a cached list of published releases (other replicas' changes), ms. */
+  /** How long the hot path may serve a cached list of published releases (a safety net under the bus), ms. */
   cacheTtlMs?: number;
   /**
    * Where uploads in progress hold the blobs they stored, so garbage collection keeps them (docs/storage.md).
@@ -36,6 +37,8 @@ export interface ReleaseServiceDeps {
   holds?: { repository: BlobHoldsPort; ttlMs?: number };
   /** Called when an artifact's blob is missing from the store (logged loudly by the app). */
   onBlobMissing?: (artifact: Artifact, err: unknown) => void;
+  /** Carries cache invalidations to every replica. */
+  bus?: EventBus;
 }
 
 export type ReleaseProcessor = (upload: ReleaseUpload, product: Product) => Promise<void>;
@@ -62,7 +65,12 @@ function tryNormalize(version: string): string | undefined {
 
 export function createReleaseService(deps: ReleaseServiceDeps) {
   const { products, releases, blobs, events, clock = systemClock } = deps;
-  const published = createPublishedCache(releases, deps.cacheTtlMs ?? 2000);
+  const published = createPublishedCache(releases, {
+    ttlMs: deps.cacheTtlMs ?? 2000,
+    clock,
+    bus: deps.bus,
+  });
+  const publishedOf = async (product: string): Promise<Release[]> => (await published.get(product)) ?? [];
 
   async function get(product: string, version: string): Promise<Release> {
     const release = await find(product, version);
@@ -121,13 +129,13 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     list: (product: string, states?: ReleaseState[]) => releases.list(product, { states }),
     listRecent: (limit: number, states?: ReleaseState[]) => releases.listAll({ limit, states }),
     /** Published releases of a product, newest first (SemVer order). Cached: this is on every device check-in. */
-    listPublished: (product: string) => published.get(product),
+    listPublished: publishedOf,
     /**
      * `find` among the published releases only, from the same cache (device downloads that name a version:
      * ESP-AT, simple polling). Undefined when there is no such release or it is not published.
      */
     async findPublished(product: string, version: string): Promise<Release | undefined> {
-      const list = await published.get(product);
+      const list = await publishedOf(product);
       const normalised = tryNormalize(version);
       return (
         (normalised ? list.find((r) => r.version === normalised) : undefined) ??

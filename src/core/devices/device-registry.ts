@@ -1,6 +1,8 @@
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import { applyCheckIn } from './apply-check-in.js';
+import { createSnapshot } from '../cache.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { DeviceRepository } from './ports.js';
 import type { CheckIn, Device, DeviceEvent, DeviceEventKind, DeviceQuery } from './types.js';
 
@@ -14,8 +16,10 @@ export interface DeviceRegistryDeps {
   /** Pending check-ins held while the database is unreachable before the oldest are dropped. */
   maxPending?: number;
   onFlushError?: (err: unknown) => void;
-  /** How long the check-in path may use its copy of the operator pins (other replicas' changes), ms. */
+  /** How long the check-in path may use its copy of the operator pins (a safety net under the bus), ms. */
   pinCacheTtlMs?: number;
+  /** Carries a pin change to every replica. */
+  bus?: EventBus;
 }
 
 /**
@@ -32,9 +36,13 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
   let checkIns: (CheckIn & { at: string })[] = [];
   let events: DeviceEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const pinTtl = deps.pinCacheTtlMs ?? 2000;
-  let pins:
-    { at: number; map: Promise<Map<string, { product: string | null; version: string }>> } | undefined;
+  const pins = createSnapshot<Map<string, { product: string | null; version: string }>>({
+    name: 'pins',
+    ttlMs: deps.pinCacheTtlMs ?? 2000,
+    clock,
+    bus: deps.bus,
+    load: async () => new Map((await devices.listPins()).map((p) => [p.id, p])),
+  });
 
   /** Writes one chunk: the rules applied in the core, then one transaction. */
   async function writeChunk(
@@ -145,15 +153,10 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
 
     /**
      * The operator pin of a device, for the check-in path: read from an in-memory copy of all pins, refreshed
-     * every `pinCacheTtlMs` (changes made through this process apply at once).
+     * dropped on every replica when a pin changes (and every `pinCacheTtlMs` regardless).
      */
     async pinOf(id: string): Promise<{ product: string | null; version: string } | undefined> {
-      if (!pins || Date.now() - pins.at > pinTtl) {
-        const map = devices.listPins().then((list) => new Map(list.map((p) => [p.id, p])));
-        map.catch(() => (pins = undefined));
-        pins = { at: Date.now(), map };
-      }
-      return (await pins.map).get(id);
+      return (await pins.get()).get(id);
     },
 
     /**
@@ -220,13 +223,13 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       await flush();
       if (!(await devices.setPin(id, version)))
         throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
-      pins = undefined;
+      pins.invalidate();
     },
 
     async remove(id: string): Promise<void> {
       await flush();
       if (!(await devices.delete(id))) throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
-      pins = undefined;
+      pins.invalidate();
     },
 
     pendingCount: () => checkIns.length + events.length,

@@ -2,6 +2,8 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import { assertValidName } from '../names.js';
+import { createSnapshot } from '../cache.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { TokenKind, TokenRecord, TokenRepository } from './types.js';
 
 /**
@@ -33,22 +35,28 @@ export interface TokenServiceDeps {
   clock?: Clock;
   /** An admin token given by configuration (UPDRAFT_ADMIN_TOKEN): valid, never stored. */
   configuredAdminToken?: string;
+  /** How long verification may use the cached token list (a safety net under the bus), ms. */
   cacheTtlMs?: number;
+  /** Carries a revoke to every replica, so the token is refused everywhere at once. */
+  bus?: EventBus;
 }
+
+/**
+ * The first-start admin token has a fixed id, so that two replicas starting together on an empty database cannot
+ * both create one: the second insert hits the primary key, and only the first prints its token.
+ */
+export const BOOTSTRAP_TOKEN_ID = '00000000-0000-4000-8000-00000000b007';
 
 export function createTokenService({ tokens, clock = systemClock, ...options }: TokenServiceDeps) {
   const configuredHash = options.configuredAdminToken ? hashToken(options.configuredAdminToken) : undefined;
-  let cache: { at: number; list: Promise<TokenRecord[]> } | undefined;
-  const ttl = options.cacheTtlMs ?? 5000;
-
-  function all(): Promise<TokenRecord[]> {
-    if (!cache || Date.now() - cache.at > ttl) {
-      const list = tokens.list();
-      list.catch(() => (cache = undefined));
-      cache = { at: Date.now(), list };
-    }
-    return cache.list;
-  }
+  const cache = createSnapshot<TokenRecord[]>({
+    name: 'tokens',
+    ttlMs: options.cacheTtlMs ?? 5000,
+    clock,
+    bus: options.bus,
+    load: () => tokens.list(),
+  });
+  const all = cache.get;
 
   async function match(token: string, kind: TokenKind): Promise<TokenRecord | undefined> {
     const hash = hashToken(token);
@@ -65,13 +73,14 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     product?: string | null;
     device?: string | null;
     token?: string;
+    id?: string;
   }): Promise<{ token: string; record: TokenRecord }> {
     const token = input.token ?? (input.kind === 'device' ? newDeviceToken() : newAdminToken());
     if (input.kind === 'device' && !/^[0-9a-fA-F]{40}$/.test(token)) {
       throw new DomainError('INVALID_INPUT', 'a device token is 40 hexadecimal characters');
     }
     const record: TokenRecord = {
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       kind: input.kind,
       name: input.name ? assertValidName(input.name, 'token name') : `${input.kind}-${token.slice(0, 6)}`,
       hash: hashToken(token),
@@ -80,7 +89,7 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
       createdAt: isoNow(clock),
     };
     await tokens.create(record);
-    cache = undefined;
+    cache.invalidate();
     return { token, record };
   }
 
@@ -116,14 +125,20 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     async bootstrapAdmin(): Promise<string | undefined> {
       if (configuredHash) return undefined;
       if ((await tokens.list('admin')).length > 0) return undefined;
-      return (await create({ kind: 'admin', name: 'bootstrap' })).token;
+      try {
+        return (await create({ kind: 'admin', name: 'bootstrap', id: BOOTSTRAP_TOKEN_ID })).token;
+      } catch (err) {
+        // Another replica created it in between: it printed the token, this one prints nothing.
+        if ((await tokens.list('admin')).length > 0) return undefined;
+        throw err;
+      }
     },
 
     list: (kind?: TokenKind) => tokens.list(kind),
 
     async revoke(id: string): Promise<void> {
       if (!(await tokens.delete(id))) throw new DomainError('TOKEN_NOT_FOUND', `no token "${id}"`);
-      cache = undefined;
+      cache.invalidate();
     },
   };
 }

@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import type { BlobStore, ByteRange } from '../../core/blobs/blob-store.js';
+import { createLoadingCache } from '../../core/cache.js';
 
 export interface BlobCacheOptions {
   /** Total bytes kept in memory. */
@@ -25,45 +27,40 @@ export function createCachedBlobStore(
   inner: BlobStore,
   options: BlobCacheOptions,
 ): BlobStore & { cachedBytes(): number } {
-  const cache = new Map<string, Buffer>();
-  const loading = new Map<string, Promise<Buffer | undefined>>();
+  const maxEntry = Math.min(options.maxBlobBytes, options.maxBytes);
   // Blobs known to be too large to cache: their size never changes, so they are not stat'ed on every request.
-  const tooLarge = new Set<string>();
-  let total = 0;
-
-  function touch(key: string, value: Buffer): Buffer {
-    cache.delete(key);
-    cache.set(key, value);
-    return value;
-  }
-
-  async function load(key: string): Promise<Buffer | undefined> {
-    const hit = cache.get(key);
-    if (hit) return touch(key, hit);
-    if (tooLarge.has(key)) return undefined;
-    const pending = loading.get(key);
-    if (pending) return pending;
-    const promise = (async () => {
+  const tooLarge = new LRUCache<string, true>({ max: 10_000 });
+  // Blobs are immutable: no TTL, and no bus (a content-addressed key never names other bytes).
+  const cache = createLoadingCache<Buffer>({
+    name: 'blobs',
+    maxSize: options.maxBytes,
+    maxEntrySize: maxEntry,
+    sizeOf: (data) => data.length,
+    async load(key) {
+      if (tooLarge.has(key)) return undefined;
       const stat = await inner.stat(key);
       if (!stat) return undefined;
-      if (stat.size > options.maxBlobBytes || stat.size > options.maxBytes) {
-        if (tooLarge.size >= 10_000) tooLarge.clear();
-        tooLarge.add(key);
+      if (stat.size > maxEntry) {
+        tooLarge.set(key, true);
         return undefined;
       }
       const data = await inner.read(key, 0, stat.size);
-      if (data.length !== stat.size) return undefined;
-      while (total + data.length > options.maxBytes && cache.size > 0) {
-        const [oldest, buffer] = cache.entries().next().value as [string, Buffer];
-        cache.delete(oldest);
-        total -= buffer.length;
+      return data.length === stat.size ? data : undefined;
+    },
+  });
+  async function load(key: string): Promise<Buffer | undefined> {
+    if (tooLarge.has(key)) return undefined;
+    // Size first: a load in flight holds room in the cache (lru-cache's placeholder), and a blob that will not
+    // be kept must not evict one that is.
+    if (!cache.has(key)) {
+      const stat = await inner.stat(key);
+      if (!stat) return undefined;
+      if (stat.size > maxEntry) {
+        tooLarge.set(key, true);
+        return undefined;
       }
-      cache.set(key, data);
-      total += data.length;
-      return data;
-    })().finally(() => loading.delete(key));
-    loading.set(key, promise);
-    return promise;
+    }
+    return cache.get(key);
   }
 
   return {
@@ -82,11 +79,7 @@ export function createCachedBlobStore(
     },
     async delete(sha256: string) {
       tooLarge.delete(sha256);
-      const cached = cache.get(sha256);
-      if (cached) {
-        cache.delete(sha256);
-        total -= cached.length;
-      }
+      cache.drop(sha256);
       await inner.delete(sha256);
     },
     stat: (sha256) => inner.stat(sha256),
@@ -95,6 +88,6 @@ export function createCachedBlobStore(
     check: () => inner.check(),
     relativePath: inner.relativePath?.bind(inner),
     presignedUrl: inner.presignedUrl?.bind(inner),
-    cachedBytes: () => total,
+    cachedBytes: () => cache.size(),
   };
 }

@@ -53,7 +53,36 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
   return out;
 }
 
-export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDialect): DeviceRepository {
+/**
+ * How a written-behind device row merges with the stored one. Several replicas (or workers) each buffer their own
+ * check-ins and flush them on their own schedule, so a batch may arrive after a newer one from elsewhere: the
+ * record of the newest check-in wins as a whole (version, address, offer and outcome), `last_seen` never goes
+ * backwards (GREATEST; SQLite's two-argument MAX) and `first_seen` never forwards. Times are ISO-8601 UTC text,
+ * which orders as time.
+ */
+function mergeNewest(dialect: SqlDialect) {
+  const [greatest, least] = dialect === 'postgres' ? ['greatest', 'least'] : ['max', 'min'];
+  const newer = sql<boolean>`excluded.last_seen >= devices.last_seen`;
+  const pick = (column: string) =>
+    sql<
+      string | null
+    >`case when ${newer} then excluded.${sql.ref(column)} else devices.${sql.ref(column)} end`;
+  return {
+    first_seen: sql<string>`${sql.raw(least)}(devices.first_seen, excluded.first_seen)`,
+    last_seen: sql<string>`${sql.raw(greatest)}(devices.last_seen, excluded.last_seen)`,
+    product: pick('product'),
+    version: pick('version'),
+    last_update: pick('last_update'),
+    address: pick('address'),
+    protocol: pick('protocol'),
+    user_agent: pick('user_agent'),
+    last_offered: pick('last_offered'),
+    last_outcome: pick('last_outcome'),
+    attributes: sql<string>`${pick('attributes')}`,
+  };
+}
+
+export function createSqlDeviceRepository(db: Kysely<Database>, dialect: SqlDialect): DeviceRepository {
   return {
     async getMany(ids) {
       const found = new Map<string, Device>();
@@ -71,20 +100,7 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
           await trx
             .insertInto('devices')
             .values(part.map(toRow))
-            .onConflict((oc) =>
-              oc.column('id').doUpdateSet((eb) => ({
-                product: eb.ref('excluded.product'),
-                version: eb.ref('excluded.version'),
-                last_seen: eb.ref('excluded.last_seen'),
-                last_update: eb.ref('excluded.last_update'),
-                address: eb.ref('excluded.address'),
-                protocol: eb.ref('excluded.protocol'),
-                user_agent: eb.ref('excluded.user_agent'),
-                last_offered: eb.ref('excluded.last_offered'),
-                last_outcome: eb.ref('excluded.last_outcome'),
-                attributes: eb.ref('excluded.attributes'),
-              })),
-            )
+            .onConflict((oc) => oc.column('id').doUpdateSet(mergeNewest(dialect)))
             .execute();
         }
         for (const part of chunks(events, 150)) {

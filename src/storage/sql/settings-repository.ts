@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { SettingsRepository } from '../../core/settings.js';
 import type { Database } from './schema.js';
 
@@ -28,21 +28,22 @@ export function createSqlSettingsRepository(db: Kysely<Database>): SettingsRepos
     async delete(key) {
       await db.deleteFrom('settings').where('key', '=', key).execute();
     },
+    /**
+     * One statement, so it is atomic on both dialects without a transaction: PostgreSQL's upsert locks the row
+     * and re-evaluates the update against the value a concurrent one committed (READ COMMITTED included), and
+     * SQLite writes one statement at a time. A read-then-write here let two replicas hand out the same SUIT
+     * sequence number.
+     */
     async increment(key, atLeast) {
-      return db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('settings')
-          .select('value')
-          .where('key', '=', key)
-          .executeTakeFirst();
-        const next = Math.max(Number(row?.value ?? 0) + 1, atLeast);
-        await trx
-          .insertInto('settings')
-          .values({ key, value: String(next) })
-          .onConflict((oc) => oc.column('key').doUpdateSet({ value: String(next) }))
-          .execute();
-        return next;
-      });
+      const next = sql<string>`cast(case when cast(settings.value as bigint) + 1 > ${atLeast}
+        then cast(settings.value as bigint) + 1 else ${atLeast} end as text)`;
+      const row = await db
+        .insertInto('settings')
+        .values({ key, value: String(Math.max(1, atLeast)) })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: next }))
+        .returning('value')
+        .executeTakeFirstOrThrow();
+      return Number(row.value);
     },
   };
 }

@@ -10,9 +10,16 @@ export interface HttpAppOptions extends DeviceAdapterOptions {
   logger: Logger;
   maxUploadBytes: number;
   https?: { cert: Buffer; key: Buffer };
+  /**
+   * Proxies whose `X-Forwarded-For` is believed (fastify `trustProxy`): addresses or CIDRs, comma-separated,
+   * `loopback`, or `true` (every peer: only when nothing else can reach the port); empty = none, and a device's address is the socket's peer.
+   */
+  trustProxy?: string;
   /** Extra routes registered last (the dashboard's static files). */
   extras?: ((app: FastifyInstance) => Promise<void> | void)[];
 }
+
+const trustProxyOption = (value: string): boolean | string => (value === 'true' ? true : value);
 
 /**
  * Builds the HTTP transport without listening (tests call `inject`, app/ calls `listen`): health probes, the
@@ -29,6 +36,7 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
     routerOptions: { ignoreDuplicateSlashes: true },
   };
   if (options.https) serverOptions.https = options.https;
+  if (options.trustProxy) serverOptions.trustProxy = trustProxyOption(options.trustProxy);
   const app = Fastify(serverOptions as FastifyServerOptions) as unknown as FastifyInstance;
 
   app.setErrorHandler((err, request, reply) => {

@@ -3,13 +3,16 @@
  *
  * - `product(name)`: products by name, cached for `ttlMs` (like the core's cache of published releases), so a
  *   65 536-block transfer does not query the database 65 536 times. Release events of the product drop its
- *   entry at once; other changes (a product's family edited) show up within `ttlMs`.
+ *   entry at once, and so does a product change made through any replica (the `products` invalidation on the
+ *   events bus).
  * - `listing()`: for `/.well-known/core`, whose `instances()` is synchronous: each product with its newest
  *   published release, refreshed on every release event and, when older than `listingMaxAgeMs`, in the
  *   background of the request that finds it stale (changes made through another replica).
  */
 import type { Product, Release } from '../../../core/catalog/types.js';
 import type { Services } from '../../../core/services.js';
+import { createLoadingCache } from '../../../core/cache.js';
+import { systemClock, type Clock } from '../../../core/clock.js';
 
 export interface ListedProduct {
   readonly product: Product;
@@ -22,16 +25,25 @@ export interface CatalogViewOptions {
   readonly listingMaxAgeMs?: number;
   /** Products listed in /.well-known/core at most (the listing stays bounded). */
   readonly maxListedProducts?: number;
+  readonly clock?: Clock;
 }
 
 export function createCatalogView(
-  services: Pick<Services, 'products' | 'releases'>,
+  services: Pick<Services, 'products' | 'releases'> & Partial<Pick<Services, 'events'>>,
   options: CatalogViewOptions = {},
 ) {
+  const clock = options.clock ?? systemClock;
+  const now = (): number => clock().getTime();
   const ttlMs = options.ttlMs ?? 2000;
   const listingMaxAgeMs = options.listingMaxAgeMs ?? 10_000;
   const maxListed = options.maxListedProducts ?? 1000;
-  const products = new Map<string, { at: number; value: Promise<Product | undefined> }>();
+  const products = createLoadingCache<Product>({
+    name: 'products',
+    ttlMs,
+    clock,
+    bus: services.events,
+    load: (name) => services.products.find(name),
+  });
   let listed = new Map<string, ListedProduct>();
   let listedAt = 0;
   let refreshing: Promise<void> | undefined;
@@ -39,15 +51,7 @@ export function createCatalogView(
   let epoch = 0;
   const refreshedAt = new Map<string, number>();
 
-  function product(name: string): Promise<Product | undefined> {
-    const hit = products.get(name);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.value;
-    const value = services.products.find(name);
-    value.catch(() => products.delete(name));
-    products.set(name, { at: Date.now(), value });
-    if (products.size > 10_000) products.delete(products.keys().next().value as string);
-    return value;
-  }
+  const product = (name: string): Promise<Product | undefined> => products.get(name);
 
   async function entryOf(name: string): Promise<ListedProduct | undefined> {
     const p = await services.products.find(name);
@@ -69,7 +73,7 @@ export function createCatalogView(
     }
     refreshedAt.clear();
     listed = next;
-    listedAt = Date.now();
+    listedAt = now();
   }
 
   function startRefresh(): Promise<void> {
@@ -84,7 +88,7 @@ export function createCatalogView(
 
     /** The current listing; starts a background refresh when it is stale. Never waits. */
     listing(): Iterable<ListedProduct> {
-      if (Date.now() - listedAt > listingMaxAgeMs) void startRefresh();
+      if (now() - listedAt > listingMaxAgeMs) void startRefresh();
       return listed.values();
     },
 
@@ -98,7 +102,7 @@ export function createCatalogView(
     async refreshProduct(
       name: string,
     ): Promise<{ before: ListedProduct | undefined; after: ListedProduct | undefined }> {
-      products.delete(name);
+      products.drop(name);
       const before = listed.get(name);
       const after = await entryOf(name);
       // Copy on write: a listing being iterated by a request is never modified under it.

@@ -18,7 +18,7 @@ import type { CoapReply, CoapRequest } from '../resource.js';
 import type { CoapAdapter } from './adapter.js';
 import { artifactBody, deviceIdOf } from './artifact-body.js';
 import { coapErrorReply } from './error-codes.js';
-import { ExpiringMap } from './expiring-map.js';
+import { ExpiringMap } from '../../../core/cache.js';
 import { artifactNameOfType, parseUpdatesPayload, stepId, type UpdatesQuery } from './stm32-protocol.js';
 
 export const PROTOCOL = 'stm32-coap';

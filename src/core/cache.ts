@@ -1,0 +1,135 @@
+import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from './clock.js';
+import type { EventBus } from './events/event-bus.js';
+
+/**
+ * The one cache helper: `lru-cache` with its time taken from the injected clock (so tests move it like every other
+ * time in the core), loads through `fetchMethod` (concurrent misses share one load, a failed load is not cached),
+ * and invalidation as one call that also reaches every other replica through the events bus.
+ */
+export interface LoadingCacheOptions<V> {
+  /** The cache family on the bus: every cache of that name, in every process, drops the key on `invalidate`. */
+  readonly name: string;
+  readonly load: (key: string) => Promise<V | undefined>;
+  /** How long an entry may be served, ms; 0 = until evicted (immutable values). A safety net under the bus. */
+  readonly ttlMs?: number;
+  /** Entries kept at most. */
+  readonly max?: number;
+  /** Total size kept at most, in the units of `sizeOf` (bytes for blobs); values larger than `maxEntrySize` are never kept. */
+  readonly maxSize?: number;
+  readonly maxEntrySize?: number;
+  readonly sizeOf?: (value: V) => number;
+  readonly clock?: Clock;
+  /** Without a bus, invalidation stays in this process. */
+  readonly bus?: Pick<EventBus, 'publish' | 'subscribe'>;
+}
+
+export interface LoadingCache<V> {
+  /** The cached value, loading it on a miss; undefined when the loader found nothing (not cached). */
+  get(key: string): Promise<V | undefined>;
+  /** Whether `key` is kept (or being loaded), without loading it. */
+  has(key: string): boolean;
+  /** Drops `key` (every key when omitted) here and on every replica. */
+  invalidate(key?: string): void;
+  /** Drops here only (what a message from another replica does). */
+  drop(key?: string): void;
+  /** Sum of `sizeOf` over what is kept. */
+  size(): number;
+  /** Stops listening to the bus. */
+  close(): void;
+}
+
+/** Milliseconds on the injected clock, for lru-cache's TTL arithmetic. */
+const perfOf = (clock: Clock) => ({ now: () => clock().getTime() });
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export function createLoadingCache<V extends {}>(options: LoadingCacheOptions<V>): LoadingCache<V> {
+  const clock = options.clock ?? systemClock;
+  const cache = new LRUCache<string, V>({
+    max: options.max ?? 10_000,
+    ...(options.ttlMs ? { ttl: options.ttlMs, ttlResolution: 0, perf: perfOf(clock) } : {}),
+    ...(options.maxSize
+      ? {
+          maxSize: options.maxSize,
+          maxEntrySize: options.maxEntrySize ?? options.maxSize,
+          sizeCalculation: (value: V) => Math.max(1, Math.ceil(options.sizeOf?.(value) ?? 1)),
+        }
+      : {}),
+    fetchMethod: (key) => options.load(key),
+    // An invalidation while a load is in flight: the caller still gets its answer, but it is not kept (the load
+    // may have read the state from before the change), so the next request loads again.
+    ignoreFetchAbort: true,
+  });
+  const drop = (key?: string): void => {
+    if (key === undefined) cache.clear();
+    else cache.delete(key);
+  };
+  const unsubscribe = options.bus?.subscribe((message) => {
+    if (message.kind !== 'invalidate') return;
+    if (message.cache === '*') drop();
+    else if (message.cache === options.name) drop(message.key);
+  });
+  return {
+    get: (key) => cache.fetch(key),
+    has: (key) => cache.has(key),
+    invalidate(key) {
+      if (options.bus) options.bus.publish({ kind: 'invalidate', cache: options.name, key });
+      else drop(key);
+    },
+    drop,
+    size: () => cache.calculatedSize,
+    close: () => unsubscribe?.(),
+  };
+}
+
+/** A whole table held as one value (every product, every token, every pin): one cache entry, one invalidation. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export function createSnapshot<V extends {}>(
+  options: Omit<LoadingCacheOptions<V>, 'load' | 'max' | 'maxSize' | 'maxEntrySize' | 'sizeOf'> & {
+    load: () => Promise<V>;
+  },
+) {
+  const cache = createLoadingCache<V>({ ...options, max: 1, load: () => options.load() });
+  return {
+    get: async (): Promise<V> => (await cache.get('')) as V,
+    /** Everywhere: this process and every replica. */
+    invalidate: () => cache.invalidate(),
+    close: cache.close,
+  };
+}
+
+/**
+ * A bounded map of small, rebuildable facts that expire `ttlMs` after they were written (or read with
+ * `touch`), oldest out first when full: the CoAP adapters' per-device state. Losing an entry costs the device a
+ * new request, never a wrong answer.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export class ExpiringMap<K extends {}, V extends {}> {
+  readonly #cache: LRUCache<K, V>;
+
+  constructor(maxEntries: number, ttlMs: number, clock: Clock = systemClock) {
+    this.#cache = new LRUCache<K, V>({ max: maxEntries, ttl: ttlMs, ttlResolution: 0, perf: perfOf(clock) });
+  }
+
+  get(key: K, { touch = false }: { touch?: boolean } = {}): V | undefined {
+    return this.#cache.get(key, { updateAgeOnGet: touch });
+  }
+
+  set(key: K, value: V): void {
+    this.#cache.set(key, value);
+  }
+
+  delete(key: K): void {
+    this.#cache.delete(key);
+  }
+
+  /** Drops every entry the predicate selects (e.g. those of a revoked release). */
+  deleteWhere(predicate: (value: V) => boolean): void {
+    const doomed = [...this.#cache.entries()].filter(([, v]) => predicate(v)).map(([k]) => k);
+    for (const key of doomed) this.#cache.delete(key);
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+}

@@ -1,0 +1,84 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { freePort, spawnServer, tempDir, ADMIN_TOKEN } from '../support/server.js';
+
+describe('SQLite stays single-process', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('refuses a second serve on the same database with a clear message, and starts after a kill -9', async () => {
+    const dataDir = await tempDir('updraft-sqlite-lock-');
+    dirs.push(dataDir);
+    const first = await spawnServer(dataDir);
+    const port = await freePort();
+    const second = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--http-port', String(port), '--host', '127.0.0.1'],
+      {
+        env: {
+          ...process.env,
+          UPDRAFT_DATA: dataDir,
+          UPDRAFT_COAP_PORT: '-1',
+          UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    second.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    second.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(second, 'exit')) as [number | null];
+    assert.notEqual(code, 0);
+    assert.match(out, /is in use by another updraft process \(pid \d+/);
+    assert.match(out, /PostgreSQL/);
+    // The first one still serves.
+    assert.equal((await fetch(`${first.url}/healthz`)).status, 200);
+    // A lock left by a killed process does not block the next start.
+    await first.stop('SIGKILL');
+    const third = await spawnServer(dataDir);
+    assert.equal((await fetch(`${third.url}/healthz`)).status, 200);
+    await third.stop();
+  });
+
+  it('--workers 2 still shares one SQLite file, and a token revoked through one worker is refused by both', async () => {
+    const dataDir = await tempDir('updraft-sqlite-workers-');
+    dirs.push(dataDir);
+    const server = await spawnServer(dataDir, ['--workers', '2']);
+    try {
+      const headers = { Authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+      const created = await fetch(`${server.url}/api/v1/tokens`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ kind: 'admin', name: 'temp' }),
+      });
+      assert.equal(created.status, 201);
+      const { token, id } = (await created.json()) as { token: string; id: string };
+      // New connections are handed to the workers in turn: warm both caches.
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${server.url}/api/v1/products`, {
+          headers: { Authorization: `Bearer ${token}`, Connection: 'close' },
+        });
+        assert.equal(res.status, 200);
+      }
+      const revoked = await fetch(`${server.url}/api/v1/tokens/${id}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      assert.ok(revoked.status < 300, String(revoked.status));
+      await new Promise((r) => setTimeout(r, 1000));
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${server.url}/api/v1/products`, {
+          headers: { Authorization: `Bearer ${token}`, Connection: 'close' },
+        });
+        assert.equal(res.status, 401, `request ${i} after the revoke`);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+});
