@@ -56,6 +56,7 @@ export async function startServer(
   const httpOptions = {
     logger,
     maxUploadBytes: config.maxUploadBytes,
+    bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
     riotSeed: riotSeed.options,
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],

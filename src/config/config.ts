@@ -64,6 +64,8 @@ export interface Config {
   notifyConcurrency: number;
   /** How long one device may take to answer a notify (slot query and trigger together), ms. */
   notifyTimeoutMs: number;
+  /** A request body with no byte for this long is answered 408 and its partial upload removed, ms; 0 = never. */
+  bodyIdleTimeoutMs: number;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -146,6 +148,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   seedEndpointsAuth: { env: 'UPDRAFT_SEED_ENDPOINTS_AUTH', parse: bool('seed endpoints auth') },
   notifyConcurrency: { env: 'UPDRAFT_NOTIFY_CONCURRENCY', parse: int('notify concurrency') },
   notifyTimeoutMs: { env: 'UPDRAFT_NOTIFY_TIMEOUT_MS', parse: int('notify timeout') },
+  bodyIdleTimeoutMs: { env: 'UPDRAFT_BODY_IDLE_TIMEOUT_MS', parse: int('body idle timeout') },
 };
 
 export const DEFAULTS: Config = {
@@ -173,6 +176,7 @@ export const DEFAULTS: Config = {
   seedEndpointsAuth: true,
   notifyConcurrency: 16,
   notifyTimeoutMs: 20_000,
+  bodyIdleTimeoutMs: 30_000,
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */

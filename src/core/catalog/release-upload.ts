@@ -11,6 +11,8 @@ export interface ArtifactInput {
   contentType?: string;
   expectedSha256?: string;
   expectedMd5?: string;
+  /** Aborts the blob write (a stalled upload body): the temporary file is removed. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -41,6 +43,7 @@ export function createReleaseUpload(
         maxBytes: limits.maxBytes - total,
         expectedSha256: input.expectedSha256,
         expectedMd5: input.expectedMd5,
+        signal: input.signal,
       });
       total += digests.size;
       const artifact: Artifact = {

@@ -49,7 +49,9 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
           ? 'NOT_FOUND'
           : e.statusCode === 415
             ? 'UNSUPPORTED_MEDIA_TYPE'
-            : 'INVALID_INPUT';
+            : e.statusCode === 408
+              ? 'REQUEST_TIMEOUT'
+              : 'INVALID_INPUT';
     return { status: e.statusCode, body: { code, message: e.message ?? 'bad request' } };
   }
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };

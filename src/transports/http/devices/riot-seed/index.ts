@@ -7,7 +7,7 @@ import { createPublishIds, type IncomingFile } from '../../../../core/riot-publi
 import { publishPath } from '../../../../core/riot-publish/names.js';
 import { requireAdmin } from '../../admin-auth.js';
 import type { DeviceAdapter, RiotSeedOptions } from '../../device-adapters.js';
-import { discardRestOfBody } from '../../api/receive-release.js';
+import { discardRestOfBody, untilAborted } from '../../api/receive-release.js';
 import { deviceList, one, readFields } from './fields.js';
 
 const DEFAULTS: Omit<RiotSeedOptions, 'devices'> = {
@@ -40,7 +40,10 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
     throw new DomainError('UPLOAD_TOO_LARGE', `upload exceeds the limit of ${maxUploadBytes} bytes`);
   }
   const stream = request.parts({ limits: { fileSize: maxUploadBytes + 1, fieldSize: 100_000 } });
-  const parts = stream[Symbol.asyncIterator]();
+  const iterator = stream[Symbol.asyncIterator]();
+  const signal = request.bodySignal;
+  // A body that stops arriving (or lacks its closing boundary) would leave `next()` pending forever.
+  const parts = { next: () => untilAborted(iterator.next(), signal) };
   const fields = new Map<string, string>();
   let first: Multipart | undefined;
   for (let next = await parts.next(); !next.done; next = await parts.next()) {
@@ -53,7 +56,7 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
   async function* files(): AsyncGenerator<IncomingFile> {
     for (let part = first; part !== undefined;) {
       if (part.type === 'file') {
-        yield { field: part.fieldname, source: part.file, contentType: part.mimetype };
+        yield { field: part.fieldname, source: part.file, contentType: part.mimetype, signal };
         if (part.file.truncated) {
           throw new DomainError('UPLOAD_TOO_LARGE', `upload exceeds the limit of ${maxUploadBytes} bytes`);
         }
@@ -61,6 +64,7 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
       const next = await parts.next();
       part = next.done ? undefined : next.value;
     }
+    request.bodyRead();
   }
   return { publishId: fields.get('publish_id'), files: files() };
 }
@@ -82,7 +86,7 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed) {
       return await publishIds.publish(publishId, files);
     } catch (err) {
       discardRestOfBody(request);
-      throw err;
+      throw request.bodySignal.aborted ? request.bodySignal.reason : err;
     }
   });
 
