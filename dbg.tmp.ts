@@ -1,16 +1,18 @@
-import { startTestServer, ADMIN_TOKEN } from './test/support/server.js';
-import { rawRequest } from './test/support/raw-http.js';
-const s = await startTestServer({ logLevel: 'warn' } as never);
-await s.api('/api/v1/products', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'late' }) });
-const b = 'xBOUNDARYx';
-for (const path of ['/api/v1/products/late/releases', '/publish']) {
-  const body =
-    `--${b}\r\nContent-Disposition: form-data; name="version"\r\n\r\n9.9.9\r\n` +
-    `--${b}\r\nContent-Disposition: form-data; name="publish_id"\r\n\r\nhang\r\n` +
-    `--${b}\r\nContent-Disposition: form-data; name="firmware.bin"; filename="f"\r\n` +
-    `Content-Type: application/octet-stream\r\n\r\n${'A'.repeat(4000)}`;
-  const req = `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: multipart/form-data; boundary=${b}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  const r = await rawRequest(s.httpPort, req).catch((e) => e);
-  console.log(path, r.statusLine ?? r.message, r.body?.toString());
+import { connect, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ADMIN_TOKEN, publishRelease, startTestServer } from './test/support/server.js';
+const s = await startTestServer({ blobCacheBytes: 0 });
+await publishRelease(s, 'big', '1.0.0', { 'firmware.bin': randomBytes(16 * 1024 * 1024) });
+for (let round = 0; round < 3; round++) {
+global.gc?.(); await new Promise(r=>setTimeout(r,200)); global.gc?.();
+const m0 = process.memoryUsage();
+const socks: Socket[] = [];
+for (let i = 0; i < 40; i++) socks.push(await new Promise<Socket>((res) => { const so = connect({ port: s.httpPort, host: '127.0.0.1' }, () => so.write(`GET /api/v1/products/big/releases/1.0.0/artifacts/firmware.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n\r\n`)); so.once('data', () => { so.pause(); res(so); }); }));
+await new Promise(r=>setTimeout(r,500));
+const m1 = process.memoryUsage();
+console.log('held', ((m1.arrayBuffers - m0.arrayBuffers)/1048576).toFixed(1), 'rss', ((m1.rss-m0.rss)/1048576).toFixed(1));
+for (const so of socks) so.destroy();
+await new Promise(r=>setTimeout(r,300)); global.gc?.();
+console.log('after', ((process.memoryUsage().arrayBuffers - m0.arrayBuffers)/1048576).toFixed(1));
 }
 await s.close();

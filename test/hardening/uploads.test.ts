@@ -124,7 +124,11 @@ describe('hardening: uploads', () => {
 
   it('serves API downloads as application/octet-stream whatever the uploader sent (defect 14)', async () => {
     const form = releaseForm('2.0.0', {});
-    form.set('firmware.bin', new Blob([Buffer.from('<script>alert(1)</script>')], { type: 'text/html' }), 'x');
+    form.set(
+      'firmware.bin',
+      new Blob([Buffer.from('<script>alert(1)</script>')], { type: 'text/html' }),
+      'x',
+    );
     const res = await server.api('/api/v1/products/late/releases', { method: 'POST', body: form });
     assert.equal(res.status, 201, await res.clone().text());
     const download = await server.api('/api/v1/products/late/releases/2.0.0/artifacts/firmware.bin');
