@@ -48,7 +48,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
  */
 function rangeApplies(req: IncomingMessage, etag: string): boolean {
   const ifRange = req.headers['if-range'];
-  return ifRange === undefined || ifRange.trim() === etag;
+  return ifRange === undefined || String(ifRange).trim() === etag;
 }
 
 /**

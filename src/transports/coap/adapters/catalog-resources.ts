@@ -32,6 +32,7 @@ import {
 } from './catalog-resolve.js';
 import { createCatalogView, type CatalogView, type ListedProduct } from './catalog-view.js';
 import { coapErrorReply } from './error-codes.js';
+import { listable, refusal } from './coap-access.js';
 
 export const FIRMWARE_ROUTE = '/fw/:product/:second/:file';
 const RT_FIRMWARE = 'firmware';
@@ -54,6 +55,8 @@ function firmwareHandler(services: Services, view: CatalogView): CoapHandler {
     try {
       const product = await view.product(name);
       if (!product) return { code: Code.NOT_FOUND };
+      const refused = refusal(product, req);
+      if (refused) return refused;
       const published = await services.releases.listPublished(product.name);
       const found = isRiot(product)
         ? second === boardOf(product)
@@ -142,7 +145,8 @@ export const catalogResources: CoapAdapter = (server, services) => {
   server.route('GET', FIRMWARE_ROUTE, firmwareHandler(services, view), {
     // Registration is allowed on every file; /.well-known/core marks only the latest ones `obs`.
     obs: true,
-    instances: () => [...view.listing()].flatMap(linksOf),
+    // Only products open to anyone are listed: a closed or token-protected one is not even named.
+    instances: () => [...view.listing()].filter((l) => listable(l.product)).flatMap(linksOf),
   });
   void view.load();
   // Notifications run after the publish returned; a failure to notify must never fail or delay it.

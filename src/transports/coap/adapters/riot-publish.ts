@@ -5,6 +5,7 @@ import type { CoapClient, CoapClientResult } from '../client.js';
 import { Code } from '../message.js';
 import { artifactBody, deviceIdOf } from './artifact-body.js';
 import type { CoapAdapter } from './adapter.js';
+import { createProductLookup, refusal } from './coap-access.js';
 
 /**
  * The RIOT seed's file resources (seeds.md §1.3): `GET /<publish path>/<file>`, served block-wise and
@@ -17,6 +18,7 @@ import type { CoapAdapter } from './adapter.js';
  */
 export const riotPublishAdapter: CoapAdapter = (server, services) => {
   const publishIds = createPublishIds(services);
+  const productOf = createProductLookup(services.products);
   server.route(
     'GET',
     '/:publish/:file',
@@ -28,6 +30,9 @@ export const riotPublishAdapter: CoapAdapter = (server, services) => {
         // The seed's message, without the absolute server path it disclosed (seeds.md §1.8).
         return { code: Code.NOT_FOUND, body: `File ${path}/${name} not found on server`.slice(0, 200) };
       }
+      const product = await productOf(found.release.product);
+      const refused = product ? refusal(product, req) : { code: Code.NOT_FOUND };
+      if (refused) return refused;
       const deviceId = req.notification ? undefined : deviceIdOf(req.peer);
       return {
         code: Code.CONTENT,

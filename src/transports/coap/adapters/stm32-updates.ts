@@ -20,6 +20,7 @@ import { artifactBody, deviceIdOf } from './artifact-body.js';
 import { coapErrorReply } from './error-codes.js';
 import { ExpiringMap } from './expiring-map.js';
 import { artifactNameOfType, parseUpdatesPayload, stepId, type UpdatesQuery } from './stm32-protocol.js';
+import { createProductLookup, refusal } from './coap-access.js';
 
 export const PROTOCOL = 'stm32-coap';
 
@@ -61,10 +62,20 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
       options.transferTtlMs ?? 10 * 60_000,
     );
 
+    const productOf = createProductLookup(services.products);
+
+    /** Whether the product's CoAP access policy lets this request have its images (coap-access.ts). */
+    async function mayServe(name: string, req: CoapRequest): Promise<boolean> {
+      const product = await productOf(name);
+      return product !== undefined && refusal(product, req) === undefined;
+    }
+
     /** THE update decision, in the core; undefined = no newer image (or no such product) = RST. */
     async function decide(query: UpdatesQuery, req: CoapRequest): Promise<Offer | undefined> {
       // A PID that cannot be a product name cannot have releases: the seed's "no match".
       if (!isValidName(query.pid)) return undefined;
+      // A product closed to CoAP looks like no product at all: the seed's "no match" (RST).
+      if (!(await mayServe(query.pid, req))) return undefined;
       try {
         const decision = await services.updates.check({
           product: query.pid,
@@ -142,7 +153,10 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
       if (body.length !== 4) return badRequest('payload must be OFFSET, a 4-byte uint32 LE');
       // Only while the release is still published: a revoked image is not served from an old id.
       const published = await services.releases.listPublished(offer.release.product);
-      if (!published.some((r) => r.id === offer.release.id)) {
+      if (
+        !published.some((r) => r.id === offer.release.id) ||
+        !(await mayServe(offer.release.product, req))
+      ) {
         ids.delete(id);
         return { code: Code.NOT_FOUND, body: 'the release is no longer published' };
       }
