@@ -64,6 +64,14 @@ export interface Config {
   notifyConcurrency: number;
   /** How long one device may take to answer a notify (slot query and trigger together), ms. */
   notifyTimeoutMs: number;
+  /** Devices one notify request may name. */
+  notifyMaxDevices: number;
+  /** Devices waiting to be notified over all requests together; more is refused (503). */
+  notifyMaxQueued: number;
+  /** Addresses and CIDR prefixes notify may contact (`fd00::/8,192.168.1.0/24`); empty = any. */
+  notifyAllow: string[];
+  /** CoAP ports notify may contact (`5683`); empty = any. */
+  notifyPorts: number[];
   /** A request body with no byte for this long is answered 408 and its partial upload removed, ms; 0 = never. */
   bodyIdleTimeoutMs: number;
 }
@@ -81,6 +89,12 @@ const bool = (name: string) => (v: string) => {
   throw new Error(`${name} must be true or false, got "${v}"`);
 };
 const KEY_ENV_PREFIX = 'UPDRAFT_KEY_';
+/** `a,b, c` → `['a','b','c']`. */
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
 
 function keyName(name: string, from: string): string {
   if (!isValidName(name)) throw new Error(`${from}: "${name}" is not a valid key name`);
@@ -149,6 +163,13 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   notifyConcurrency: { env: 'UPDRAFT_NOTIFY_CONCURRENCY', parse: int('notify concurrency') },
   notifyTimeoutMs: { env: 'UPDRAFT_NOTIFY_TIMEOUT_MS', parse: int('notify timeout') },
   bodyIdleTimeoutMs: { env: 'UPDRAFT_BODY_IDLE_TIMEOUT_MS', parse: int('body idle timeout') },
+  notifyMaxDevices: { env: 'UPDRAFT_NOTIFY_MAX_DEVICES', parse: int('notify max devices') },
+  notifyMaxQueued: { env: 'UPDRAFT_NOTIFY_MAX_QUEUED', parse: int('notify max queued') },
+  notifyAllow: { env: 'UPDRAFT_NOTIFY_ALLOW', parse: list },
+  notifyPorts: {
+    env: 'UPDRAFT_NOTIFY_PORTS',
+    parse: (v) => list(v).map((p) => int('notify ports')(p)),
+  },
 };
 
 export const DEFAULTS: Config = {
@@ -177,6 +198,10 @@ export const DEFAULTS: Config = {
   notifyConcurrency: 16,
   notifyTimeoutMs: 20_000,
   bodyIdleTimeoutMs: 30_000,
+  notifyMaxDevices: 100,
+  notifyMaxQueued: 1000,
+  notifyAllow: [],
+  notifyPorts: [],
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */

@@ -28,7 +28,10 @@ function checkLateDigest(upload: ReleaseUpload | undefined, field: string, value
   if (!HEX.test(value)) throw new DomainError('INVALID_INPUT', 'a digest is hex');
   const stored = m[1] === 'sha256' ? artifact.sha256 : artifact.md5;
   if (value.toLowerCase() !== stored) {
-    throw new DomainError('DIGEST_MISMATCH', `${m[1]} of ${artifact.name} is ${stored}, the client sent ${value}`);
+    throw new DomainError(
+      'DIGEST_MISMATCH',
+      `${m[1]} of ${artifact.name} is ${stored}, the client sent ${value}`,
+    );
   }
 }
 
