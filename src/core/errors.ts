@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   KEY_INVALID: 'A signing key is missing, malformed or of an unsupported algorithm.',
   KEY_NOT_FOUND: 'No signing key has that name.',
   NOT_READY: 'A storage backend is not usable.',
+  STORAGE_FULL: 'The storage has no room left for the upload; nothing of it was kept.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

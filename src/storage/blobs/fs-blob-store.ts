@@ -90,6 +90,10 @@ export function createFsBlobStore(root: string): BlobStore {
         return digests;
       } catch (err) {
         await rm(tmp, { force: true });
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          throw new DomainError('STORAGE_FULL', 'the blob store has no room left for this upload');
+        }
         throw err;
       }
     },

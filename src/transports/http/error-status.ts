@@ -26,6 +26,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   KEY_INVALID: 400,
   KEY_NOT_FOUND: 404,
   NOT_READY: 503,
+  STORAGE_FULL: 507,
 };
 
 export interface ErrorBody {

@@ -36,6 +36,8 @@ export const COAP_CODES: Record<ErrorCode, number> = {
   KEY_INVALID: Code.BAD_REQUEST,
   KEY_NOT_FOUND: Code.NOT_FOUND,
   NOT_READY: Code.SERVICE_UNAVAILABLE,
+  // CoAP has no 5.07; a device cannot upload anyway, so the generic server error with the code as diagnostic.
+  STORAGE_FULL: Code.INTERNAL_SERVER_ERROR,
 };
 
 /**
