@@ -72,6 +72,13 @@ export interface Config {
   notifyAllow: string[];
   /** CoAP ports notify may contact (`5683`); empty = any. */
   notifyPorts: number[];
+  /**
+   * CoAP datagrams accepted per second from one source address (burst: twice as many); more are dropped
+   * unanswered (RFC 7252 §11.3). 0 = unlimited.
+   */
+  coapSourceRate: number;
+  /** New CoAP device records (devices known only by their address) created per minute; 0 = none recorded. */
+  coapNewDevicesPerMinute: number;
   /** A request body with no byte for this long is answered 408 and its partial upload removed, ms; 0 = never. */
   bodyIdleTimeoutMs: number;
 }
@@ -163,6 +170,11 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   notifyConcurrency: { env: 'UPDRAFT_NOTIFY_CONCURRENCY', parse: int('notify concurrency') },
   notifyTimeoutMs: { env: 'UPDRAFT_NOTIFY_TIMEOUT_MS', parse: int('notify timeout') },
   bodyIdleTimeoutMs: { env: 'UPDRAFT_BODY_IDLE_TIMEOUT_MS', parse: int('body idle timeout') },
+  coapSourceRate: { env: 'UPDRAFT_COAP_SOURCE_RATE', parse: int('coap source rate') },
+  coapNewDevicesPerMinute: {
+    env: 'UPDRAFT_COAP_NEW_DEVICES_PER_MINUTE',
+    parse: int('coap new devices per minute'),
+  },
   notifyMaxDevices: { env: 'UPDRAFT_NOTIFY_MAX_DEVICES', parse: int('notify max devices') },
   notifyMaxQueued: { env: 'UPDRAFT_NOTIFY_MAX_QUEUED', parse: int('notify max queued') },
   notifyAllow: { env: 'UPDRAFT_NOTIFY_ALLOW', parse: list },
@@ -198,6 +210,8 @@ export const DEFAULTS: Config = {
   notifyConcurrency: 16,
   notifyTimeoutMs: 20_000,
   bodyIdleTimeoutMs: 30_000,
+  coapSourceRate: 1000,
+  coapNewDevicesPerMinute: 600,
   notifyMaxDevices: 100,
   notifyMaxQueued: 1000,
   notifyAllow: [],

@@ -16,7 +16,7 @@ export function createRateLimiter(o: { burst: number; perSecond: number; maxKeys
     } else {
       bucket.tokens = Math.min(o.burst, bucket.tokens + ((now - bucket.at) / 1000) * o.perSecond);
       bucket.at = now;
-      buckets.delete(key); // re-inserted below: the Map's order is the eviction order
+      return bucket;
     }
     buckets.set(key, bucket);
     return bucket;

@@ -16,8 +16,9 @@ import { createProductLookup, refusal } from './coap-access.js';
  * Register it after adapters with parametric routes of their own (`/fw/...`): the router tries those in
  * registration order, and publish ids may not be named `fw` or `updates` anyway (core/riot-publish/names.ts).
  */
-export const riotPublishAdapter: CoapAdapter = (server, services) => {
+export const riotPublishAdapter: CoapAdapter = (server, services, options) => {
   const publishIds = createPublishIds(services);
+  const deviceIds = options.deviceIds ?? deviceIdOf;
   const productOf = createProductLookup(services.products);
   server.route(
     'GET',
@@ -33,7 +34,7 @@ export const riotPublishAdapter: CoapAdapter = (server, services) => {
       const product = await productOf(found.release.product);
       const refused = product ? refusal(product, req) : { code: Code.NOT_FOUND };
       if (refused) return refused;
-      const deviceId = req.notification ? undefined : deviceIdOf(req.peer);
+      const deviceId = req.notification ? undefined : deviceIds(req.peer);
       return {
         code: Code.CONTENT,
         body: artifactBody(services, found.release, found.artifact, { deviceId }),

@@ -36,6 +36,9 @@ export interface Stm32Options {
   /** A transfer's decision, kept so that later blocks neither re-decide nor count as new check-ins. */
   readonly maxTransfers?: number;
   readonly transferTtlMs?: number;
+  /** POST payloads remembered for their Block2 follow-ups: total bytes, and how long after their last use. */
+  readonly maxPostBodyBytes?: number;
+  readonly postBodyTtlMs?: number;
 }
 
 /**
@@ -51,15 +54,19 @@ function isFirstBlock(req: CoapRequest): boolean {
 const badRequest = (reason: string): CoapReply => ({ code: Code.BAD_REQUEST, body: reason });
 
 export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
-  return (server, services) => {
+  return (server, services, adapterOptions) => {
+    const deviceIds = adapterOptions.deviceIds ?? deviceIdOf;
     const ids = new ExpiringMap<string, Offer>(options.maxIds ?? 10_000, options.idTtlMs ?? 60 * 60_000);
     const transfers = new ExpiringMap<string, Offer>(
       options.maxTransfers ?? 10_000,
       options.transferTtlMs ?? 10 * 60_000,
     );
+    // Unauthenticated and per source port: bounded by count, bytes (1 MiB in all) and time (60 s since use).
     const postBodies = new ExpiringMap<string, Buffer>(
       options.maxTransfers ?? 10_000,
-      options.transferTtlMs ?? 10 * 60_000,
+      options.postBodyTtlMs ?? 60_000,
+      Date.now,
+      { max: options.maxPostBodyBytes ?? 1024 * 1024, sizeOf: (b) => b.length + 64 },
     );
 
     const productOf = createProductLookup(services.products);
@@ -79,7 +86,7 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
       try {
         const decision = await services.updates.check({
           product: query.pid,
-          deviceId: deviceIdOf(req.peer),
+          deviceId: deviceIds(req.peer),
           protocol: PROTOCOL,
           address: req.peer.address,
           attributes: { type: String(query.type) },
@@ -102,7 +109,7 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
         code: Code.CONTENT,
         body: artifactBody(services, offer.release, offer.artifact, {
           offset,
-          deviceId: deviceIdOf(req.peer),
+          deviceId: deviceIds(req.peer),
           // The seed sends no Content-Format; the image is opaque (encrypted) data to everyone but the device.
           contentFormat: null,
         }),
@@ -118,7 +125,10 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
       if (req.method !== 'POST') return req.payload;
       const key = `${req.peer.address}|${req.peer.port}|${req.path.join('/')}`;
       if (req.payload.length > 0) {
-        if (isFirstBlock(req)) postBodies.set(key, Buffer.from(req.payload));
+        // Only a payload that is a query is worth remembering (at most 265 bytes); junk is answered 4.00 anyway.
+        if (isFirstBlock(req) && typeof parseUpdatesPayload(req.payload) !== 'string') {
+          postBodies.set(key, Buffer.from(req.payload));
+        }
         return req.payload;
       }
       return (isFirstBlock(req) ? undefined : postBodies.get(key, { touch: true })) ?? req.payload;
