@@ -64,7 +64,13 @@ export async function startUpdraft(o: UpdraftOptions): Promise<Updraft> {
   if (o.accelRedirectPrefix) args.push('--accel-redirect-prefix', o.accelRedirectPrefix);
   const proc = startProcess(o.name, process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
-    env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_WORKERS: '', ...o.env },
+    env: {
+      ...process.env,
+      UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN,
+      UPDRAFT_WORKERS: '',
+      UPDRAFT_COAP_SOURCE_RATE: '0',
+      ...o.env,
+    },
   });
   const url = `http://127.0.0.1:${o.httpPort}`;
   await waitFor(

@@ -4,6 +4,7 @@ import type { Services } from '../core/services.js';
 import { createCoapClient, createCoapServer, type CoapServer } from '../transports/coap/index.js';
 import { coapAdapters } from '../transports/coap/adapters/index.js';
 import { createSuitDevices } from '../transports/coap/adapters/riot-publish.js';
+import { createDeviceAdmission } from '../transports/coap/adapters/device-admission.js';
 import type { RiotSeedOptions } from '../transports/http/device-adapters.js';
 
 export interface RunningCoap {
@@ -23,10 +24,15 @@ export async function startCoap(
     port: config.coapPort,
     host: config.host,
     logger: logger.child({ transport: 'coap' }),
+    ...(config.coapSourceRate > 0
+      ? { sourceRate: { perSecond: config.coapSourceRate, burst: 2 * config.coapSourceRate } }
+      : {}),
   });
   const client = createCoapClient();
+  // One budget for every CoAP adapter: unauthenticated sources create device records at a bounded rate.
+  const deviceIds = createDeviceAdmission(config.coapNewDevicesPerMinute);
   const undo = coapAdapters.map((adapter) =>
-    adapter(server, services, { publicUrl: config.coapPublicUrl, client }),
+    adapter(server, services, { publicUrl: config.coapPublicUrl, client, deviceIds }),
   );
   const address = await server.listen();
   logger.info({ port: address.port, host: config.host }, 'CoAP listening');
@@ -54,6 +60,10 @@ export function createRiotSeedOptions(config: Config): { options: RiotSeedOption
       maxUploadBytes: config.maxUploadBytes,
       concurrency: config.notifyConcurrency,
       timeoutMs: config.notifyTimeoutMs,
+      maxDevices: config.notifyMaxDevices,
+      maxQueued: config.notifyMaxQueued,
+      allow: config.notifyAllow,
+      ports: config.notifyPorts,
       devices: createSuitDevices(client),
     },
     close: () => client.close(),

@@ -87,6 +87,7 @@ export async function startServer(
     logger,
     trustProxy: config.trustProxy,
     maxUploadBytes: config.maxUploadBytes,
+    bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
     riotSeed: riotSeed.options,
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
     ddiTenants: config.ddiTenants,

@@ -98,6 +98,23 @@ export interface Config {
   trustProxy: string;
   /** PostgreSQL replicas: how often a replica tries to take over singleton work (drop folder, sweep), ms. */
   leaderPollMs: number;
+  /** Devices one notify request may name. */
+  notifyMaxDevices: number;
+  /** Devices waiting to be notified over all requests together; more is refused (503). */
+  notifyMaxQueued: number;
+  /** Addresses and CIDR prefixes notify may contact (`fd00::/8,192.168.1.0/24`); empty = any. */
+  notifyAllow: string[];
+  /** CoAP ports notify may contact (`5683`); empty = any. */
+  notifyPorts: number[];
+  /**
+   * CoAP datagrams accepted per second from one source address (burst: twice as many); more are dropped
+   * unanswered (RFC 7252 §11.3). 0 = unlimited.
+   */
+  coapSourceRate: number;
+  /** New CoAP device records (devices known only by their address) created per minute; 0 = none recorded. */
+  coapNewDevicesPerMinute: number;
+  /** A request body with no byte for this long is answered 408 and its partial upload removed, ms; 0 = never. */
+  bodyIdleTimeoutMs: number;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -113,6 +130,12 @@ const bool = (name: string) => (v: string) => {
   throw new Error(`${name} must be true or false, got "${v}"`);
 };
 const KEY_ENV_PREFIX = 'UPDRAFT_KEY_';
+/** `a,b, c` → `['a','b','c']`. */
+const list = (v: string): string[] =>
+  v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
 
 function keyName(name: string, from: string): string {
   if (!isValidName(name)) throw new Error(`${from}: "${name}" is not a valid key name`);
@@ -238,6 +261,19 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
     },
   },
   leaderPollMs: { env: 'UPDRAFT_LEADER_POLL_MS', parse: int('leader poll') },
+  bodyIdleTimeoutMs: { env: 'UPDRAFT_BODY_IDLE_TIMEOUT_MS', parse: int('body idle timeout') },
+  coapSourceRate: { env: 'UPDRAFT_COAP_SOURCE_RATE', parse: int('coap source rate') },
+  coapNewDevicesPerMinute: {
+    env: 'UPDRAFT_COAP_NEW_DEVICES_PER_MINUTE',
+    parse: int('coap new devices per minute'),
+  },
+  notifyMaxDevices: { env: 'UPDRAFT_NOTIFY_MAX_DEVICES', parse: int('notify max devices') },
+  notifyMaxQueued: { env: 'UPDRAFT_NOTIFY_MAX_QUEUED', parse: int('notify max queued') },
+  notifyAllow: { env: 'UPDRAFT_NOTIFY_ALLOW', parse: list },
+  notifyPorts: {
+    env: 'UPDRAFT_NOTIFY_PORTS',
+    parse: (v) => list(v).map((p) => int('notify ports')(p)),
+  },
 };
 
 export const DEFAULTS: Config = {
@@ -279,6 +315,13 @@ export const DEFAULTS: Config = {
   blobIncompleteAfterMs: 6 * 3600_000,
   trustProxy: '',
   leaderPollMs: 1000,
+  bodyIdleTimeoutMs: 30_000,
+  coapSourceRate: 1000,
+  coapNewDevicesPerMinute: 600,
+  notifyMaxDevices: 100,
+  notifyMaxQueued: 1000,
+  notifyAllow: [],
+  notifyPorts: [],
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */

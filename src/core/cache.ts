@@ -106,9 +106,36 @@ export function createSnapshot<V extends {}>(
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export class ExpiringMap<K extends {}, V extends {}> {
   readonly #cache: LRUCache<K, V>;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  #purgedAt = 0;
 
-  constructor(maxEntries: number, ttlMs: number, clock: Clock = systemClock) {
-    this.#cache = new LRUCache<K, V>({ max: maxEntries, ttl: ttlMs, ttlResolution: 0, perf: perfOf(clock) });
+  /**
+   * `bytes` bounds the total of `sizeOf` over the entries, whatever their number (issue 13, defect 5: 10,000
+   * payload copies of 60 kB were 600 MB). Expired entries are purged on writes (at most ten times per TTL), so
+   * memory is bounded in time too without a timer.
+   */
+  constructor(
+    maxEntries: number,
+    ttlMs: number,
+    clock: Clock = systemClock,
+    bytes?: { max: number; sizeOf: (value: V) => number },
+  ) {
+    this.#clock = clock;
+    this.#ttlMs = ttlMs;
+    this.#cache = new LRUCache<K, V>({
+      max: maxEntries,
+      ttl: ttlMs,
+      ttlResolution: 0,
+      perf: perfOf(clock),
+      ...(bytes
+        ? {
+            maxSize: bytes.max,
+            maxEntrySize: bytes.max,
+            sizeCalculation: (value: V) => Math.max(1, Math.ceil(bytes.sizeOf(value))),
+          }
+        : {}),
+    });
   }
 
   get(key: K, { touch = false }: { touch?: boolean } = {}): V | undefined {
@@ -116,6 +143,11 @@ export class ExpiringMap<K extends {}, V extends {}> {
   }
 
   set(key: K, value: V): void {
+    const now = this.#clock().getTime();
+    if (now - this.#purgedAt >= this.#ttlMs / 10) {
+      this.#purgedAt = now;
+      this.#cache.purgeStale();
+    }
     this.#cache.set(key, value);
   }
 
@@ -127,6 +159,11 @@ export class ExpiringMap<K extends {}, V extends {}> {
   deleteWhere(predicate: (value: V) => boolean): void {
     const doomed = [...this.#cache.entries()].filter(([, v]) => predicate(v)).map(([k]) => k);
     for (const key of doomed) this.#cache.delete(key);
+  }
+
+  /** The total of `sizeOf` over the entries kept (0 without a byte bound). */
+  get byteSize(): number {
+    return this.#cache.calculatedSize;
   }
 
   get size(): number {

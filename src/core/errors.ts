@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   GROUP_NOT_FOUND: 'No device group has that name.',
   GROUP_EXISTS: 'A device group with that name already exists.',
   STORAGE_UNAVAILABLE: 'The blob store could not be reached or refused the request; retry later.',
+  STORAGE_FULL: 'The storage has no room left for the upload; nothing of it was kept.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -103,7 +103,10 @@ describe('simple polling devices (_br_mac_ / _br_fwv_)', () => {
 
   it('supports HEAD, Range and If-None-Match on /firmware.bin', async () => {
     const sha = createHash('sha256').update(v101).digest('hex');
-    const range = await get('/firmware.bin', 'AA:BB:CC:DD:EE:04', 'v1.0.1', ['Range: bytes=-10']);
+    const range = await get('/firmware.bin', 'AA:BB:CC:DD:EE:04', 'v1.0.1', [
+      'Range: bytes=-10',
+      `If-Range: "${sha}"`,
+    ]);
     assert.equal(range.status, 206);
     assert.deepEqual(range.body, v101.subarray(-10));
     const cached = await get('/firmware.bin', 'AA:BB:CC:DD:EE:04', 'v1.0.1', [`If-None-Match: "${sha}"`]);

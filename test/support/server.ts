@@ -49,6 +49,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
       logLevel: 'silent',
       flushIntervalMs: 50,
       blobGcGraceMs: 1000,
+      // Block-wise suites fetch tens of thousands of blocks from 127.0.0.1; test/hardening sets its own limit.
+      coapSourceRate: 0,
       ...overrides,
     },
     {},

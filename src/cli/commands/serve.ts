@@ -83,6 +83,9 @@ export function registerServe(program: Command): void {
         process.exit(2);
       }
       const logger = createLogger(config.logLevel);
+      // A full disk under stdout/stderr must not crash or stop the server (issue 13, defect 9): the logger
+      // drops lines it cannot write, and a failed direct write (the bootstrap token notice) is ignored.
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
       if (config.workers > 1 && !isClusterWorker()) {
         await runPrimary(config, logger);
         return;

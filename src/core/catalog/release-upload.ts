@@ -12,6 +12,8 @@ export interface ArtifactInput {
   contentType?: string;
   expectedSha256?: string;
   expectedMd5?: string;
+  /** Aborts the blob write (a stalled upload body): the temporary file is removed. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -55,6 +57,7 @@ export function createReleaseUpload(
         expectedSha256: input.expectedSha256,
         expectedMd5: input.expectedMd5,
         beforePublish: holds?.beforePublish,
+        signal: input.signal,
       });
       total += digests.size;
       const artifact: Artifact = {

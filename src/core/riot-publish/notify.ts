@@ -31,46 +31,100 @@ export type NotifyTarget =
 export interface SuitDevices {
   /** `undefined` when `device` is not a `host[:port]` (IPv6 in brackets) the transport can reach. */
   address(device: string): string | undefined;
-  notify(device: string, target: NotifyTarget): Promise<NotifyOutcome>;
+  /**
+   * `signal` is aborted when the device's deadline passes or the caller went away: the exchange must stop
+   * there (no retransmission, and never a trigger after the slot query of a device already reported).
+   */
+  notify(device: string, target: NotifyTarget, signal: AbortSignal): Promise<NotifyOutcome>;
 }
 
 export interface NotifyLimits {
-  /** Devices handled at the same time. */
+  /** Devices handled at the same time, over all requests together. */
   concurrency: number;
   /** Per device, for the whole exchange (slot query and trigger), ms. */
   timeoutMs: number;
 }
 
-/** Runs `notify` for every device, at most `concurrency` at a time; results keep the input order. */
-export async function notifyDevices(
-  devices: readonly string[],
-  notify: (device: string) => Promise<NotifyOutcome>,
-  limits: NotifyLimits,
-): Promise<NotifyResult[]> {
-  const results: NotifyResult[] = new Array(devices.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < devices.length; i = next++) {
-      const device = devices[i] as string;
-      results[i] = { device, ...(await withDeadline(() => notify(device), limits.timeoutMs)) };
-    }
+/**
+ * A bound on outgoing CoAP shared by every notify request (issue 13, defect 10): at most `concurrency`
+ * exchanges at once and `maxQueued` devices waiting, whichever request they came from.
+ */
+export function createNotifyBudget(concurrency: number, maxQueued: number) {
+  let active = 0;
+  let queued = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    /** Reserves room for `n` more devices; false when the server already has too many waiting. */
+    reserve(n: number): boolean {
+      if (queued + n > maxQueued) return false;
+      queued += n;
+      return true;
+    },
+    release(n: number): void {
+      queued -= n;
+    },
+    async run<T>(job: () => Promise<T>): Promise<T> {
+      if (active >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+      active++;
+      try {
+        return await job();
+      } finally {
+        active--;
+        waiting.shift()?.();
+      }
+    },
   };
-  const workers = Math.max(1, Math.min(limits.concurrency, devices.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results;
 }
 
-async function withDeadline(run: () => Promise<NotifyOutcome>, ms: number): Promise<NotifyOutcome> {
+export type NotifyBudget = ReturnType<typeof createNotifyBudget>;
+
+/**
+ * Runs `notify` for every device within the shared budget (at most its concurrency at a time, over all
+ * requests); results keep the input order. When `cancel` is aborted (the caller disconnected) nothing more is
+ * sent: exchanges in flight stop and the devices not yet reached are reported `error`, `cancelled`.
+ */
+export async function notifyDevices(
+  devices: readonly string[],
+  notify: (device: string, signal: AbortSignal) => Promise<NotifyOutcome>,
+  limits: Pick<NotifyLimits, 'timeoutMs'> & { budget: NotifyBudget; cancel?: AbortSignal },
+): Promise<NotifyResult[]> {
+  const cancelled: NotifyOutcome = { status: 'error', message: 'cancelled: the caller went away' };
+  return Promise.all(
+    devices.map((device) =>
+      limits.budget.run(async () => {
+        if (limits.cancel?.aborted) return { device, ...cancelled };
+        return { device, ...(await withDeadline((s) => notify(device, s), limits.timeoutMs, limits.cancel)) };
+      }),
+    ),
+  );
+}
+
+/** Runs one exchange with a deadline that really ends it: the signal handed to `run` is aborted then. */
+async function withDeadline(
+  run: (signal: AbortSignal) => Promise<NotifyOutcome>,
+  ms: number,
+  cancel: AbortSignal | undefined,
+): Promise<NotifyOutcome> {
+  const controller = new AbortController();
+  const onCancel = () => controller.abort();
+  cancel?.addEventListener('abort', onCancel, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<NotifyOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 'timeout', message: `no answer within ${ms} ms` }), ms);
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({ status: 'timeout', message: `no answer within ${ms} ms` });
+    }, ms);
   });
   try {
     return await Promise.race([
-      run().catch((err: unknown) => ({ status: 'error' as const, message: (err as Error).message })),
+      run(controller.signal).catch((err: unknown) => ({
+        status: 'error' as const,
+        message: (err as Error).message,
+      })),
       deadline,
     ]);
   } finally {
     clearTimeout(timer);
+    cancel?.removeEventListener('abort', onCancel);
   }
 }

@@ -32,6 +32,8 @@ export interface IncomingFile {
   field: string;
   source: AsyncIterable<Uint8Array> | Readable;
   contentType?: string;
+  /** Aborts the blob write (a stalled upload body). */
+  signal?: AbortSignal;
 }
 
 export interface PublishedFile {
@@ -125,6 +127,7 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
             name,
             source: incoming.source,
             contentType: incoming.contentType,
+            signal: incoming.signal,
           });
           const copy = latestCopyName(name);
           if (copy) copies.set(copy, artifact);

@@ -42,6 +42,8 @@ export interface CoapClientRequest {
   /** Default true (CON). */
   readonly confirmable?: boolean;
   readonly options?: readonly CoapOption[];
+  /** Abandons the exchange: no further retransmission, the result is `timeout` (a caller's deadline passed). */
+  readonly signal?: AbortSignal;
 }
 
 export type CoapClientResult =
@@ -203,6 +205,16 @@ export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
         });
       });
       const finish = (r: CoapClientResult): void => exchanges.get(key)?.finish(r);
+      if (request.signal) {
+        const signal = request.signal;
+        const abandon = (): void => {
+          transmitter.cancel(id, peer);
+          finish({ status: 'timeout' });
+        };
+        if (signal.aborted) abandon();
+        signal.addEventListener('abort', abandon, { once: true });
+        void result.then(() => signal.removeEventListener('abort', abandon));
+      }
       const waitForResponse = (): void => {
         timer = setTimeout(() => finish({ status: 'timeout' }), responseTimeoutMs);
       };
@@ -211,7 +223,9 @@ export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
         await send(bytes, peer);
         return result;
       }
+      if (request.signal?.aborted) return result;
       const sent = await transmitter.send(bytes, id, peer);
+      if (request.signal?.aborted) return result;
       if (sent.kind === 'ack') {
         if (sent.message.code === Code.EMPTY) waitForResponse();
         // §5.3.2: a piggybacked response must echo our token.

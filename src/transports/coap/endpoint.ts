@@ -13,6 +13,7 @@ import { Code, isRequestCode, isResponseCode, MessageType, type CoapMessage, typ
 import { Opt, uintOption } from './options.js';
 import { isPromiseLike, type MaybePromise } from './maybe-async.js';
 import type { Outcome } from './response.js';
+import { createRateLimiter, type RateLimiter } from '../../core/rate-limit.js';
 
 export interface EndpointOptions {
   readonly port: number;
@@ -27,6 +28,11 @@ export interface EndpointOptions {
    * stateless, so a retransmitted GET is simply answered again (RFC 7252 §4.5).
    */
   readonly dedupGet?: boolean;
+  /**
+   * Datagrams accepted per source address (RFC 7252 §11.3: a server must not amplify floods with spoofed
+   * sources); past it datagrams are dropped unanswered. Undefined = unlimited.
+   */
+  readonly sourceRate?: { readonly perSecond: number; readonly burst: number };
   /** SO_RCVBUF in bytes, for many concurrent block-wise clients; the kernel may cap it. */
   readonly receiveBufferSize?: number;
   readonly onRequest: (message: CoapMessage, peer: Peer) => MaybePromise<Outcome>;
@@ -44,6 +50,9 @@ export class CoapEndpoint {
   #closed = false;
   #inFlight = 0;
   #messageId = randomInt(0x10000);
+  readonly #sources: RateLimiter | undefined;
+  /** GETs whose (asynchronous) handler is still running, by peer and message id: retransmissions wait. */
+  readonly #pendingGets = new Set<string>();
 
   constructor(options: EndpointOptions) {
     this.#options = options;
@@ -51,6 +60,10 @@ export class CoapEndpoint {
     this.#dedup = new DedupCache(options.dedup);
     this.#maxInFlight = options.maxInFlight ?? 4096;
     this.#dedupGet = options.dedupGet ?? false;
+    this.#sources =
+      options.sourceRate && options.sourceRate.perSecond > 0
+        ? createRateLimiter(options.sourceRate)
+        : undefined;
   }
 
   async listen(): Promise<AddressInfo> {
@@ -120,6 +133,8 @@ export class CoapEndpoint {
   }
 
   #onDatagram(data: Buffer, peer: Peer): void {
+    // Before parsing: a source over its budget costs one map lookup and gets nothing back (RFC 7252 §11.3).
+    if (this.#sources !== undefined && !this.#sources.take(peer.address)) return;
     const parsed = parse(data);
     if (!parsed.ok) {
       // RFC 7252 §4.2: a CON we cannot process is rejected with RST; anything else is silently ignored
@@ -153,7 +168,17 @@ export class CoapEndpoint {
     // per message id. For GET that is cheaper and gives the same bytes: block serving is stateless, and
     // retaining a response per block for EXCHANGE_LIFETIME cost ~40 % more CPU (GC) under load.
     if (message.code === Code.GET && !this.#dedupGet) {
-      if (!this.#overloaded(message, peer)) this.#process(message, peer, undefined);
+      // A handler slower than ACK_TIMEOUT (2 s) would otherwise run again for each retransmission; while it
+      // runs, duplicates are dropped and the one answer goes out when it is ready (§4.5). Synchronous answers
+      // (the usual cached block) keep no state.
+      const key = `${peer.address}|${peer.port}|${message.messageId}`;
+      if (this.#pendingGets.has(key)) return;
+      if (this.#overloaded(message, peer)) return;
+      const pending = this.#process(message, peer, undefined);
+      if (pending !== undefined) {
+        this.#pendingGets.add(key);
+        void pending.then(() => this.#pendingGets.delete(key));
+      }
       return;
     }
     const key = `${peer.address}|${peer.port}|${message.messageId}`;
@@ -179,8 +204,11 @@ export class CoapEndpoint {
     return true;
   }
 
-  /** Runs the request and sends the answer, remembering it in `entry` for retransmissions. */
-  #process(message: CoapMessage, peer: Peer, entry: DedupEntry | undefined): void {
+  /**
+   * Runs the request and sends the answer, remembering it in `entry` for retransmissions. Returns a promise
+   * settled once the answer is sent when the handler is asynchronous.
+   */
+  #process(message: CoapMessage, peer: Peer, entry: DedupEntry | undefined): Promise<void> | undefined {
     let outcome: MaybePromise<Outcome>;
     try {
       outcome = this.#options.onRequest(message, peer);
@@ -190,10 +218,10 @@ export class CoapEndpoint {
     if (!isPromiseLike(outcome)) {
       const bytes = this.#answer(message, peer, outcome);
       if (entry !== undefined) entry.response = bytes;
-      return;
+      return undefined;
     }
     this.#inFlight++;
-    outcome.then(
+    return Promise.resolve(outcome).then(
       (o) => {
         this.#inFlight--;
         const bytes = this.#answer(message, peer, o);

@@ -33,6 +33,11 @@ export interface Observer {
 export interface ObserveOptions {
   /** Bound on all observers; past it a GET is answered without Observe (§4.1). Default 1000. */
   readonly maxObservers?: number;
+  /**
+   * Observers one source address may hold (issue 13, defect 13): one client cannot take every slot and then
+   * receive every notification. Default 16.
+   */
+  readonly maxPerSource?: number;
   /** Every n-th notification to an observer is CON. Default 10; 1 makes all of them CON. */
   readonly conEvery?: number;
 }
@@ -51,6 +56,8 @@ export class ObserveRegistry {
   readonly #byResource = new Map<string, Map<string, Observer>>();
   readonly #byMessage = new Map<string, Observer>();
   readonly #max: number;
+  readonly #maxPerSource: number;
+  readonly #perSource = new Map<string, number>();
   readonly #conEvery: number;
   #count = 0;
   // A single 24-bit counter serves every resource: each observer then sees strictly increasing values (§4.4).
@@ -58,6 +65,7 @@ export class ObserveRegistry {
 
   constructor(options: ObserveOptions = {}) {
     this.#max = options.maxObservers ?? 1000;
+    this.#maxPerSource = options.maxPerSource ?? 16;
     this.#conEvery = Math.max(1, options.conEvery ?? 10);
   }
 
@@ -75,7 +83,9 @@ export class ObserveRegistry {
     let observers = this.#byResource.get(observer.resourceKey);
     const key = observerKey(observer.peer, observer.token);
     const existing = observers?.get(key);
+    const source = observer.peer.address;
     if (existing === undefined && this.#count >= this.#max) return false;
+    if (existing === undefined && (this.#perSource.get(source) ?? 0) >= this.#maxPerSource) return false;
     if (existing !== undefined) this.#forget(existing);
     if (observers === undefined) {
       observers = new Map();
@@ -90,6 +100,7 @@ export class ObserveRegistry {
       lastConAt: Date.now(),
     });
     this.#count++;
+    this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
     return true;
   }
 
@@ -120,6 +131,9 @@ export class ObserveRegistry {
     observers.delete(observerKey(observer.peer, observer.token));
     if (observers.size === 0) this.#byResource.delete(observer.resourceKey);
     this.#count--;
+    const held = (this.#perSource.get(observer.peer.address) ?? 1) - 1;
+    if (held > 0) this.#perSource.set(observer.peer.address, held);
+    else this.#perSource.delete(observer.peer.address);
     if (observer.lastMessageId !== undefined) {
       this.#byMessage.delete(`${peerKey(observer.peer)}|${observer.lastMessageId}`);
     }
@@ -185,6 +199,7 @@ export class ObserveRegistry {
   clear(): void {
     this.#byResource.clear();
     this.#byMessage.clear();
+    this.#perSource.clear();
     this.#count = 0;
   }
 }

@@ -144,12 +144,18 @@ export class RequestProcessor {
     options: CoapMessage['options'],
     observe: number | undefined,
   ): MaybePromise<Outcome> {
+    const ifMatch = options.filter((o) => o.number === Opt.IF_MATCH).map((o) => o.value);
+    // RFC 7959 §2.4 late negotiation: a resource may answer a request without Block2 in small blocks, so a
+    // short unsolicited request (a spoofed-source /.well-known/core) cannot be amplified into a large answer.
+    const first = route.attributes.unsolicitedSzx;
     const context = {
       block2,
       wantsSize2: getOption(options, Opt.SIZE2) !== undefined,
-      maxSzx: this.#maxSzx,
+      maxSzx: block2 === undefined && first !== undefined ? Math.min(first, this.#maxSzx) : this.#maxSzx,
       accept: request.accept,
       observe,
+      ...(ifMatch.length > 0 ? { ifMatch } : {}),
+      ...(getOption(options, Opt.IF_NONE_MATCH) !== undefined ? { ifNoneMatch: true } : {}),
     };
     const fail = (err: unknown): Outcome => {
       // RFC 7252 §5.9.3.1: a failing handler is the server's fault; the endpoint keeps serving.

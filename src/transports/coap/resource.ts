@@ -65,6 +65,8 @@ export interface LinkAttributes {
 export interface ResourceAttributes extends LinkAttributes {
   /** Leave out of /.well-known/core. */
   readonly hidden?: boolean;
+  /** SZX of the first block when the request has no Block2 (RFC 7959 §2.4), to keep unsolicited answers small. */
+  readonly unsolicitedSzx?: number;
   /**
    * For a pattern with parameters: the concrete resources to list (e.g. every published firmware file).
    * Patterns without parameters are listed as they are.

@@ -22,6 +22,21 @@ export interface ReplyContext {
   readonly accept: number | undefined;
   /** Observe sequence number to put on a 2.xx answer (RFC 7641 §4.2). */
   readonly observe?: number | undefined;
+  /** The request's If-Match values (RFC 7252 §5.10.8.1); an empty value matches any representation. */
+  readonly ifMatch?: readonly Buffer[];
+  /** The request carried If-None-Match (§5.10.8.2): it only proceeds when there is no representation. */
+  readonly ifNoneMatch?: boolean;
+}
+
+/**
+ * RFC 7252 §5.10.8: If-Match needs one listed ETag to be the current one (or an empty value and any current
+ * representation); If-None-Match needs there to be none. Otherwise 4.12 Precondition Failed, without a body.
+ */
+function preconditionFails(ctx: ReplyContext, etag: Buffer | undefined): boolean {
+  if (ctx.ifNoneMatch === true) return true;
+  if (ctx.ifMatch === undefined || ctx.ifMatch.length === 0) return false;
+  const current = etag !== undefined && etag.length > 8 ? etag.subarray(0, 8) : etag;
+  return !ctx.ifMatch.some((v) => v.length === 0 || (current !== undefined && v.equals(current)));
 }
 
 /** An error answer with an optional diagnostic payload (RFC 7252 §5.5.2: no Content-Format, UTF-8 text). */
@@ -55,6 +70,9 @@ export function renderReply(reply: CoapReply, ctx: ReplyContext): MaybePromise<O
     return errorOutcome(Code.NOT_ACCEPTABLE);
   }
   const etag = reply.etag ?? (bodyIsBuffer ? undefined : body.etag);
+  if ((ctx.ifNoneMatch === true || ctx.ifMatch !== undefined) && preconditionFails(ctx, etag)) {
+    return errorOutcome(Code.PRECONDITION_FAILED);
+  }
   if (bodyIsBuffer && ctx.block2 === undefined && body.length <= blockSize(ctx.maxSzx)) {
     const size2 = ctx.wantsSize2 ? body.length : undefined;
     return {

@@ -26,6 +26,8 @@ export interface CoapServerOptions {
   readonly transmission?: Partial<TransmissionParameters>;
   readonly maxInFlight?: number;
   readonly receiveBufferSize?: number;
+  /** Datagrams per second (and burst) accepted from one source address; undefined = unlimited. */
+  readonly sourceRate?: { readonly perSecond: number; readonly burst: number };
 }
 
 export interface CoapServer {
@@ -65,6 +67,7 @@ export function createCoapServer(options: CoapServerOptions = {}): CoapServer {
     ...(options.dedup !== undefined ? { dedup: options.dedup } : {}),
     ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
     ...(options.receiveBufferSize !== undefined ? { receiveBufferSize: options.receiveBufferSize } : {}),
+    ...(options.sourceRate !== undefined ? { sourceRate: options.sourceRate } : {}),
     onRequest: (message, peer) => processor.process(message, peer),
     onAckOrReset: (message, peer) => {
       if (transmitter.handle(message, peer)) return;
@@ -78,6 +81,8 @@ export function createCoapServer(options: CoapServerOptions = {}): CoapServer {
     wellKnownCoreHandler(() => router.routes()),
     {
       hidden: true,
+      // 64-byte first block: a 21-byte request gets ~90 bytes back, not the whole listing (issue 13, defect 13).
+      unsolicitedSzx: 2,
     },
   );
 

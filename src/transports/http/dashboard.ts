@@ -17,6 +17,20 @@ export function dashboardRoot(from = dirname(fileURLToPath(import.meta.url))): s
 }
 
 /**
+ * The dashboard loads only its own hashed assets and talks only to this server's API: anything else (an injected
+ * script, a frame on another site: clickjacking of the publish button) is refused by the browser. Inline styles
+ * are allowed because Preact components set `style`; no inline script is.
+ */
+export const DASHBOARD_SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+/**
  * Serves the dashboard's static files. Device protocols own arbitrary top-level paths (`GET /<product>`,
  * `/version.txt`, `/firmware.bin`...), so this claims only the files the build produced (`wildcard: false`
  * registers one route per file, plus `/` for index.html) and never a catch-all. Asset names carry a content
@@ -25,7 +39,7 @@ export function dashboardRoot(from = dirname(fileURLToPath(import.meta.url))): s
 export async function registerDashboard(app: FastifyInstance, { root }: { root: string }): Promise<void> {
   if (!existsSync(join(root, 'index.html'))) {
     app.get('/', async (_request, reply) => {
-      reply.code(503).type('text/plain; charset=utf-8');
+      reply.code(503).type('text/plain; charset=utf-8').headers(DASHBOARD_SECURITY_HEADERS);
       return 'The Updraft dashboard is not built. Run `npm run build`, then restart the server.\n';
     });
     return;
@@ -39,6 +53,7 @@ export async function registerDashboard(app: FastifyInstance, { root }: { root: 
     setHeaders(res, path) {
       const immutable = path.includes(`${join(root, 'assets')}/`);
       res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      for (const [name, value] of Object.entries(DASHBOARD_SECURITY_HEADERS)) res.setHeader(name, value);
     },
   });
 }

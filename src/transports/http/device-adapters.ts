@@ -25,6 +25,13 @@ export interface RiotSeedOptions extends NotifyLimits {
   /** Largest `POST /publish`, bytes (config `maxUploadBytes`). */
   maxUploadBytes: number;
   devices: SuitDevices;
+  /** Devices one notify request may name (config `notifyMaxDevices`). */
+  maxDevices?: number;
+  /** Devices waiting to be notified over all requests together (config `notifyMaxQueued`). */
+  maxQueued?: number;
+  /** Addresses / CIDR prefixes and ports notify may contact; empty = any (config `notifyAllow`, `notifyPorts`). */
+  allow?: string[];
+  ports?: number[];
 }
 
 /** One entry per device family: each registers its own routes and translates them into core calls. */

@@ -30,6 +30,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   GROUP_NOT_FOUND: 404,
   GROUP_EXISTS: 409,
   STORAGE_UNAVAILABLE: 503,
+  STORAGE_FULL: 507,
 };
 
 export interface ErrorBody {
@@ -53,7 +54,9 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
           ? 'NOT_FOUND'
           : e.statusCode === 415
             ? 'UNSUPPORTED_MEDIA_TYPE'
-            : 'INVALID_INPUT';
+            : e.statusCode === 408
+              ? 'REQUEST_TIMEOUT'
+              : 'INVALID_INPUT';
     return { status: e.statusCode, body: { code, message: e.message ?? 'bad request' } };
   }
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };

@@ -5,10 +5,13 @@ import { toHttpError } from './error-status.js';
 import { registerManagementApi } from './management-api.js';
 import type { DeviceAdapterOptions } from './device-adapters.js';
 import { deviceAdapters } from './devices/index.js';
+import { registerBodyWatch, registerMultipartCheck } from './body-watch.js';
 
 export interface HttpAppOptions extends DeviceAdapterOptions {
   logger: Logger;
   maxUploadBytes: number;
+  /** A request body silent this long is answered 408 and its upload cleaned up, ms; 0 = never. */
+  bodyIdleTimeoutMs?: number;
   https?: { cert: Buffer; key: Buffer };
   /**
    * Proxies whose `X-Forwarded-For` is believed (fastify `trustProxy`): addresses or CIDRs, comma-separated,
@@ -49,6 +52,9 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
       .code(404)
       .send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
+
+  registerMultipartCheck(app);
+  registerBodyWatch(app, options.bodyIdleTimeoutMs ?? 30_000);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

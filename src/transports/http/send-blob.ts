@@ -15,6 +15,13 @@ export interface BlobResponse {
    * nginx in front sends the file (docs/deployment.md).
    */
   accelRedirect?: string;
+  /**
+   * Whether a `Range` without `If-Range` may be served from this image. False when the URL does not name one
+   * image (a device path answering "the current release"): a range that does not start at byte 0 is ignored
+   * and the whole image sent with 200, so a resume can never continue one image with the tail of another.
+   * Default true (a versioned URL).
+   */
+  rangeWithoutIfRange?: boolean;
 }
 
 export type SendOutcome = 'not-modified' | 'head' | 'range-not-satisfiable' | 'completed' | 'aborted';
@@ -36,9 +43,18 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 }
 
 /**
+ * Whether `Range` applies (RFC 9110 §13.1.5): `If-Range` must name this image's strong ETag; an HTTP-date never
+ * matches (no Last-Modified is sent, so a date is no strong validator). Without `If-Range` the caller decides.
+ */
+function rangeApplies(req: IncomingMessage, etag: string): boolean {
+  const ifRange = req.headers['if-range'];
+  return ifRange === undefined || String(ifRange).trim() === etag;
+}
+
+/**
  * Sends an image the way strict device clients need it: exact Content-Length, never chunked, never
- * compressed, headers and first body bytes as early as possible. Handles HEAD, Range (206/416) and
- * If-None-Match (304) with the sha256 as strong ETag.
+ * compressed, headers and first body bytes as early as possible. Handles HEAD, Range (206/416), If-Range and
+ * If-None-Match (304) with the sha256 as strong ETag, which every answer carries.
  */
 export async function sendBlob(
   req: IncomingMessage,
@@ -57,7 +73,9 @@ export async function sendBlob(
     res.end();
     return 'not-modified';
   }
-  const range = parseRange(req.headers.range, blob.size);
+  let range = rangeApplies(req, etag) ? parseRange(req.headers.range, blob.size) : undefined;
+  const blind = req.headers['if-range'] === undefined && blob.rangeWithoutIfRange === false;
+  if (blind && range !== undefined && (range === 'invalid' || range.start > 0)) range = undefined;
   if (range === 'invalid') {
     res.writeHead(416, { ...base, 'Content-Range': `bytes */${blob.size}`, 'Content-Length': 0 });
     res.end();

@@ -15,7 +15,7 @@ import type { Product, Release } from '../../../core/catalog/types.js';
 import type { ReleaseEvent } from '../../../core/catalog/release-events.js';
 import { isValidName } from '../../../core/names.js';
 import type { Services } from '../../../core/services.js';
-import { Code } from '../message.js';
+import { Code, type Peer } from '../message.js';
 import { ContentFormat } from '../options.js';
 import type { CoapHandler, LinkAttributes } from '../resource.js';
 import type { CoapServer } from '../server.js';
@@ -32,6 +32,7 @@ import {
 } from './catalog-resolve.js';
 import { createCatalogView, type CatalogView, type ListedProduct } from './catalog-view.js';
 import { coapErrorReply } from './error-codes.js';
+import { listable, refusal } from './coap-access.js';
 
 export const FIRMWARE_ROUTE = '/fw/:product/:second/:file';
 const RT_FIRMWARE = 'firmware';
@@ -43,7 +44,11 @@ const fwPath = (product: string, second: string, file: string): string => `/fw/$
 const boardOf = (product: Product): string | undefined =>
   product.hardwareClass !== null && isValidName(product.hardwareClass) ? product.hardwareClass : undefined;
 
-function firmwareHandler(services: Services, view: CatalogView): CoapHandler {
+function firmwareHandler(
+  services: Services,
+  view: CatalogView,
+  deviceIds: (peer: Peer) => string | undefined,
+): CoapHandler {
   return async (req) => {
     const { product: name = '', second = '', file = '' } = req.params;
     // Segments arrive decoded and may hold `/` or `..`; they only ever select from the catalog, but anything
@@ -54,6 +59,8 @@ function firmwareHandler(services: Services, view: CatalogView): CoapHandler {
     try {
       const product = await view.product(name);
       if (!product) return { code: Code.NOT_FOUND };
+      const refused = refusal(product, req);
+      if (refused) return refused;
       const published = await services.releases.listPublished(product.name);
       const found = isRiot(product)
         ? second === boardOf(product)
@@ -63,7 +70,7 @@ function firmwareHandler(services: Services, view: CatalogView): CoapHandler {
       if (!found) return { code: Code.NOT_FOUND };
       return {
         code: Code.CONTENT,
-        body: artifactBody(services, found.release, found.artifact, { deviceId: deviceIdOf(req.peer) }),
+        body: artifactBody(services, found.release, found.artifact, { deviceId: deviceIds(req.peer) }),
       };
     } catch (err) {
       return coapErrorReply(err);
@@ -137,12 +144,14 @@ async function onReleaseEvent(server: CoapServer, view: CatalogView, event: Rele
   await Promise.all(changedPaths(event, before, after).map((path) => server.notifyObservers(path)));
 }
 
-export const catalogResources: CoapAdapter = (server, services) => {
+export const catalogResources: CoapAdapter = (server, services, options) => {
   const view = createCatalogView(services);
-  server.route('GET', FIRMWARE_ROUTE, firmwareHandler(services, view), {
+  const deviceIds = options.deviceIds ?? deviceIdOf;
+  server.route('GET', FIRMWARE_ROUTE, firmwareHandler(services, view, deviceIds), {
     // Registration is allowed on every file; /.well-known/core marks only the latest ones `obs`.
     obs: true,
-    instances: () => [...view.listing()].flatMap(linksOf),
+    // Only products open to anyone are listed: a closed or token-protected one is not even named.
+    instances: () => [...view.listing()].filter((l) => listable(l.product)).flatMap(linksOf),
   });
   void view.load();
   // Notifications run after the publish returned; a failure to notify must never fail or delay it.

@@ -40,6 +40,8 @@ export const COAP_CODES: Record<ErrorCode, number> = {
   GROUP_NOT_FOUND: Code.NOT_FOUND,
   GROUP_EXISTS: CONFLICT,
   STORAGE_UNAVAILABLE: Code.SERVICE_UNAVAILABLE,
+  // CoAP has no 5.07; a device cannot upload anyway, so the generic server error with the code as diagnostic.
+  STORAGE_FULL: Code.INTERNAL_SERVER_ERROR,
 };
 
 /**

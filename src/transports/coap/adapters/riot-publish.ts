@@ -5,6 +5,7 @@ import type { CoapClient, CoapClientResult } from '../client.js';
 import { Code } from '../message.js';
 import { artifactBody, deviceIdOf } from './artifact-body.js';
 import type { CoapAdapter } from './adapter.js';
+import { createProductLookup, refusal } from './coap-access.js';
 
 /**
  * The RIOT seed's file resources (seeds.md §1.3): `GET /<publish path>/<file>`, served block-wise and
@@ -15,8 +16,10 @@ import type { CoapAdapter } from './adapter.js';
  * Register it after adapters with parametric routes of their own (`/fw/...`): the router tries those in
  * registration order, and publish ids may not be named `fw` or `updates` anyway (core/riot-publish/names.ts).
  */
-export const riotPublishAdapter: CoapAdapter = (server, services) => {
+export const riotPublishAdapter: CoapAdapter = (server, services, options) => {
   const publishIds = createPublishIds(services);
+  const deviceIds = options.deviceIds ?? deviceIdOf;
+  const productOf = createProductLookup(services.products);
   server.route(
     'GET',
     '/:publish/:file',
@@ -28,7 +31,10 @@ export const riotPublishAdapter: CoapAdapter = (server, services) => {
         // The seed's message, without the absolute server path it disclosed (seeds.md §1.8).
         return { code: Code.NOT_FOUND, body: `File ${path}/${name} not found on server`.slice(0, 200) };
       }
-      const deviceId = req.notification ? undefined : deviceIdOf(req.peer);
+      const product = await productOf(found.release.product);
+      const refused = product ? refusal(product, req) : { code: Code.NOT_FOUND };
+      if (refused) return refused;
+      const deviceId = req.notification ? undefined : deviceIds(req.peer);
       return {
         code: Code.CONTENT,
         body: artifactBody(services, found.release, found.artifact, { deviceId }),
@@ -38,16 +44,16 @@ export const riotPublishAdapter: CoapAdapter = (server, services) => {
   );
 };
 
+/**
+ * The outcome without the device's payload: with `--no-seed-auth` anyone may name any target, and echoing what
+ * it answered would turn notify into a way to read other CoAP services (issue 13, defect 10).
+ */
 const describe = (r: CoapClientResult, what: string): NotifyOutcome =>
   r.status === 'timeout'
     ? { status: 'timeout', message: `no answer to ${what}` }
     : r.status === 'reset'
       ? { status: 'error', message: `${what} was reset by the device` }
-      : {
-          status: 'error',
-          code: r.codeText,
-          message: `${what}: ${r.payload.toString('utf8').slice(0, 200) || 'failed'}`,
-        };
+      : { status: 'error', code: r.codeText, message: `${what} answered ${r.codeText}` };
 
 /**
  * The device side of notify over CoAP (device-protocols.md §4.1, RIOT `examples/advanced/suit_update`):
@@ -70,15 +76,19 @@ export function createSuitDevices(client: CoapClient): SuitDevices {
     return `coap://${url.host}`;
   }
 
-  async function manifestFor(base: string, target: NotifyTarget): Promise<string | NotifyOutcome> {
+  async function manifestFor(
+    base: string,
+    target: NotifyTarget,
+    signal: AbortSignal,
+  ): Promise<string | NotifyOutcome> {
     if (target.kind === 'single') return target.manifestUrl;
     const what = 'GET /suit/slot/inactive';
-    const answer = await client.request({ url: `${base}/suit/slot/inactive` });
+    const answer = await client.request({ url: `${base}/suit/slot/inactive`, signal });
     if (answer.status !== 'response' || !answer.success) return describe(answer, what);
     const text = answer.payload.toString('utf8').trim();
     const slot = text === '0' ? 0 : text === '1' ? 1 : undefined;
     if (slot === undefined) {
-      return { status: 'error', code: answer.codeText, message: `${what} answered "${text.slice(0, 32)}"` };
+      return { status: 'error', code: answer.codeText, message: `${what} answered neither 0 nor 1` };
     }
     return (
       target.manifestUrls[slot] ?? { status: 'error', message: `no manifest was published for slot ${slot}` }
@@ -87,12 +97,19 @@ export function createSuitDevices(client: CoapClient): SuitDevices {
 
   return {
     address,
-    async notify(device, target) {
+    async notify(device, target, signal) {
       const base = address(device);
       if (base === undefined) return { status: 'error', message: 'not a device address' };
-      const manifest = await manifestFor(base, target);
+      const manifest = await manifestFor(base, target, signal);
       if (typeof manifest !== 'string') return manifest;
-      const answer = await client.request({ url: `${base}/suit/trigger`, method: 'POST', payload: manifest });
+      // The deadline passed during the slot query: the device is already reported `timeout`, no trigger now.
+      if (signal.aborted) return { status: 'timeout', message: 'the deadline passed before the trigger' };
+      const answer = await client.request({
+        url: `${base}/suit/trigger`,
+        method: 'POST',
+        payload: manifest,
+        signal,
+      });
       if (answer.status === 'response' && answer.success) return { status: 'ok', code: answer.codeText };
       return describe(answer, 'POST /suit/trigger');
     },

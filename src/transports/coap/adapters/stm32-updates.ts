@@ -19,7 +19,9 @@ import type { CoapAdapter } from './adapter.js';
 import { artifactBody, deviceIdOf } from './artifact-body.js';
 import { coapErrorReply } from './error-codes.js';
 import { ExpiringMap } from '../../../core/cache.js';
+import { systemClock } from '../../../core/clock.js';
 import { artifactNameOfType, parseUpdatesPayload, stepId, type UpdatesQuery } from './stm32-protocol.js';
+import { createProductLookup, refusal } from './coap-access.js';
 
 export const PROTOCOL = 'stm32-coap';
 
@@ -35,6 +37,9 @@ export interface Stm32Options {
   /** A transfer's decision, kept so that later blocks neither re-decide nor count as new check-ins. */
   readonly maxTransfers?: number;
   readonly transferTtlMs?: number;
+  /** POST payloads remembered for their Block2 follow-ups: total bytes, and how long after their last use. */
+  readonly maxPostBodyBytes?: number;
+  readonly postBodyTtlMs?: number;
 }
 
 /**
@@ -50,25 +55,39 @@ function isFirstBlock(req: CoapRequest): boolean {
 const badRequest = (reason: string): CoapReply => ({ code: Code.BAD_REQUEST, body: reason });
 
 export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
-  return (server, services) => {
+  return (server, services, adapterOptions) => {
+    const deviceIds = adapterOptions.deviceIds ?? deviceIdOf;
     const ids = new ExpiringMap<string, Offer>(options.maxIds ?? 10_000, options.idTtlMs ?? 60 * 60_000);
     const transfers = new ExpiringMap<string, Offer>(
       options.maxTransfers ?? 10_000,
       options.transferTtlMs ?? 10 * 60_000,
     );
+    // Unauthenticated and per source port: bounded by count, bytes (1 MiB in all) and time (60 s since use).
     const postBodies = new ExpiringMap<string, Buffer>(
       options.maxTransfers ?? 10_000,
-      options.transferTtlMs ?? 10 * 60_000,
+      options.postBodyTtlMs ?? 60_000,
+      systemClock,
+      { max: options.maxPostBodyBytes ?? 1024 * 1024, sizeOf: (b) => b.length + 64 },
     );
+
+    const productOf = createProductLookup(services.products);
+
+    /** Whether the product's CoAP access policy lets this request have its images (coap-access.ts). */
+    async function mayServe(name: string, req: CoapRequest): Promise<boolean> {
+      const product = await productOf(name);
+      return product !== undefined && refusal(product, req) === undefined;
+    }
 
     /** THE update decision, in the core; undefined = no newer image (or no such product) = RST. */
     async function decide(query: UpdatesQuery, req: CoapRequest): Promise<Offer | undefined> {
       // A PID that cannot be a product name cannot have releases: the seed's "no match".
       if (!isValidName(query.pid)) return undefined;
+      // A product closed to CoAP looks like no product at all: the seed's "no match" (RST).
+      if (!(await mayServe(query.pid, req))) return undefined;
       try {
         const decision = await services.updates.check({
           product: query.pid,
-          deviceId: deviceIdOf(req.peer),
+          deviceId: deviceIds(req.peer),
           protocol: PROTOCOL,
           address: req.peer.address,
           attributes: { type: String(query.type) },
@@ -91,7 +110,7 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
         code: Code.CONTENT,
         body: artifactBody(services, offer.release, offer.artifact, {
           offset,
-          deviceId: deviceIdOf(req.peer),
+          deviceId: deviceIds(req.peer),
           // The seed sends no Content-Format; the image is opaque (encrypted) data to everyone but the device.
           contentFormat: null,
         }),
@@ -107,7 +126,10 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
       if (req.method !== 'POST') return req.payload;
       const key = `${req.peer.address}|${req.peer.port}|${req.path.join('/')}`;
       if (req.payload.length > 0) {
-        if (isFirstBlock(req)) postBodies.set(key, Buffer.from(req.payload));
+        // Only a payload that is a query is worth remembering (at most 265 bytes); junk is answered 4.00 anyway.
+        if (isFirstBlock(req) && typeof parseUpdatesPayload(req.payload) !== 'string') {
+          postBodies.set(key, Buffer.from(req.payload));
+        }
         return req.payload;
       }
       return (isFirstBlock(req) ? undefined : postBodies.get(key, { touch: true })) ?? req.payload;
@@ -142,7 +164,10 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
       if (body.length !== 4) return badRequest('payload must be OFFSET, a 4-byte uint32 LE');
       // Only while the release is still published: a revoked image is not served from an old id.
       const published = await services.releases.listPublished(offer.release.product);
-      if (!published.some((r) => r.id === offer.release.id)) {
+      if (
+        !published.some((r) => r.id === offer.release.id) ||
+        !(await mayServe(offer.release.product, req))
+      ) {
         ids.delete(id);
         return { code: Code.NOT_FOUND, body: 'the release is no longer published' };
       }

@@ -5,6 +5,35 @@ import type { ReleaseUpload } from '../../../core/catalog/release-upload.js';
 import { DomainError } from '../../../core/errors.js';
 
 const HEX = /^[0-9a-fA-F]+$/;
+const DIGEST_FIELD = /^(sha256|md5)\.(.+)$/;
+
+/** Resolves with `promise`, or rejects with the signal's reason as soon as it is aborted. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * A digest field sent after its file (`-F firmware.bin=@f -F sha256.firmware.bin=...`) is checked against what
+ * was stored, exactly as one sent first would have been; a mismatch fails the whole upload.
+ */
+function checkLateDigest(upload: ReleaseUpload | undefined, field: string, value: string): void {
+  const m = DIGEST_FIELD.exec(field);
+  const artifact = m && upload?.artifacts.find((a) => a.name === m[2]);
+  if (!m || !artifact) return;
+  if (!HEX.test(value)) throw new DomainError('INVALID_INPUT', 'a digest is hex');
+  const stored = m[1] === 'sha256' ? artifact.sha256 : artifact.md5;
+  if (value.toLowerCase() !== stored) {
+    throw new DomainError(
+      'DIGEST_MISMATCH',
+      `${m[1]} of ${artifact.name} is ${stored}, the client sent ${value}`,
+    );
+  }
+}
 
 /**
  * Streams a multipart release upload into the catalog without buffering a file. Fields come first:
@@ -26,15 +55,21 @@ export async function receiveRelease(
   }
   const fields: Record<string, string> = {};
   let upload: ReleaseUpload | undefined;
+  const signal = request.bodySignal;
   try {
-    for await (const part of request.parts({
-      limits: { fileSize: maxUploadBytes + 1, fieldSize: 100_000 },
-    })) {
+    const parts = request.parts({ limits: { fileSize: maxUploadBytes + 1, fieldSize: 100_000 } });
+    const iterator = parts[Symbol.asyncIterator]();
+    for (;;) {
+      // A body that stops arriving (or lacks its closing boundary) would leave this await pending forever.
+      const next = await untilAborted(iterator.next(), signal);
+      if (next.done) break;
+      const part = next.value;
       if (part.type === 'field') {
         if (upload && part.fieldname === 'version') {
           throw new DomainError('INVALID_INPUT', 'the version field must come before the files');
         }
         fields[part.fieldname] = String(part.value);
+        checkLateDigest(upload, part.fieldname, fields[part.fieldname] ?? '');
         continue;
       }
       if (!upload) {
@@ -59,6 +94,7 @@ export async function receiveRelease(
         contentType: part.mimetype,
         expectedSha256,
         expectedMd5,
+        signal,
       });
       if (part.file.truncated) {
         throw new DomainError('UPLOAD_TOO_LARGE', `upload exceeds the limit of ${maxUploadBytes} bytes`);
@@ -70,11 +106,12 @@ export async function receiveRelease(
       await releases.begin({ product, version: fields.version });
       throw new DomainError('ARTIFACT_REQUIRED', 'a release needs at least one file');
     }
+    request.bodyRead();
     return await releases.commit(upload);
   } catch (err) {
     discardRestOfBody(request);
     if (upload) await releases.discard(upload);
-    throw err;
+    throw signal.aborted ? signal.reason : err;
   }
 }
 

@@ -77,8 +77,10 @@ export function registerReleaseRoutes(
         await sendBlob(request.raw, reply.raw, {
           size: artifact.size,
           sha256: artifact.sha256,
-          contentType: artifact.contentType,
+          // The uploader's type is not trusted: a `text/html` artifact must never render in a browser.
+          contentType: 'application/octet-stream',
           headers: {
+            'X-Content-Type-Options': 'nosniff',
             'Content-Disposition': `attachment; filename="${artifact.name}"`,
             'x-MD5': artifact.md5,
           },

@@ -4,6 +4,10 @@ import type { Services } from '../../../core/services.js';
 import type { Artifact, Product, Release } from '../../../core/catalog/types.js';
 import type { DeviceAdapterOptions } from '../device-adapters.js';
 import { sendBlob, type SendOutcome } from '../send-blob.js';
+import { createResumeGuard } from './resume-guard.js';
+
+/** One per process: which image each device started (a range without If-Range must continue it). */
+const resumeGuard = createResumeGuard();
 
 export interface ArtifactAnswer {
   /** Undefined for an anonymous device: nothing is recorded. */
@@ -17,6 +21,8 @@ export interface ArtifactAnswer {
    * URL of the object store. Never for ESP8266httpUpdate (redirects off by default) or ESP-AT (raw TCP).
    */
   followsRedirects?: boolean;
+  /** The request named this exact release (ESP-AT): any range is served, as from a versioned URL. */
+  namedRelease?: boolean;
 }
 
 /**
@@ -28,7 +34,7 @@ export async function serveArtifact(
   reply: FastifyReply,
   services: Pick<Services, 'releases' | 'updates'>,
   options: DeviceAdapterOptions,
-  { deviceId, release, artifact, headers, followsRedirects }: ArtifactAnswer,
+  { deviceId, release, artifact, headers, followsRedirects, namedRelease }: ArtifactAnswer,
 ): Promise<SendOutcome> {
   const { releases, updates } = services;
   if (followsRedirects && options.downloadRedirectTtlS && request.method === 'GET') {
@@ -45,17 +51,21 @@ export async function serveArtifact(
   const accel = blobPath
     ? `${options.accelRedirectPrefix?.replace(/\/+$/, '')}/${blobPath.split(sep).join('/')}`
     : undefined;
+  const who = deviceId ?? `address:${request.ip}`;
   reply.hijack();
   try {
     const outcome = await sendBlob(request.raw, reply.raw, {
       size: artifact.size,
       sha256: artifact.sha256,
+      rangeWithoutIfRange: namedRelease || resumeGuard.mayResume(release.product, who, artifact.sha256),
       // Devices want raw bytes whatever the uploader's type was (ESP httpUpdate, ESP-AT).
       contentType: 'application/octet-stream',
       headers,
       accelRedirect: accel,
       open: (range) => {
         started = true;
+        // A range from byte 0 is a fresh start too (clients that fetch in pieces begin there).
+        if (!range || range.start === 0) resumeGuard.started(release.product, who, artifact.sha256);
         updates.recordDownload(
           deviceId,
           release,

@@ -108,6 +108,7 @@ export const espAtAdapter: DeviceAdapter = (app, services, options) => {
       release,
       artifact,
       headers: { 'Content-Disposition': `attachment; filename="${artifact.name}"`, 'x-MD5': artifact.md5 },
+      namedRelease: true,
     });
   }
 

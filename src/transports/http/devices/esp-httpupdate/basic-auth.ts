@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Product } from '../../../../core/catalog/types.js';
 import { createPasswordVerifier, isPasswordHash } from '../../../../core/tokens/password.js';
+import { createRateLimiter } from '../../../../core/rate-limit.js';
 
 /**
  * Optional per-product HTTP Basic auth (RFC 7617), which both Arduino cores can send
@@ -10,7 +11,7 @@ import { createPasswordVerifier, isPasswordHash } from '../../../../core/tokens/
  * Answers as the clients tell them apart: no or unreadable credentials → 401 (ESP8266 error -108
  * "Unauthorized"), wrong credentials → 403 (-103 "Forbidden" on both cores).
  */
-export type BasicAuthResult = 'ok' | 'missing' | 'wrong' | 'misconfigured';
+export type BasicAuthResult = 'ok' | 'missing' | 'wrong' | 'misconfigured' | { limited: number };
 
 interface BasicAuthSetting {
   username: string;
@@ -28,12 +29,24 @@ function settingOf(product: Product): BasicAuthSetting | 'invalid' | undefined {
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+/**
+ * Failed attempts allowed before new credentials are refused with 429 (issue 13, defect 8): per source address
+ * 10 at once then 10 a minute, per product 100 at once then 100 a minute. Credentials already verified (the
+ * memo) and failures already remembered never reach these limits, so a flood costs at most the budget in scrypt
+ * runs while known devices keep working. docs/security.md has the numbers.
+ */
+const PER_SOURCE = { burst: 10, perSecond: 10 / 60 };
+const PER_PRODUCT = { burst: 100, perSecond: 100 / 60 };
+
 export function createBasicAuth() {
-  const verifyPassword = createPasswordVerifier();
+  const verifier = createPasswordVerifier();
+  const sources = createRateLimiter(PER_SOURCE);
+  const products = createRateLimiter(PER_PRODUCT);
 
   return async function checkBasicAuth(
     product: Product,
     authorization: string | undefined,
+    source = '',
   ): Promise<BasicAuthResult> {
     const setting = settingOf(product);
     if (setting === undefined) return 'ok';
@@ -44,8 +57,22 @@ export function createBasicAuth() {
     const colon = decoded.indexOf(':');
     if (colon < 0) return 'missing';
     const userMatches = timingSafeEqual(digest(decoded.slice(0, colon)), digest(setting.username));
+    const password = decoded.slice(colon + 1);
+    const known = verifier.known(password, setting.passwordHash);
+    if (known !== undefined) return userMatches && known === 'ok' ? 'ok' : 'wrong';
+    // Unknown credentials cost an scrypt: only within the failure budgets of the source and the product. The
+    // token is taken before the check (concurrent attempts cannot all slip through) and given back on success.
+    if (!sources.take(source)) return { limited: sources.retryAfter(source) };
+    if (!products.take(product.name)) {
+      sources.give(source);
+      return { limited: products.retryAfter(product.name) };
+    }
     // The password is checked even for a wrong user name, so timing does not reveal the name.
-    const passwordMatches = await verifyPassword(decoded.slice(colon + 1), setting.passwordHash);
-    return userMatches && passwordMatches ? 'ok' : 'wrong';
+    const checked = await verifier.verify(password, setting.passwordHash);
+    if (checked === 'wrong') return 'wrong';
+    sources.give(source);
+    products.give(product.name);
+    if (checked === 'busy') return { limited: 1 };
+    return userMatches ? 'ok' : 'wrong';
   };
 }

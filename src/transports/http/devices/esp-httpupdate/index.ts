@@ -49,7 +49,12 @@ export const espHttpUpdateAdapter: DeviceAdapter = (app, services, options) => {
     const product = name && isValidName(name) ? await services.products.find(name) : undefined;
     if (!product) return text(reply, 404, `no product "${(name ?? '').slice(0, 128)}"`);
 
-    const auth = await checkBasicAuth(product, request.headers.authorization);
+    const auth = await checkBasicAuth(product, request.headers.authorization, request.ip);
+    if (typeof auth === 'object') {
+      // Too many failed attempts from this source or for this product: refused before any scrypt.
+      reply.header('Retry-After', String(auth.limited));
+      return text(reply, 429, 'too many failed attempts; try again later');
+    }
     if (auth === 'missing') {
       reply.header('WWW-Authenticate', `Basic realm="${product.name}", charset="UTF-8"`);
       return text(reply, 401, 'credentials required');

@@ -46,7 +46,7 @@ export const one = (fields: Fields, name: string): string | undefined => fields.
  * `urls`: the seed's one comma-separated field (`[fd00::2],[fd00::3]`); repeated fields and newline- or
  * space-separated lists are read too. Duplicates are notified once.
  */
-export function deviceList(fields: Fields): string[] {
+export function deviceList(fields: Fields, max = MAX_DEVICES): string[] {
   const devices = [
     ...new Set((fields.get('urls') ?? []).flatMap((v) => v.split(/[\s,]+/)).filter((d) => d !== '')),
   ];
@@ -56,8 +56,8 @@ export function deviceList(fields: Fields): string[] {
       'the urls field is required: comma-separated device addresses such as [fd00::2]',
     );
   }
-  if (devices.length > MAX_DEVICES) {
-    throw new DomainError('INVALID_INPUT', `at most ${MAX_DEVICES} devices per request`);
+  if (devices.length > max) {
+    throw new DomainError('INVALID_INPUT', `at most ${max} devices per request`);
   }
   return devices;
 }

@@ -1,14 +1,21 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart, { type Multipart } from '@fastify/multipart';
 import type { Services } from '../../../../core/services.js';
 import { DomainError } from '../../../../core/errors.js';
-import { notifyDevices, type NotifyTarget, type SuitDevices } from '../../../../core/riot-publish/notify.js';
+import {
+  createNotifyBudget,
+  notifyDevices,
+  type NotifyBudget,
+  type NotifyTarget,
+  type SuitDevices,
+} from '../../../../core/riot-publish/notify.js';
 import { createPublishIds, type IncomingFile } from '../../../../core/riot-publish/publish-ids.js';
 import { publishPath } from '../../../../core/riot-publish/names.js';
 import { requireAdmin } from '../../admin-auth.js';
 import type { DeviceAdapter, RiotSeedOptions } from '../../device-adapters.js';
-import { discardRestOfBody } from '../../api/receive-release.js';
+import { discardRestOfBody, untilAborted } from '../../api/receive-release.js';
 import { deviceList, one, readFields } from './fields.js';
+import { createTargetPolicy } from './targets.js';
 
 const DEFAULTS: Omit<RiotSeedOptions, 'devices'> = {
   auth: true,
@@ -16,6 +23,10 @@ const DEFAULTS: Omit<RiotSeedOptions, 'devices'> = {
   concurrency: 16,
   timeoutMs: 20_000,
   maxUploadBytes: 256 * 1024 * 1024,
+  maxDevices: 100,
+  maxQueued: 1000,
+  allow: [],
+  ports: [],
 };
 
 function coapRoot(publicUrl: string): string {
@@ -40,7 +51,10 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
     throw new DomainError('UPLOAD_TOO_LARGE', `upload exceeds the limit of ${maxUploadBytes} bytes`);
   }
   const stream = request.parts({ limits: { fileSize: maxUploadBytes + 1, fieldSize: 100_000 } });
-  const parts = stream[Symbol.asyncIterator]();
+  const iterator = stream[Symbol.asyncIterator]();
+  const signal = request.bodySignal;
+  // A body that stops arriving (or lacks its closing boundary) would leave `next()` pending forever.
+  const parts = { next: () => untilAborted(iterator.next(), signal) };
   const fields = new Map<string, string>();
   let first: Multipart | undefined;
   for (let next = await parts.next(); !next.done; next = await parts.next()) {
@@ -53,7 +67,7 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
   async function* files(): AsyncGenerator<IncomingFile> {
     for (let part = first; part !== undefined;) {
       if (part.type === 'file') {
-        yield { field: part.fieldname, source: part.file, contentType: part.mimetype };
+        yield { field: part.fieldname, source: part.file, contentType: part.mimetype, signal };
         if (part.file.truncated) {
           throw new DomainError('UPLOAD_TOO_LARGE', `upload exceeds the limit of ${maxUploadBytes} bytes`);
         }
@@ -61,14 +75,16 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
       const next = await parts.next();
       part = next.done ? undefined : next.value;
     }
+    request.bodyRead();
   }
   return { publishId: fields.get('publish_id'), files: files() };
 }
 
 type Seed = Omit<RiotSeedOptions, 'devices'> & { devices?: SuitDevices };
 
-function registerRoutes(app: FastifyInstance, services: Services, seed: Seed) {
+function registerRoutes(app: FastifyInstance, services: Services, seed: Seed, budget: NotifyBudget) {
   const publishIds = createPublishIds(services);
+  const targets = createTargetPolicy(seed.allow ?? [], seed.ports ?? []);
 
   app.post('/publish', async (request) => {
     if (!request.isMultipart()) {
@@ -82,11 +98,11 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed) {
       return await publishIds.publish(publishId, files);
     } catch (err) {
       discardRestOfBody(request);
-      throw err;
+      throw request.bodySignal.aborted ? request.bodySignal.reason : err;
     }
   });
 
-  async function notify(request: FastifyRequest, v4: boolean) {
+  async function notify(request: FastifyRequest, reply: FastifyReply, v4: boolean) {
     const fields = await readFields(request);
     const publishId = one(fields, 'publish_id');
     publishPath(publishId);
@@ -96,20 +112,40 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed) {
       throw new DomainError('INVALID_INPUT', 'the version field is required (a build version, or latest)');
     }
     const root = coapRoot(seed.coapPublicUrl);
-    const devices = deviceList(fields);
+    const devices = deviceList(fields, seed.maxDevices);
     const port = seed.devices;
     if (!port) throw new Error('the RIOT seed adapter was built without a CoAP client');
     const unreachable = devices.find((d) => port.address(d) === undefined);
     if (unreachable !== undefined) {
       throw new DomainError('INVALID_INPUT', `not a device address: "${unreachable.slice(0, 100)}"`);
     }
+    targets.check(devices.map((device) => ({ device, url: port.address(device) as string })));
     const { path, choice } = await publishIds.manifest(publishId, version);
     const url = (file: string | undefined) => (file === undefined ? undefined : `${root}/${path}/${file}`);
     const target: NotifyTarget =
       choice.kind === 'single'
         ? { kind: 'single', manifestUrl: `${root}/${path}/${choice.file}` }
         : { kind: 'per-slot', manifestUrls: [url(choice.files[0]), url(choice.files[1])] };
-    const results = await notifyDevices(devices, (device) => port.notify(device, target), seed);
+    if (!budget.reserve(devices.length)) {
+      throw new DomainError('NOT_READY', 'too many devices are waiting to be notified; try again later');
+    }
+    // A caller that goes away cancels what is left of its notify: nothing more is sent for it.
+    const cancel = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) cancel.abort();
+    };
+    reply.raw.once('close', onClose);
+    let results;
+    try {
+      results = await notifyDevices(devices, (device, signal) => port.notify(device, target, signal), {
+        timeoutMs: seed.timeoutMs,
+        budget,
+        cancel: cancel.signal,
+      });
+    } finally {
+      budget.release(devices.length);
+      reply.raw.off('close', onClose);
+    }
     request.log.info(
       { publishId: path, devices: results.length, ok: results.filter((r) => r.status === 'ok').length },
       'RIOT devices notified',
@@ -117,8 +153,8 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed) {
     return { results };
   }
 
-  app.post('/notify', (request) => notify(request, false));
-  app.post('/notifyv4', (request) => notify(request, true));
+  app.post('/notify', (request, reply) => notify(request, reply, false));
+  app.post('/notifyv4', (request, reply) => notify(request, reply, true));
 
   app.post('/remove', async (request) => {
     const fields = await readFields(request);
@@ -140,6 +176,8 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed) {
  */
 export const riotSeedAdapter: DeviceAdapter = (app, services, options) => {
   const seed: Seed = { ...DEFAULTS, ...options.riotSeed };
+  // One budget per server, shared by every notify request (RFC 7252 §4.7 asks for bounded outstanding traffic).
+  const budget = createNotifyBudget(seed.concurrency, seed.maxQueued ?? 1000);
   void app.register(async (scope) => {
     if (seed.auth) scope.addHook('onRequest', requireAdmin(services.tokens));
     await scope.register(multipart, { limits: { files: 64, fields: 200, parts: 300 } });
@@ -148,6 +186,6 @@ export const riotSeedAdapter: DeviceAdapter = (app, services, options) => {
       { parseAs: 'string', bodyLimit: 1 << 20 },
       (_request, body, done) => done(null, new URLSearchParams(body as string)),
     );
-    registerRoutes(scope, services, seed);
+    registerRoutes(scope, services, seed, budget);
   });
 };
