@@ -5,6 +5,7 @@ import { toHttpError } from './error-status.js';
 import { registerManagementApi } from './management-api.js';
 import type { DeviceAdapterOptions } from './device-adapters.js';
 import { deviceAdapters } from './devices/index.js';
+import { rejectMultipartWithoutBoundary } from './multipart-guard.js';
 
 export interface HttpAppOptions extends DeviceAdapterOptions {
   logger: Logger;
@@ -41,6 +42,8 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
       .code(404)
       .send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
+
+  app.addHook('onRequest', rejectMultipartWithoutBoundary);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
