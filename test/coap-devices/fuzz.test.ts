@@ -284,7 +284,7 @@ describe('CoAP fuzzing: codec and endpoint', () => {
       const rssAfter = rssOf(server.child.pid as number);
       t.diagnostic(`RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB`);
       assert.ok(
-        rssAfter - rssBefore < 96 * 2 ** 20,
+        rssAfter - rssBefore < 48 * 2 ** 20,
         `RSS grew by ${((rssAfter - rssBefore) / 2 ** 20).toFixed(0)} MiB`,
       );
     });
