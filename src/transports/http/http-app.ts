@@ -6,6 +6,7 @@ import { registerManagementApi } from './management-api.js';
 import type { DeviceAdapterOptions } from './device-adapters.js';
 import { deviceAdapters } from './devices/index.js';
 import { rejectMultipartWithoutBoundary } from './multipart-guard.js';
+import { trackRoutes } from './route-registry.js';
 
 export interface HttpAppOptions extends DeviceAdapterOptions {
   logger: Logger;
@@ -31,6 +32,7 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
   };
   if (options.https) serverOptions.https = options.https;
   const app = Fastify(serverOptions as FastifyServerOptions) as unknown as FastifyInstance;
+  trackRoutes(app);
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toHttpError(err);

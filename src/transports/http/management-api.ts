@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifySchema, HTTPMethods } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Services } from '../../core/services.js';
 import { requireAdmin } from './admin-auth.js';
@@ -12,19 +12,6 @@ import { registerTokenRoutes } from './api/tokens.js';
 import { registerManifestRoutes } from './api/manifests.js';
 import { registerPublishIdRoutes } from './api/publish-ids.js';
 
-export interface ApiRoute {
-  method: HTTPMethods | HTTPMethods[];
-  url: string;
-  schema: FastifySchema | undefined;
-}
-
-const registered = new WeakMap<FastifyInstance, ApiRoute[]>();
-
-/** Every `/api/v1` route the server registered, with its schema: tests hold each one to its declaration. */
-export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
-  return registered.get(app) ?? [];
-}
-
 /**
  * `/api/v1`: JSON, admin token required (except the OpenAPI document, which describes how to authenticate).
  * Every route declares TypeBox schemas (docs/api.md, "How to declare a route"): requests are validated against
@@ -36,13 +23,8 @@ export async function registerManagementApi(
   options: { maxUploadBytes: number },
 ): Promise<void> {
   await registerOpenApi(app);
-  const routes: ApiRoute[] = [];
-  registered.set(app, routes);
   await app.register(
     async (api) => {
-      api.addHook('onRoute', ({ method, url, schema }) => {
-        routes.push({ method, url, schema });
-      });
       api.setValidatorCompiler(schemaValidator);
       api.setSchemaErrorFormatter(formatValidationErrors);
       // Responses are serialised as they are: the response schemas document them (and a test holds the
