@@ -27,7 +27,9 @@ let postgres;
 if (!env.UPDRAFT_TEST_POSTGRES_URL) {
   postgres = await startThrowawayPostgres();
   env.UPDRAFT_TEST_POSTGRES_URL = postgres.url;
-  console.error(`test PostgreSQL: ${postgres.url} (throw-away; set UPDRAFT_TEST_POSTGRES_URL to use another)`);
+  console.error(
+    `test PostgreSQL: ${postgres.url} (throw-away; set UPDRAFT_TEST_POSTGRES_URL to use another)`,
+  );
 }
 const stopPostgres = () => postgres?.stop();
 process.on('exit', stopPostgres);

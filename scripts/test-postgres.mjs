@@ -30,7 +30,8 @@ function account(name) {
 /** Starts the cluster; resolves to its URL and a stop function (synchronous, safe in an exit handler). */
 export async function startThrowawayPostgres() {
   const bin = postgresBinDir();
-  if (!bin) throw new Error('no PostgreSQL binaries in /usr/lib/postgresql/*/bin (Debian package postgresql)');
+  if (!bin)
+    throw new Error('no PostgreSQL binaries in /usr/lib/postgresql/*/bin (Debian package postgresql)');
   const dir = mkdtempSync(join(tmpdir(), 'updraft-pg-'));
   const data = join(dir, 'data');
   const root = process.getuid?.() === 0;

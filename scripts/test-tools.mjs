@@ -5,7 +5,11 @@ import { existsSync, readdirSync } from 'node:fs';
 
 /** command → Debian package, with what needs it. `check` overrides the PATH lookup. */
 export const TEST_TOOLS = [
-  { command: 'coap-client-notls', pkg: 'libcoap3-bin', why: 'CoAP tests talk to the server as a device would' },
+  {
+    command: 'coap-client-notls',
+    pkg: 'libcoap3-bin',
+    why: 'CoAP tests talk to the server as a device would',
+  },
   { command: 'chromium', pkg: 'chromium', why: 'dashboard tests drive a real browser' },
   { command: 'openssl', pkg: 'openssl', why: 'signing and HTTPS tests' },
   {
@@ -27,7 +31,8 @@ export function postgresBinDir() {
   return majors.length ? `${root}/${majors[0]}/bin` : undefined;
 }
 
-const onPath = (command) => spawnSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' }).status === 0;
+const onPath = (command) =>
+  spawnSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' }).status === 0;
 
 /** The tools (of those needed now) that are missing. */
 export function missingTools() {
