@@ -12,6 +12,8 @@ type Behaviour = 'piggyback' | 'separate' | 'silent' | 'reset';
 class ScriptedDevice {
   readonly socket = dgram.createSocket('udp4');
   readonly received: CoapMessage[] = [];
+  /** performance.now() of each message in `received`. */
+  readonly arrivals: number[] = [];
   readonly acks: CoapMessage[] = [];
   behaviour: Behaviour = 'piggyback';
   port = 0;
@@ -26,6 +28,7 @@ class ScriptedDevice {
         return;
       }
       this.received.push(m);
+      this.arrivals.push(performance.now());
       const reply = (bytes: Buffer): void => {
         this.socket.send(bytes, rinfo.port, rinfo.address);
       };
@@ -146,8 +149,13 @@ describe('CoAP client (server → device requests)', () => {
     const attempts = device.received.slice(before);
     assert.equal(attempts.length, 3, 'one transmission and MAX_RETRANSMIT (2) retransmissions');
     assert.ok(attempts.every((m) => m.messageId === attempts[0]?.messageId));
-    // 20–30 ms, then doubled twice: 140–210 ms in all (RFC 7252 §4.2).
-    assert.ok(elapsed >= 130 && elapsed < 1000, `took ${elapsed} ms`);
+    // Back-off (RFC 7252 §4.2): the first wait is ACK_TIMEOUT (20 ms) or more, each next one doubles, and the
+    // timeout is reported only after the last wait (20 + 40 + 80 ms at least). Lower bounds only: load can
+    // stretch a wait, never shorten it.
+    const [t0, t1, t2] = device.arrivals.slice(before) as [number, number, number];
+    assert.ok(t1 - t0 >= 19, `first retransmission after ${(t1 - t0).toFixed(0)} ms`);
+    assert.ok(t2 - t1 >= 39, `second retransmission after ${(t2 - t1).toFixed(0)} ms`);
+    assert.ok(elapsed >= 139, `timeout reported after ${elapsed} ms`);
   });
 
   it('reports a RST', async () => {

@@ -291,17 +291,28 @@ describe('dashboard: a fleet of 10,000 devices', () => {
     await server?.close();
   });
 
-  // The goal is under a second (measured 0.3-0.65 s alone; reported as a diagnostic). Timings are not asserted
-  // tightly in tests: the suite runs files in parallel on two cores, which once pushed this to 1.1 s. The bound
-  // below only catches a regression by an order of magnitude (e.g. the table loading every device).
-  test('renders the first page of the devices table quickly with 10,000 devices', async (t) => {
+  // The goal is a first page under a second (measured 0.3-0.65 s alone; reported as a diagnostic, the figure
+  // belongs in bench/). What makes it fast is asserted instead: the page asks the API for one page of devices,
+  // never the whole fleet, and shows exactly that page.
+  test('renders the first page of the devices table from one page of the API with 10,000 devices', async (t) => {
     const { page } = browser;
+    const deviceRequests: URL[] = [];
+    const onRequest = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/api/v1/devices') deviceRequests.push(url);
+    };
+    page.on('request', onRequest);
     const start = performance.now();
     await page.goto(`${server.url}/#/devices`);
     await page.locator('.data-table tbody tr').first().waitFor({ state: 'visible' });
-    const elapsed = performance.now() - start;
-    t.diagnostic(`first row after ${elapsed.toFixed(0)} ms`);
-    assert.ok(elapsed < 5000, `first render took ${elapsed.toFixed(0)} ms`);
+    t.diagnostic(`first row after ${(performance.now() - start).toFixed(0)} ms`);
+    page.off('request', onRequest);
+    assert.ok(deviceRequests.length >= 1, 'the table asked the API for devices');
+    for (const url of deviceRequests) {
+      const limit = Number(url.searchParams.get('limit'));
+      assert.ok(limit >= 1 && limit <= 50, `asked for ${url.search}`);
+    }
+    assert.equal(await page.locator('.data-table tbody tr').count(), 50);
     assert.match(
       (await page.getByRole('navigation', { name: 'Pages' }).textContent()) ?? '',
       /1–50 of 10,000/,

@@ -40,18 +40,22 @@ export const json = { 'content-type': 'application/json' };
 
 /**
  * Waits for a device record to satisfy `ok`: `download-completed` is recorded when the server's write ends,
- * which can be just after the client has read the last byte.
+ * which can be just after the client has read the last byte. Fails, showing the last record seen, when it does
+ * not happen within `ms`.
  */
 export async function deviceWhen(
   server: TestServer,
   id: string,
   ok: (device: DeviceView | undefined) => boolean,
   ms = 5000,
-): Promise<DeviceView | undefined> {
+): Promise<DeviceView> {
   const deadline = Date.now() + ms;
   for (;;) {
     const device = await deviceRecord(server, id);
-    if (ok(device) || Date.now() > deadline) return device;
+    if (device && ok(device)) return device;
+    if (Date.now() > deadline) {
+      throw new Error(`device ${id} did not reach the expected state in ${ms} ms: ${JSON.stringify(device)}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -70,8 +70,14 @@ describe('simple polling devices (_br_mac_ / _br_fwv_)', () => {
     const device = await deviceWhen(server, 'aa:bb:cc:dd:ee:01', (d) =>
       kinds(d).includes('download-completed'),
     );
-    assert.equal(device?.version, 'v1.0.0', 'a target named for download is not what the device runs');
-    assert.ok(kinds(device).includes('download-started'));
+    assert.equal(device.version, 'v1.0.0', 'a target named for download is not what the device runs');
+    const events = kinds(device);
+    assert.ok(events.indexOf('download-started') >= 0, 'download-started recorded');
+    assert.ok(
+      events.indexOf('download-started') < events.indexOf('download-completed'),
+      `started before completed: ${events.join(', ')}`,
+    );
+    assert.equal(device.history.find((e) => e.kind === 'download-completed')?.version, '1.0.1');
   });
 
   it('records the update when the device reports the offered version, then answers 204', async () => {

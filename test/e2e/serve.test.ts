@@ -3,18 +3,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { rm } from 'node:fs/promises';
-import pg from 'pg';
-import {
-  ADMIN_TOKEN,
-  publishRelease,
-  releaseForm,
-  spawnServer,
-  startTestServer,
-  tempDir,
-} from '../support/server.js';
+import { ADMIN_TOKEN, releaseForm, spawnServer, tempDir } from '../support/server.js';
 
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
+// The same behaviour on SQLite and PostgreSQL: test/e2e/backends.test.ts.
 describe('serving', () => {
   const dirs: string[] = [];
   after(async () => {
@@ -78,36 +71,6 @@ describe('serving', () => {
       assert.equal(await server.stop(), 0);
     } finally {
       await server.stop();
-    }
-  });
-
-  it('runs on PostgreSQL with the same behaviour', async () => {
-    const base = process.env.UPDRAFT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-    const schema = `updraft_e2e_${randomBytes(5).toString('hex')}`;
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    const server = await startTestServer({
-      databaseUrl: `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
-    });
-    try {
-      const release = await publishRelease(server, 'pgprod', '2.0', { 'firmware.bin': randomBytes(1000) });
-      assert.equal(release.version, '2.0.0');
-      server.services.devices.checkIn({
-        deviceId: 'aa:aa:aa:aa:aa:aa',
-        product: 'pgprod',
-        version: '1.0.0',
-        protocol: 'test',
-      });
-      const device = (await (await server.api('/api/v1/devices/aa:aa:aa:aa:aa:aa')).json()) as {
-        version: string;
-      };
-      assert.equal(device.version, '1.0.0');
-      assert.equal((await server.api('/readyz')).status, 200);
-    } finally {
-      await server.close();
-      await client.query(`drop schema ${schema} cascade`);
-      await client.end();
     }
   });
 });

@@ -98,16 +98,3 @@ export function registerBodyWatch(app: FastifyInstance, idleMs: number): void {
   });
   app.addHook('onResponse', async (request) => request.bodyRead());
 }
-
-/** `multipart/form-data` needs a boundary (RFC 7578 §4.1); without one the parser would fail with a 500. */
-export function registerMultipartCheck(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
-    const type = request.headers['content-type'];
-    if (typeof type !== 'string' || !/^\s*multipart\/form-data/i.test(type)) return;
-    if (/;\s*boundary=("[^"]+"|[^;\s]+)/i.test(type)) return;
-    await reply.code(400).send({
-      code: 'INVALID_INPUT',
-      message: 'multipart/form-data needs a boundary parameter (RFC 7578 §4.1)',
-    });
-  });
-}

@@ -5,7 +5,9 @@ import { toHttpError } from './error-status.js';
 import { registerManagementApi } from './management-api.js';
 import type { DeviceAdapterOptions } from './device-adapters.js';
 import { deviceAdapters } from './devices/index.js';
-import { registerBodyWatch, registerMultipartCheck } from './body-watch.js';
+import { registerBodyWatch } from './body-watch.js';
+import { rejectMultipartWithoutBoundary } from './multipart-guard.js';
+import { trackRoutes } from './route-registry.js';
 
 export interface HttpAppOptions extends DeviceAdapterOptions {
   logger: Logger;
@@ -41,6 +43,7 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
   if (options.https) serverOptions.https = options.https;
   if (options.trustProxy) serverOptions.trustProxy = trustProxyOption(options.trustProxy);
   const app = Fastify(serverOptions as FastifyServerOptions) as unknown as FastifyInstance;
+  trackRoutes(app);
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toHttpError(err);
@@ -53,7 +56,7 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
       .send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 
-  registerMultipartCheck(app);
+  app.addHook('onRequest', rejectMultipartWithoutBoundary);
   registerBodyWatch(app, options.bodyIdleTimeoutMs ?? 30_000);
 
   app.get('/healthz', async () => ({ status: 'ok' }));

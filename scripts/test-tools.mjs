@@ -1,0 +1,71 @@
+// The system tools the test suite runs, and the Debian package each comes from: one table, so that a test that
+// needs a new tool adds one line here (and `npm test` installs it on a fresh machine, see scripts/run-tests.mjs).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+
+/** command → Debian package, with what needs it. `check` overrides the PATH lookup. */
+export const TEST_TOOLS = [
+  {
+    command: 'coap-client-notls',
+    pkg: 'libcoap3-bin',
+    why: 'CoAP tests talk to the server as a device would',
+  },
+  { command: 'chromium', pkg: 'chromium', why: 'dashboard tests drive a real browser' },
+  { command: 'openssl', pkg: 'openssl', why: 'signing and HTTPS tests' },
+  {
+    command: 'initdb',
+    pkg: 'postgresql',
+    why: 'a throw-away PostgreSQL when UPDRAFT_TEST_POSTGRES_URL is unset',
+    check: () => postgresBinDir() !== undefined,
+    onlyWhen: () => !process.env.UPDRAFT_TEST_POSTGRES_URL,
+  },
+];
+
+/** Debian's PostgreSQL binaries (`/usr/lib/postgresql/<major>/bin`), the newest major first. */
+export function postgresBinDir() {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const majors = readdirSync(root)
+    .filter((v) => existsSync(`${root}/${v}/bin/initdb`) && existsSync(`${root}/${v}/bin/pg_ctl`))
+    .sort((a, b) => Number(b) - Number(a));
+  return majors.length ? `${root}/${majors[0]}/bin` : undefined;
+}
+
+const onPath = (command) =>
+  spawnSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' }).status === 0;
+
+/** The tools (of those needed now) that are missing. */
+export function missingTools() {
+  return TEST_TOOLS.filter((t) => (t.onlyWhen ? t.onlyWhen() : true)).filter((t) =>
+    t.check ? !t.check() : !onPath(t.command),
+  );
+}
+
+function aptInstall(packages) {
+  const args = ['install', '-y', '-qq', '-o', 'DPkg::Lock::Timeout=300', ...packages];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-get', args, { stdio: 'inherit', env }).status === 0) return true;
+  // A fresh machine has no package lists yet: fetch them once and try again.
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  return spawnSync('apt-get', args, { stdio: 'inherit', env }).status === 0;
+}
+
+/**
+ * Makes sure every tool is there: installs the missing ones from Debian when running as root with apt, and
+ * otherwise stops with the exact command to run.
+ */
+export function ensureTestTools() {
+  const missing = missingTools();
+  if (!missing.length) return;
+  const packages = [...new Set(missing.map((t) => t.pkg))];
+  const command = `apt-get install -y ${packages.join(' ')}`;
+  for (const t of missing) console.error(`test tools: ${t.command} is missing (${t.why})`);
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (root && onPath('apt-get')) {
+    console.error(`test tools: ${command}`);
+    if (aptInstall(packages) && !missingTools().length) return;
+    console.error('test tools: the install did not provide everything');
+  }
+  console.error(`\nThe test suite needs these Debian packages. Install them with:\n\n  sudo ${command}\n`);
+  process.exit(1);
+}
