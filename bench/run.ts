@@ -21,6 +21,7 @@ import { coapDownload } from './cases/coap-download.js';
 import { memory } from './cases/memory.js';
 import { ddiPoll } from './cases/ddi-poll.js';
 import { replicaCheckIns } from './cases/replicas.js';
+import { deploymentCheckIn } from './cases/deployment-1m.js';
 import { summarizeProfiles } from './lib/profile.js';
 
 const CASES: BenchCase[] = [
@@ -31,6 +32,7 @@ const CASES: BenchCase[] = [
   memory,
   ddiPoll,
   replicaCheckIns,
+  deploymentCheckIn,
 ];
 
 function intFromEnv(name: string, fallback: number): number {

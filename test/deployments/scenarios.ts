@@ -259,8 +259,7 @@ export function deploymentScenarios(database: DatabaseFactory): void {
       minFinal: 10,
     });
     const first = firstByHash(d.id, fleet, 10);
-    let falling = 0;
-    for (const dev of fleet) if (first.has(dev.id) && falling < 4) ((dev.behaviour = 'fallback'), falling++);
+    for (const dev of fleet.filter((x) => first.has(x.id)).slice(0, 4)) dev.behaviour = 'fallback';
 
     const halted = await driveUntil(s.api, port, d.id, fleet, (x) => x.state === 'paused');
     assert.equal(halted.currentWave, 0);

@@ -335,7 +335,12 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       { ...patch, updatedAt },
       event,
     );
-    if (!ok) return undefined;
+    if (!ok) {
+      // Another process (or request) moved it first: take its row.
+      const fresh = await repo.get(row.id);
+      if (fresh) await refreshRow(fresh);
+      return undefined;
+    }
     const next = { ...row, ...patch, updatedAt };
     await refreshRow(next);
     return next;
