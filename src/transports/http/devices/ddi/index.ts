@@ -426,5 +426,11 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     scope.get(`${prefix}/installedBase/:actionId`, installedBase);
     scope.get(`${prefix}/softwaremodules/:moduleId/artifacts`, moduleArtifacts);
     scope.get(`${prefix}/softwaremodules/:moduleId/artifacts/:fileName`, download);
+    // hawkBit's user-consent flow is not supported: a clear 404 rather than the ESP catch-all's answer.
+    const noConfirmation = (request: DdiRequest, reply: FastifyReply) =>
+      fail(request, reply, 404, 'confirmationBase is not supported: actions never wait for a confirmation');
+    scope.get(`${prefix}/confirmationBase`, noConfirmation);
+    scope.get(`${prefix}/confirmationBase/*`, noConfirmation);
+    scope.post(`${prefix}/confirmationBase/*`, noConfirmation);
   });
 };
