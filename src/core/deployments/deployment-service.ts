@@ -34,6 +34,8 @@ export interface DeploymentServiceDeps {
   /** Device history: every transition is also an event of the device. */
   history: {
     record(deviceId: string, kind: 'deployment', version: string | null, detail: string | null): void;
+    /** Writes pending check-ins, so a target is matched against every device seen so far. */
+    flush?(): Promise<void>;
   };
   clock?: Clock;
   /** Protocols that push instead of being polled (RIOT SUIT): called as a device's wave opens. */
@@ -333,7 +335,12 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       { ...patch, updatedAt },
       event,
     );
-    if (!ok) return undefined;
+    if (!ok) {
+      // Another process (or request) moved it first: take its row.
+      const fresh = await repo.get(row.id);
+      if (fresh) await refreshRow(fresh);
+      return undefined;
+    }
     const next = { ...row, ...patch, updatedAt };
     await refreshRow(next);
     return next;
@@ -349,6 +356,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     bounds: StoredSpec['waves'];
   }> {
     const matches = compileTarget(spec.target);
+    await deps.history.flush?.();
     const [tags, groupViews] = await Promise.all([groups.tagMap(), groups.groupMap()]);
     const now = clock();
     const found: { deviceId: string; position: number; protocol: string | null }[] = [];

@@ -59,8 +59,8 @@ export function createScheduler(int: DeploymentInternals): Scheduler {
     }
     for (const row of rows) {
       const live = cache.byId.get(row.id);
-      if (!live || live.row.updatedAt !== row.updatedAt || live.row.state !== row.state)
-        await int.refreshRow(row);
+      // Only a newer row replaces the cached one: this process may have moved it after the list was read.
+      if (!live || row.updatedAt > live.row.updatedAt) await int.refreshRow(row);
     }
     const lives = rows.map((r) => cache.byId.get(r.id)).filter((l): l is Live => l !== undefined);
     for (const live of lives)

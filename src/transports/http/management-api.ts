@@ -9,6 +9,8 @@ import { registerDeviceRoutes } from './api/devices.js';
 import { registerTokenRoutes } from './api/tokens.js';
 import { registerManifestRoutes } from './api/manifests.js';
 import { registerPublishIdRoutes } from './api/publish-ids.js';
+import { registerDeploymentRoutes } from './api/deployments.js';
+import { registerGroupRoutes } from './api/groups.js';
 
 /** `/api/v1`: JSON, admin token required (except the OpenAPI document, which describes how to authenticate). */
 export async function registerManagementApi(
@@ -28,6 +30,8 @@ export async function registerManagementApi(
         registerTokenRoutes(secured, services);
         registerManifestRoutes(secured, services);
         registerPublishIdRoutes(secured, services);
+        registerDeploymentRoutes(secured, services);
+        registerGroupRoutes(secured, services);
       });
     },
     { prefix: '/api/v1' },

@@ -32,7 +32,10 @@ function isoParam(value: string | undefined, name: string): string | undefined {
 /** A MAC in any spelling finds the device; other ids are used as given. */
 const deviceId = (raw: string) => normalizeMac(raw) ?? raw;
 
-export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Services, 'devices'>): void {
+export function registerDeviceRoutes(
+  app: FastifyInstance,
+  { devices, groups }: Pick<Services, 'devices' | 'groups'>,
+): void {
   app.get<{ Querystring: Record<string, string | undefined> }>('/devices', async (request) => {
     const q = request.query;
     if (q.sort && !SORTS.includes(q.sort as (typeof SORTS)[number])) {
@@ -59,7 +62,7 @@ export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Ser
     const id = deviceId(request.params.id);
     const device = await devices.get(id);
     const history = await devices.history(id, intParam(request.query.history, 'history', 100, 0, 1000));
-    return { ...device, history };
+    return { ...device, tags: await groups.listTags(id), history };
   });
 
   app.put<{ Params: { id: string }; Body: { version?: string | null } }>(

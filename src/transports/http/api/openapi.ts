@@ -2,6 +2,8 @@
  * The management API's OpenAPI 3.1 document, served at /api/v1/openapi.json. A test compares its paths with
  * the routes the server registers, so the two cannot drift apart.
  */
+import { deploymentPaths } from './openapi-deployments.js';
+
 const error = { $ref: '#/components/schemas/Error' };
 const errors = {
   '400': { description: 'Bad input', content: { 'application/json': { schema: error } } },
@@ -169,6 +171,7 @@ export const openApiDocument = {
       parameters: [param('id')],
       delete: { summary: 'Revoke a token', responses: { '204': { description: 'Revoked' }, ...errors } },
     },
+    ...deploymentPaths,
   } as Record<string, Record<string, unknown>>,
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
