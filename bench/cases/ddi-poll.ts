@@ -9,7 +9,8 @@ import { check304, checkInLoad, toSeries } from './esp8266-304.js';
 const DDI_SCRIPT = fileURLToPath(new URL('../wrk/ddi-poll.lua', import.meta.url));
 
 /**
- * A hawkBit DDI poll with nothing to do (the device runs the published release: no deploymentBase), against the
+ * A hawkBit DDI poll with nothing to do (the device runs the published release and sent its configData: no link),
+ * against the
  * ESP8266 304 check-in on the same server in the same run: 1,000 known devices, 64 keep-alive connections each.
  */
 export const ddiPoll: BenchCase = {
@@ -30,8 +31,22 @@ export const ddiPoll: BenchCase = {
       });
       if (created.status !== 201) throw new Error(`token: ${created.status} ${await created.text()}`);
       const { token } = (await created.json()) as { token: string };
+      // Steady state: each device has sent its configData once (rauc-hawkbit-updater and Zephyr do on first
+      // contact, SWUpdate when `identify` is configured), so an idle poll carries no link at all.
+      const auth = { Authorization: `GatewayToken ${token}` };
+      for (let i = 0; i < 1000; i++) {
+        const id = `02:00:${[i >>> 24, (i >>> 16) & 255, (i >>> 8) & 255, i & 255]
+          .map((b) => b.toString(16).padStart(2, '0'))
+          .join(':')}`;
+        const put = await fetch(`${server.url}/default/controller/v1/${id}/configData`, {
+          method: 'PUT',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ mode: 'merge', data: { board: 'bench' } }),
+        });
+        if (put.status !== 200) throw new Error(`configData ${id}: ${put.status} ${await put.text()}`);
+      }
       const poll = await fetch(`${server.url}/default/controller/v1/02:00:00:00:00:01`, {
-        headers: { Authorization: `GatewayToken ${token}` },
+        headers: auth,
       });
       const body = (await poll.json()) as { _links?: Record<string, unknown> };
       if (poll.status !== 200 || body._links?.deploymentBase) {

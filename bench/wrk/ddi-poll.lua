@@ -18,8 +18,9 @@ function init(args)
   counter = thread_offset or 0
 end
 
+-- Lowercase, as the registry holds the prefilled ids (the ESP adapter normalises MACs; DDI ids are verbatim).
 local function mac(i)
-  return string.format("02:00:%02X:%02X:%02X:%02X",
+  return string.format("02:00:%02x:%02x:%02x:%02x",
     math.floor(i / 16777216) % 256, math.floor(i / 65536) % 256, math.floor(i / 256) % 256, i % 256)
 end
 

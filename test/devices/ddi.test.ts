@@ -154,6 +154,7 @@ describe('hawkBit DDI API', () => {
       body: Buffer.from([0xa0]),
     });
     assert.equal(cbor.status, 415, 'CBOR bodies are not supported');
+    assert.equal((await get(`${base()}/confirmationBase`)).status, 404, 'confirmationBase is not supported');
     assert.equal((await post(`${base()}/deploymentBase/12345/feedback`, swupdate)).status, 410);
     const closed =
       '{"id":"1","status":{"execution":"closed","result":{"finished":"success"},"details":["done"]}}';

@@ -129,4 +129,55 @@ gservice :
     assert.equal(device?.attributes.board, 'board-a', 'identify parameters are device attributes');
     assert.equal(device?.lastOutcome, 'ok');
   });
+
+  it('503 + Retry-After (a deployment outside its window): the real client waits (exact header casing)', async () => {
+    const res = await server.api('/api/v1/products', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'genw', settings: { rolloutMode: 'deployments' } }),
+    });
+    assert.equal(res.status, 201);
+    await publishRelease(server, 'genw', '1.0.0', { 'update.swu': randomBytes(100) });
+    const t = await server.api('/api/v1/tokens', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ kind: 'device', product: 'genw', device: 'genw-1' }),
+    });
+    const wToken = ((await t.json()) as { token: string }).token;
+    const headers = { 'X-Updraft-Token': wToken };
+    const first = await fetch(`${server.url}/swupdate/genw?id=genw-1`, { headers, redirect: 'manual' });
+    assert.equal(first.status, 404, 'not targeted yet');
+    await server.services.devices.flush();
+    const hhmm = (h: number) => new Date(Date.now() + h * 3600_000).toISOString().slice(11, 16);
+    await server.services.deployments.create({
+      product: 'genw',
+      version: '1.0.0',
+      devices: ['genw-1'],
+      window: { start: hhmm(1), end: hhmm(2), timeZone: 'UTC' },
+    });
+    const config = join(dir, 'general-503.cfg');
+    await writeFile(
+      config,
+      `globals:\n{\n  public-key-file = "${signer.cert}";\n};\n` +
+        `identify : ( { name = "id"; value = "genw-1"; } );\n` +
+        `gservice :\n{\n  url = "${server.url}/swupdate/genw";\n  polldelay = 1;\n};\n`,
+    );
+    const run = await runSwupdate(binary, dir, { config, suricatta: ['-a', 'X-Updraft-Token', wToken] });
+    running.push(run);
+    // SWUpdate logs the interval only at DEBUG level; what the server sees: one poll, then none for a while
+    // (the client's own polldelay is 1 s).
+    await run.waitFor(/General Server started/);
+    const polls = async () =>
+      (await deviceRecord(server, 'genw-1'))?.history.filter((e) => e.kind === 'check-in').length ?? 0;
+    const deadline = Date.now() + 15_000;
+    while ((await polls()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const before = await polls();
+    assert.ok(before >= 2, 'the client polled (the test poll and its own)');
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(
+      await polls(),
+      before,
+      `no poll within 4 s of a Retry-After of ~1 h; swupdate:\n${run.output().slice(-2000)}`,
+    );
+  });
 });

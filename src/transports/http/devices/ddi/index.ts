@@ -29,14 +29,20 @@ type Params = {
 };
 type DdiRequest = FastifyRequest<{ Params: Params; Body: unknown }>;
 
-/** hawkBit answers `application/hal+json` to clients that ask for it; every real client takes plain JSON. */
+/**
+ * hawkBit answers `application/hal+json` to clients that ask for it; every real client takes plain JSON. Written
+ * in one piece with an exact Content-Length (Zephyr's client requires it, §6.4): status line, headers and body
+ * leave in one socket write, which matters on the poll path every device hits.
+ */
 function sendJson(request: FastifyRequest, reply: FastifyReply, status: number, body: unknown) {
   const hal = (request.headers.accept ?? '').includes('application/hal+json');
-  // A string body: fastify sets an exact Content-Length, which Zephyr's client requires (§6.4).
-  return reply
-    .code(status)
-    .type(hal ? 'application/hal+json' : 'application/json;charset=UTF-8')
-    .send(JSON.stringify(body));
+  const text = JSON.stringify(body);
+  reply.hijack();
+  reply.raw.writeHead(status, {
+    'Content-Type': hal ? 'application/hal+json' : 'application/json;charset=UTF-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  reply.raw.end(text);
 }
 
 const fail = (request: FastifyRequest, reply: FastifyReply, status: number, message: string) =>
@@ -420,5 +426,11 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     scope.get(`${prefix}/installedBase/:actionId`, installedBase);
     scope.get(`${prefix}/softwaremodules/:moduleId/artifacts`, moduleArtifacts);
     scope.get(`${prefix}/softwaremodules/:moduleId/artifacts/:fileName`, download);
+    // hawkBit's user-consent flow is not supported: a clear 404 rather than the ESP catch-all's answer.
+    const noConfirmation = (request: DdiRequest, reply: FastifyReply) =>
+      fail(request, reply, 404, 'confirmationBase is not supported: actions never wait for a confirmation');
+    scope.get(`${prefix}/confirmationBase`, noConfirmation);
+    scope.get(`${prefix}/confirmationBase/*`, noConfirmation);
+    scope.post(`${prefix}/confirmationBase/*`, noConfirmation);
   });
 };

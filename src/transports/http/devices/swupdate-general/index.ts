@@ -120,7 +120,17 @@ export const swupdateGeneralAdapter: DeviceAdapter = (app, services, options) =>
     }
     const retry = decision.kind === 'none' ? retryAfter(id.product, decision) : undefined;
     if (retry !== undefined) {
-      return text(reply, 503, 'not now', { 'Retry-After': String(Math.max(1, Math.round(retry))) });
+      // Written raw: fastify lower-cases header names, and SWUpdate looks `Retry-After` up case-sensitively
+      // (server_general.c `dict_get_value(…, "Retry-After")`).
+      const body = 'not now';
+      reply.hijack();
+      reply.raw.writeHead(503, {
+        'Retry-After': String(Math.max(1, Math.round(retry))),
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+      });
+      reply.raw.end(body);
+      return;
     }
     return text(reply, 404, 'no update');
   }
