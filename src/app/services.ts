@@ -45,7 +45,15 @@ export async function openStorage(
   if (!sweep) return { connection, blobs };
   // A data folder is this process's alone at start-up: every temporary file is a crash's. A bucket is shared
   // with other replicas, so only old temporary objects go. Orphaned blobs are left to garbage collection.
-  const swept = await blobs.sweepIncomplete(config.blobStore ? config.blobIncompleteAfterMs : undefined);
+  // An object store that is unreachable or refuses the credentials does not stop the start: the error is logged,
+  // /readyz answers 503 with it, and the server recovers when the store does.
+  const swept = await blobs
+    .sweepIncomplete(config.blobStore ? config.blobIncompleteAfterMs : undefined)
+    .catch((err: unknown) => {
+      if (!config.blobStore) throw err;
+      logger.error({ err }, `blob store ${config.blobStore} is not usable: ${(err as Error).message}`);
+      return 0;
+    });
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
   return { connection, blobs };
 }

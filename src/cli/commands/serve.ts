@@ -44,6 +44,15 @@ export function registerServe(program: Command): void {
       '--notify-timeout-ms <ms>',
       'per-device notify deadline (env UPDRAFT_NOTIFY_TIMEOUT_MS, default 20000)',
     )
+    .option(
+      '--blob-store <location>',
+      'where images live: s3://<bucket>[/<prefix>] (env UPDRAFT_BLOB_STORE, default <data>/blobs)',
+    )
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://rgw:7480 (env UPDRAFT_S3_ENDPOINT)')
+    .option(
+      '--s3-redirect',
+      'answer downloads of clients that follow redirects with a 302 to a presigned URL (env UPDRAFT_S3_REDIRECT)',
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;
       try {
@@ -67,6 +76,9 @@ export function registerServe(program: Command): void {
           seedEndpointsAuth: (flags.seedAuth as unknown) === false ? false : undefined,
           notifyConcurrency: flags.notifyConcurrency,
           notifyTimeoutMs: flags.notifyTimeoutMs,
+          blobStore: flags.blobStore,
+          s3Endpoint: flags.s3Endpoint,
+          s3Redirect: (flags.s3Redirect as unknown) === true ? true : undefined,
         });
       } catch (err) {
         process.stderr.write(`updraft: ${(err as Error).message}\n`);
