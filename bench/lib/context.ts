@@ -83,6 +83,8 @@ export class Context {
     coap?: boolean;
     workers?: number;
     accelRedirectPrefix?: string;
+    extraArgs?: string[];
+    env?: Record<string, string>;
   }): Promise<Updraft> {
     const options: UpdraftOptions = {
       name: o.name,
@@ -93,6 +95,8 @@ export class Context {
       accelRedirectPrefix: o.accelRedirectPrefix,
       fromSources: this.fromSources,
       cpuProfDir: this.profileDir ? join(this.profileDir, o.name) : undefined,
+      extraArgs: o.extraArgs,
+      env: o.env,
     };
     return startUpdraft(options);
   }

@@ -27,6 +27,9 @@ export interface UpdraftOptions {
   fromSources?: boolean;
   /** Write a V8 CPU profile per process into this folder on exit (BENCH_PROFILE=1). */
   cpuProfDir?: string;
+  /** More `serve` flags and environment (the S3 case's blob store). */
+  extraArgs?: string[];
+  env?: Record<string, string>;
 }
 
 export interface Updraft {
@@ -60,9 +63,10 @@ export async function startUpdraft(o: UpdraftOptions): Promise<Updraft> {
   ];
   if (o.workers && o.workers > 1) args.push('--workers', String(o.workers));
   if (o.accelRedirectPrefix) args.push('--accel-redirect-prefix', o.accelRedirectPrefix);
+  args.push(...(o.extraArgs ?? []));
   const proc = startProcess(o.name, process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
-    env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_WORKERS: '' },
+    env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_WORKERS: '', ...o.env },
   });
   const url = `http://127.0.0.1:${o.httpPort}`;
   await waitFor(
