@@ -113,6 +113,92 @@ describe('S3 blob store against RGW: credentials, outages and recovery', () => {
     }
   });
 
+  it('serves CoAP-sized blocks from the chunk cache: a few S3 requests per image, not one per block', async () => {
+    const client = rgwClient(s3);
+    let gets = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'GetObjectCommand') gets++;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    try {
+      const store = createS3BlobStore({ client, bucket, prefix: 'blocks/', chunkBytes: 256 * 1024 });
+      const image = randomBytes(1024 * 1024 + 100);
+      const { sha256: key } = await store.put(Readable.from([image]));
+      const blocks: Buffer[] = [];
+      for (let offset = 0; offset < image.length; offset += 512)
+        blocks.push(await store.read(key, offset, 512));
+      assert.equal(sha256(Buffer.concat(blocks)), sha256(image));
+      assert.equal(blocks.length, 2049);
+      assert.equal(gets, 5, '1 MiB + 100 bytes in 256 KiB chunks');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('--s3-redirect: the API download answers 302 to a presigned URL that works without credentials', async () => {
+    process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
+    const server = await startTestServer({
+      blobStore: `s3://${bucket}/redirect`,
+      s3Endpoint: s3.endpoint,
+      s3ForcePathStyle: true,
+      s3Redirect: true,
+      s3RedirectTtlS: 60,
+    });
+    try {
+      await createProduct(server, 'redir');
+      const image = randomBytes(300_000);
+      image[0] = 0xe9; // an ESP image, as the ESP8266 path below expects
+      const res = await server.api('/api/v1/products/redir/releases', {
+        method: 'POST',
+        body: releaseForm('1.0.0', { 'firmware.bin': image }, { publish: 'true' }),
+      });
+      assert.equal(res.status, 201);
+      const path = '/api/v1/products/redir/releases/1.0.0/artifacts/firmware.bin';
+      const redirect = await server.api(path, { redirect: 'manual' });
+      assert.equal(redirect.status, 302);
+      const location = redirect.headers.get('location') ?? '';
+      assert.ok(location.startsWith(`${s3.endpoint}/${bucket}/redirect/sha256/`), location);
+      assert.match(location, /X-Amz-Expires=60/);
+      const direct = await fetch(location);
+      assert.equal(direct.status, 200);
+      assert.equal(sha256(Buffer.from(await direct.arrayBuffer())), sha256(image));
+      assert.match(direct.headers.get('content-disposition') ?? '', /firmware\.bin/);
+      // A tampered URL is refused by the store; HEAD stays with Updraft (a presigned GET refuses HEAD).
+      const tampered = location.replace(
+        /X-Amz-Signature=([0-9a-f])/,
+        (_m, c: string) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`,
+      );
+      assert.equal((await fetch(tampered)).status, 403);
+      const head = await server.api(path, { method: 'HEAD', redirect: 'manual' });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('content-length'), String(image.length));
+      // Device paths that do not follow redirects are streamed (ESP8266 httpUpdate).
+      const esp = await fetch(`${server.url}/redir`, {
+        redirect: 'manual',
+        headers: {
+          'User-Agent': 'ESP8266-http-Update',
+          'x-ESP8266-STA-MAC': '18:FE:AA:AA:AA:02',
+          'x-ESP8266-AP-MAC': '1A:FE:AA:AA:AA:02',
+          'x-ESP8266-free-space': '1000000',
+          'x-ESP8266-sketch-size': '300000',
+          'x-ESP8266-sketch-md5': '0'.repeat(32),
+          'x-ESP8266-chip-size': '4194304',
+          'x-ESP8266-sdk-version': '2.2.1',
+          'x-ESP8266-mode': 'sketch',
+          'x-ESP8266-version': '0.1.0',
+        },
+      });
+      assert.equal(esp.status, 200);
+      assert.equal(sha256(Buffer.from(await esp.arrayBuffer())), sha256(image));
+    } finally {
+      await server.close();
+    }
+  });
+
   describe('through a relay that can cut the connection to the store', () => {
     let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
     let server: TestServer;
