@@ -22,6 +22,7 @@ import { memory } from './cases/memory.js';
 import { ddiPoll } from './cases/ddi-poll.js';
 import { replicaCheckIns } from './cases/replicas.js';
 import { deploymentCheckIn } from './cases/deployment-1m.js';
+import { s3Download } from './cases/s3-download.js';
 import { summarizeProfiles } from './lib/profile.js';
 
 const CASES: BenchCase[] = [
@@ -33,6 +34,7 @@ const CASES: BenchCase[] = [
   ddiPoll,
   replicaCheckIns,
   deploymentCheckIn,
+  s3Download,
 ];
 
 function intFromEnv(name: string, fallback: number): number {

@@ -83,6 +83,7 @@ export class Context {
     coap?: boolean;
     workers?: number;
     accelRedirectPrefix?: string;
+    extraArgs?: string[];
     env?: Record<string, string>;
   }): Promise<Updraft> {
     const options: UpdraftOptions = {
@@ -92,9 +93,10 @@ export class Context {
       coapPort: o.coap ? await freeUdpPort() : -1,
       workers: o.workers,
       accelRedirectPrefix: o.accelRedirectPrefix,
-      env: o.env,
       fromSources: this.fromSources,
       cpuProfDir: this.profileDir ? join(this.profileDir, o.name) : undefined,
+      extraArgs: o.extraArgs,
+      env: o.env,
     };
     return startUpdraft(options);
   }

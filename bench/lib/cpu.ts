@@ -15,13 +15,24 @@ export function cpuMs(pid: number): number {
   }
 }
 
-/** Measures the CPU ms the processes use while `work` runs. */
+/** The same in seconds. */
+export const cpuSeconds = (pid: number): number => cpuMs(pid) / 1000;
+
+/** Measures the CPU ms the processes use, together, while `work` runs. */
 export async function cpuDuring<T>(
   pids: number[],
   work: () => Promise<T>,
 ): Promise<{ result: T; ms: number }> {
-  const before = pids.reduce((s, p) => s + cpuMs(p), 0);
+  const { result, cpu } = await measureCpu(pids, work);
+  return { result, ms: cpu.reduce((sum, s) => sum + s * 1000, 0) };
+}
+
+/** The CPU seconds `pids` used while `work` ran, each. */
+export async function measureCpu<T>(
+  pids: number[],
+  work: () => Promise<T>,
+): Promise<{ result: T; cpu: number[] }> {
+  const before = pids.map(cpuSeconds);
   const result = await work();
-  const after = pids.reduce((s, p) => s + cpuMs(p), 0);
-  return { result, ms: after - before };
+  return { result, cpu: pids.map((pid, i) => cpuSeconds(pid) - (before[i] ?? 0)) };
 }

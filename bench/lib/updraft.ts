@@ -27,6 +27,8 @@ export interface UpdraftOptions {
   fromSources?: boolean;
   /** Write a V8 CPU profile per process into this folder on exit (BENCH_PROFILE=1). */
   cpuProfDir?: string;
+  /** More `serve` flags (the S3 case's blob store). */
+  extraArgs?: string[];
   /** More `UPDRAFT_*` settings (a PostgreSQL URL for the replica cases). */
   env?: Record<string, string>;
 }
@@ -62,6 +64,7 @@ export async function startUpdraft(o: UpdraftOptions): Promise<Updraft> {
   ];
   if (o.workers && o.workers > 1) args.push('--workers', String(o.workers));
   if (o.accelRedirectPrefix) args.push('--accel-redirect-prefix', o.accelRedirectPrefix);
+  args.push(...(o.extraArgs ?? []));
   const proc = startProcess(o.name, process.execPath, [...nodeArgs, ...args], {
     cwd: ROOT,
     env: {

@@ -75,9 +75,14 @@ export async function openStorage(
   if (sha1.missing.length) logger.warn({ blobs: sha1.missing }, 'no blob to compute a SHA-1 from');
   // On PostgreSQL other replicas may be uploading into the same blob store: the leader sweeps (app/server.ts).
   // A bucket is shared even without replicas' knowledge, so only old temporary objects go there.
+  // An object store that is unreachable or refuses the credentials does not stop the start: the error is logged,
+  // /readyz answers 503 with it, and the server recovers when the store does.
   if (connection.dialect !== 'postgres')
     await sweepStorage({ connection, blobs, events }, logger, {
       olderThanMs: config.blobStore ? config.blobIncompleteAfterMs : undefined,
+    }).catch((err: unknown) => {
+      if (!config.blobStore) throw err;
+      logger.error({ err }, `blob store ${config.blobStore} is not usable: ${(err as Error).message}`);
     });
   return { connection, blobs, events };
 }

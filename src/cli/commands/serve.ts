@@ -52,6 +52,15 @@ export function registerServe(program: Command): void {
       '--trust-proxy <addresses>',
       'load balancers whose X-Forwarded-For gives the device address: addresses/CIDRs, comma-separated (env UPDRAFT_TRUST_PROXY)',
     )
+    .option(
+      '--blob-store <location>',
+      'where images live: s3://<bucket>[/<prefix>] (env UPDRAFT_BLOB_STORE, default <data>/blobs)',
+    )
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://rgw:7480 (env UPDRAFT_S3_ENDPOINT)')
+    .option(
+      '--s3-redirect',
+      'answer downloads of clients that follow redirects with a 302 to a presigned URL (env UPDRAFT_S3_REDIRECT)',
+    )
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;
       try {
@@ -77,6 +86,9 @@ export function registerServe(program: Command): void {
           notifyTimeoutMs: flags.notifyTimeoutMs,
           ddiTenants: flags.ddiTenants,
           trustProxy: flags.trustProxy,
+          blobStore: flags.blobStore,
+          s3Endpoint: flags.s3Endpoint,
+          s3Redirect: (flags.s3Redirect as unknown) === true ? true : undefined,
         });
       } catch (err) {
         process.stderr.write(`updraft: ${(err as Error).message}\n`);

@@ -124,6 +124,11 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & { ca
     },
   });
 
+  async function stream(sha256: string, range?: ByteRange): Promise<Readable> {
+    const out = await get(sha256, range);
+    return exactBody(out, Number(out.ContentLength ?? 0), keyOf(sha256));
+  }
+
   async function removeQuietly(Key: string): Promise<void> {
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key })).catch(() => undefined);
   }
@@ -252,13 +257,25 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & { ca
       if (range && range.end - range.start + 1 <= chunkBytes) {
         return Readable.from([await cache.read(sha256, range.start, range.end - range.start + 1)]);
       }
-      const out = await get(sha256, range);
-      return exactBody(out, Number(out.ContentLength ?? 0), keyOf(sha256));
+      return stream(sha256, range);
     },
 
     async read(sha256, offset, length) {
       keyOf(sha256);
-      return cache.read(sha256, offset, length);
+      if (length <= 4 * chunkBytes) return cache.read(sha256, offset, length);
+      // A large read (the memory cache loading a whole image) is one GET, and does not flush the chunk cache.
+      const chunks: Buffer[] = [];
+      try {
+        for await (const c of await stream(sha256, {
+          start: offset,
+          end: offset + length - 1,
+        }))
+          chunks.push(c as Buffer);
+      } catch (err) {
+        if ((err as DomainError).details?.status === 416) return Buffer.alloc(0);
+        throw err;
+      }
+      return Buffer.concat(chunks);
     },
 
     async stat(sha256: string) {
