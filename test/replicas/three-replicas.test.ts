@@ -115,8 +115,13 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     ];
     const env = { UPDRAFT_LEADER_POLL_MS: '300', UPDRAFT_FLUSH_INTERVAL_MS: '200' };
     // The first one migrates; the others start together, as after a rolling deploy.
-    replicas.push(await spawnServer(dataDir, args, env));
-    replicas.push(...(await Promise.all([spawnServer(dataDir, args, env), spawnServer(dataDir, args, env)])));
+    replicas.push(await spawnServer(dataDir, args, env, { startTimeoutMs: 90_000 }));
+    replicas.push(
+      ...(await Promise.all([
+        spawnServer(dataDir, args, env, { startTimeoutMs: 90_000 }),
+        spawnServer(dataDir, args, env, { startTimeoutMs: 90_000 }),
+      ])),
+    );
     lb = await startNginx(
       nginxDir,
       replicas.map((r) => r.port),
@@ -172,20 +177,21 @@ describe('three replicas on PostgreSQL behind nginx', () => {
       await body(warm);
       assert.equal(warm.statusCode, 304, 'warm: nothing newer');
     }
-    const start = Date.now();
     await publish(replicas[1]!.url, 'tiny', '1.0.1', { 'firmware.bin': randomBytes(1000) });
-    for (const r of replicas) {
-      await until(
-        'the new release offered',
-        async () => {
-          const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.0'));
-          await body(res);
-          return res.statusCode === 200 ? true : undefined;
-        },
-        1000,
-      );
-    }
-    assert.ok(Date.now() - start < 1500);
+    // From the publish's answer, every replica offers the new release within a second.
+    await Promise.all(
+      replicas.map((r) =>
+        until(
+          `replica :${r.port} to offer 1.0.1`,
+          async () => {
+            const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.0'));
+            await body(res);
+            return res.statusCode === 200 ? true : undefined;
+          },
+          1000,
+        ),
+      ),
+    );
   });
 
   it('a token revoked on one replica is refused on all within one second', async () => {
