@@ -6,16 +6,13 @@ import type { Services } from '../core/services.js';
 import { buildHttpApp } from '../transports/http/http-app.js';
 import { dashboardRoot, registerDashboard } from '../transports/http/dashboard.js';
 import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
-import { createServices, openStorage, type Storage } from './services.js';
+import { createBlobGc, createServices, openStorage, type Storage } from './services.js';
+import type { BlobGcReport } from '../core/blobs/blob-gc.js';
 import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
 import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
-import { sweepStorage } from './services.js';
-
-/** Partial uploads older than this are abandoned (replicas on PostgreSQL sweep them hourly). */
-const SWEEP_AGE_MS = 3600_000;
 
 export interface RunningServer {
   config: Config;
@@ -26,10 +23,12 @@ export interface RunningServer {
   /** The CoAP endpoint, unless turned off. */
   coap?: RunningCoap;
   /**
-   * Singleton work (drop folder, sweep; the integrator adds the deployment scheduler and blob GC): on PostgreSQL
+   * Singleton work (drop folder, blob GC; the integrator adds the deployment scheduler): on PostgreSQL
    * one replica at a time, chosen with `pg_advisory_lock`; on SQLite this process (cluster: worker 1).
    */
   leadership: Leadership;
+  /** One pass of blob garbage collection (also run on a timer where `blobGcIntervalMs` > 0). */
+  runBlobGc(now?: Date): Promise<BlobGcReport>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +85,7 @@ export async function startServer(
     maxUploadBytes: config.maxUploadBytes,
     riotSeed: riotSeed.options,
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
+    downloadRedirectTtlS: config.s3Redirect ? config.s3RedirectTtlS : undefined,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
   };
   const http = await buildHttpApp(services, {
@@ -111,24 +111,6 @@ export async function startServer(
   // changes made through any worker or replica through the events bus.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
 
-  // On PostgreSQL the leader sweeps partial uploads older than an hour (an upload in progress on another replica
-  // is younger), at once and hourly; unreferenced blobs are the blob GC's, which has a grace period.
-  if (storage.connection.dialect === 'postgres') {
-    let sweeps: NodeJS.Timeout | undefined;
-    const sweep = () =>
-      sweepStorage(storage, logger, { olderThanMs: SWEEP_AGE_MS }).catch((err: unknown) =>
-        logger.error({ err }, 'sweep of partial uploads failed'),
-      );
-    await leadership.whileLeader(
-      'sweep',
-      async () => {
-        await sweep();
-        sweeps = setInterval(() => void sweep(), SWEEP_AGE_MS);
-        sweeps.unref();
-      },
-      () => clearInterval(sweeps),
-    );
-  }
   const dropFolder = config.firmwareDir
     ? createDropFolder(services, { dir: config.firmwareDir, logger })
     : undefined;
@@ -138,6 +120,29 @@ export async function startServer(
       () => dropFolder.start(),
       () => dropFolder.stop(),
     );
+
+  // Garbage collection (which also sweeps abandoned temporary uploads) runs on the leader: one process (with
+  // --workers, worker 1), or one replica on PostgreSQL.
+  const runBlobGc = createBlobGc(config, storage, logger);
+  let gcRunning: Promise<unknown> | undefined;
+  let gcTimer: NodeJS.Timeout | undefined;
+  if (config.blobGcIntervalMs > 0) {
+    await leadership.whileLeader(
+      'blob-gc',
+      () => {
+        gcTimer = setInterval(() => {
+          gcRunning ??= runBlobGc()
+            .catch((err: unknown) => logger.error({ err }, 'blob garbage collection failed'))
+            .finally(() => (gcRunning = undefined));
+        }, config.blobGcIntervalMs);
+        gcTimer.unref();
+      },
+      async () => {
+        clearInterval(gcTimer);
+        await gcRunning;
+      },
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
@@ -164,5 +169,5 @@ export async function startServer(
     return stopping;
   }
 
-  return { config, services, http, httpPort, coap, leadership, stop };
+  return { config, services, http, httpPort, coap, leadership, runBlobGc, stop };
 }

@@ -9,8 +9,9 @@ import { createReleaseEvents } from '../core/catalog/release-events.js';
 import { createDeviceRegistry } from '../core/devices/device-registry.js';
 import { createUpdateService } from '../core/updates/update-service.js';
 import { createTokenService } from '../core/tokens/token-service.js';
-import { createFsBlobStore } from '../storage/blobs/fs-blob-store.js';
-import { createCachedBlobStore } from '../storage/blobs/cached-blob-store.js';
+import { runBlobGc, type BlobGcReport } from '../core/blobs/blob-gc.js';
+import { createSqlBlobGcRepository } from '../storage/sql/blob-gc-repository.js';
+import { openBlobStore } from './blob-store.js';
 import { migrate, openDatabase, type SqlConnection } from '../storage/sql/connection.js';
 import {
   createSqlProductRepository,
@@ -21,7 +22,6 @@ import { createSqlTokenRepository } from '../storage/sql/token-repository.js';
 import { createSqlSettingsRepository } from '../storage/sql/settings-repository.js';
 import { createSigningProcessors } from '../core/signing/index.js';
 import { openKeyStore } from './keys.js';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { createLocalEventBus, type EventBus } from '../core/events/event-bus.js';
 import { createPgEventBus } from '../storage/sql/pg-event-bus.js';
@@ -61,44 +61,39 @@ export async function openStorage(
 ): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
   if (sweep) await migrate(connection);
-  const onDisk = createFsBlobStore(join(config.dataDir, 'blobs'));
-  const blobs =
-    config.blobCacheBytes > 0
-      ? createCachedBlobStore(onDisk, {
-          maxBytes: config.blobCacheBytes,
-          maxBlobBytes: config.blobCacheMaxImageBytes,
-        })
-      : onDisk;
+  const blobs = openBlobStore(config);
   const events = await openEventBus(connection, config.databaseUrl, logger);
-  // On PostgreSQL other replicas may be uploading into the same blob store: the leader sweeps (app/server.ts).
-  if (!sweep || connection.dialect === 'postgres') return { connection, blobs, events };
-  await sweepStorage({ connection, blobs, events }, logger);
+  if (!sweep) return { connection, blobs, events };
+  // A data folder is this process's alone at start-up (SQLite is one server): every temporary file is a crash's.
+  // A bucket, or a folder shared by PostgreSQL replicas, may hold another replica's upload in progress, so only
+  // old temporary objects go. Orphaned blobs are left to garbage collection.
+  const shared = Boolean(config.blobStore) || connection.dialect === 'postgres';
+  const swept = await blobs.sweepIncomplete(shared ? config.blobIncompleteAfterMs : undefined);
+  if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
   return { connection, blobs, events };
 }
 
 /**
- * What a crash may have left: partial uploads, and blobs no release references. With `olderThanMs`, only partial
- * uploads from before then are removed and unreferenced blobs are left to the blob GC (its grace period), since
- * another replica's upload may be in flight (PostgreSQL replicas on one blob store).
+ * One pass of blob garbage collection (docs/storage.md): the app runs it on a timer on one process; with several
+ * replicas, on the leader only. Never deletes a blob a release or an upload in progress uses.
  */
-export async function sweepStorage(
-  storage: Storage,
-  logger: Logger,
-  { olderThanMs }: { olderThanMs?: number } = {},
-): Promise<void> {
-  const { blobs } = storage;
-  const swept = await blobs.sweepIncomplete(olderThanMs);
-  if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
-  if (olderThanMs !== undefined) return;
-  const releases = createSqlReleaseRepository(storage.connection.db);
-  let orphans = 0;
-  for (const key of await blobs.list()) {
-    if (!(await releases.isBlobReferenced(key))) {
-      await blobs.delete(key);
-      orphans++;
-    }
-  }
-  if (orphans) logger.warn({ blobs: orphans }, 'removed blobs no release references (an upload cut short)');
+export function createBlobGc(config: Config, storage: Storage, logger: Logger) {
+  const repository = createSqlBlobGcRepository(storage.connection.db);
+  return async (now: Date = new Date()): Promise<BlobGcReport> => {
+    const report = await runBlobGc(
+      {
+        blobs: storage.blobs,
+        repository,
+        graceMs: config.blobGcGraceMs,
+        incompleteAfterMs: config.blobIncompleteAfterMs,
+        onError: (err, sha256) => logger.error({ err, sha256 }, 'garbage collection could not delete a blob'),
+      },
+      now,
+    );
+    if (report.deleted || report.swept || report.orphaned)
+      logger.info({ ...report }, 'blob garbage collection');
+    return report;
+  };
 }
 
 /** The composition of the core's use cases over the storage implementations. */
@@ -117,6 +112,12 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     events: releaseEvents,
     bus,
     maxUploadBytes: config.maxUploadBytes,
+    holds: { repository: createSqlBlobGcRepository(db) },
+    onBlobMissing: (artifact, err) =>
+      logger.error(
+        { err, artifact: artifact.name, sha256: artifact.sha256 },
+        "BLOB MISSING: an artifact's stored content is not in the blob store; its downloads fail until it is re-uploaded",
+      ),
     processors: createSigningProcessors({
       keys: openKeyStore(config),
       settings,

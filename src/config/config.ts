@@ -71,6 +71,26 @@ export interface Config {
   trustProxy: string;
   /** PostgreSQL replicas: how often a replica tries to take over singleton work (drop folder, sweep), ms. */
   leaderPollMs: number;
+  /** Where blobs live: '' = `<dataDir>/blobs`, or `s3://<bucket>[/<prefix>]` (docs/storage.md). */
+  blobStore: string;
+  /** S3 endpoint URL for S3-compatible stores (RGW, MinIO); '' = AWS. */
+  s3Endpoint: string;
+  /** S3 region; '' = the AWS chain's (AWS_REGION, profile), else us-east-1. */
+  s3Region: string;
+  /** Path-style URLs (`<endpoint>/<bucket>/<key>`), which most S3-compatible servers need. */
+  s3ForcePathStyle: boolean;
+  /** Answer downloads of clients that follow redirects with a 302 to a presigned S3 URL. */
+  s3Redirect: boolean;
+  /** How long a presigned download URL is valid, s. */
+  s3RedirectTtlS: number;
+  /** Memory for the S3 store's chunk cache (CoAP blocks, small ranges), bytes. */
+  s3CacheBytes: number;
+  /** Blob garbage collection every this many ms; 0 turns the timer off. */
+  blobGcIntervalMs: number;
+  /** A blob no release or upload uses is deleted after being an orphan this long, ms. */
+  blobGcGraceMs: number;
+  /** Temporary upload files/objects and multipart uploads older than this are swept, ms. */
+  blobIncompleteAfterMs: number;
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -165,6 +185,26 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
     },
   },
   leaderPollMs: { env: 'UPDRAFT_LEADER_POLL_MS', parse: int('leader poll') },
+  blobStore: {
+    env: 'UPDRAFT_BLOB_STORE',
+    parse: (v) => {
+      if (v !== '' && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[\w!.*'()/-]*)?$/.test(v))
+        throw new Error(`blob store must be empty (the data folder) or s3://<bucket>[/<prefix>], got "${v}"`);
+      return v;
+    },
+  },
+  s3Endpoint: { env: 'UPDRAFT_S3_ENDPOINT', parse: str },
+  s3Region: { env: 'UPDRAFT_S3_REGION', parse: str },
+  s3ForcePathStyle: { env: 'UPDRAFT_S3_FORCE_PATH_STYLE', parse: bool('s3 force path style') },
+  s3Redirect: { env: 'UPDRAFT_S3_REDIRECT', parse: bool('s3 redirect') },
+  s3RedirectTtlS: { env: 'UPDRAFT_S3_REDIRECT_TTL_S', parse: int('s3 redirect ttl') },
+  s3CacheBytes: { env: 'UPDRAFT_S3_CACHE_BYTES', parse: int('s3 cache bytes') },
+  blobGcIntervalMs: { env: 'UPDRAFT_BLOB_GC_INTERVAL_MS', parse: int('blob gc interval') },
+  blobGcGraceMs: { env: 'UPDRAFT_BLOB_GC_GRACE_MS', parse: int('blob gc grace') },
+  blobIncompleteAfterMs: {
+    env: 'UPDRAFT_BLOB_INCOMPLETE_AFTER_MS',
+    parse: int('blob incomplete after'),
+  },
 };
 
 export const DEFAULTS: Config = {
@@ -194,6 +234,16 @@ export const DEFAULTS: Config = {
   notifyTimeoutMs: 20_000,
   trustProxy: '',
   leaderPollMs: 1000,
+  blobStore: '',
+  s3Endpoint: '',
+  s3Region: '',
+  s3ForcePathStyle: false,
+  s3Redirect: false,
+  s3RedirectTtlS: 300,
+  s3CacheBytes: 64 * 1024 * 1024,
+  blobGcIntervalMs: 10 * 60_000,
+  blobGcGraceMs: 3600_000,
+  blobIncompleteAfterMs: 6 * 3600_000,
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
@@ -227,5 +277,10 @@ export function loadConfig(
   if (c.notifyConcurrency < 1) throw new Error('notify concurrency must be at least 1');
   if (c.notifyTimeoutMs < 1) throw new Error('notify timeout must be positive');
   if (c.leaderPollMs < 10) throw new Error('leader poll must be at least 10 ms');
+  if (c.s3Redirect && !c.blobStore) throw new Error('--s3-redirect needs an s3:// blob store');
+  if (c.s3RedirectTtlS < 1 || c.s3RedirectTtlS > 604_800)
+    throw new Error('s3 redirect ttl must be between 1 and 604800 seconds');
+  if (c.blobGcIntervalMs < 0 || c.blobGcGraceMs < 0 || c.blobIncompleteAfterMs < 0)
+    throw new Error('blob gc intervals must not be negative');
   return c;
 }

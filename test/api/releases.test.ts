@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { releaseForm, startTestServer, type TestServer } from '../support/server.js';
+import { collectGarbage, releaseForm, startTestServer, type TestServer } from '../support/server.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const json = { 'content-type': 'application/json' };
@@ -113,6 +113,7 @@ describe('management API: products and releases', () => {
   });
 
   it('refuses bad input with a clear code and changes nothing', async () => {
+    await collectGarbage(server);
     const before = await blobCount(server.dataDir);
     const cases: [string, FormData, number, string][] = [
       ['bad version', releaseForm('1.x', { 'firmware.bin': image }), 400, 'INVALID_VERSION'],
@@ -157,6 +158,7 @@ describe('management API: products and releases', () => {
       list.items.map((r) => r.version),
       ['1.2.0'],
     );
+    await collectGarbage(server);
     assert.equal(await blobCount(server.dataDir), before);
   });
 
@@ -179,6 +181,7 @@ describe('management API: products and releases', () => {
       204,
     );
     assert.equal((await server.api('/api/v1/products/sensor/releases/1.2.0')).status, 404);
+    await collectGarbage(server);
     assert.equal(await blobCount(server.dataDir), 0);
   });
 });

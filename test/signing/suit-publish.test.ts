@@ -5,7 +5,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyEnvelope } from '../../src/core/manifests/index.js';
 import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
-import { releaseForm, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { collectGarbage, releaseForm, startTestServer, tempDir, type TestServer } from '../support/server.js';
 
 const FIXTURES = new URL('../../../shared/fixtures/suit/riot-draft09/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES));
@@ -194,6 +194,7 @@ describe('SUIT at publish time (RIOT products)', () => {
     await createProduct(server, suitProduct('refused', { trustedKeys: ['fixture'] }));
     await createProduct(server, suitProduct('other-board', { trustedKeys: ['fixture'] }, 'native'));
     await createProduct(server, suitProduct('wrong-key', { key: 'riot' }));
+    await collectGarbage(server);
     const blobs = await blobCount(dataDir);
     const wrongSlot = Buffer.from(slot1);
     wrongSlot[100] = (wrongSlot[100] ?? 0) ^ 0xff;
@@ -222,6 +223,7 @@ describe('SUIT at publish time (RIOT products)', () => {
       };
       assert.deepEqual(list.items, [], product);
     }
+    await collectGarbage(server);
     assert.equal(await blobCount(dataDir), blobs, 'no blob of a refused upload is kept');
   });
 

@@ -10,6 +10,17 @@ import { createLogger } from '../../src/app/logger.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789abcdef';
 
+/**
+ * Runs blob garbage collection as if its grace period had passed: one pass notes the orphans, a second one a
+ * grace period later deletes them. What the collector must keep (releases, uploads in progress) stays. Test
+ * servers use a grace of a second, far below the 10 minutes an upload's hold lasts between renewals.
+ */
+export async function collectGarbage(server: RunningServer): Promise<void> {
+  const now = Date.now();
+  await server.runBlobGc(new Date(now));
+  await server.runBlobGc(new Date(now + server.config.blobGcGraceMs + 1));
+}
+
 export async function tempDir(prefix = 'updraft-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
@@ -37,6 +48,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
       adminToken: ADMIN_TOKEN,
       logLevel: 'silent',
       flushIntervalMs: 50,
+      blobGcGraceMs: 1000,
       ...overrides,
     },
     {},

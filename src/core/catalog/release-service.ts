@@ -5,6 +5,8 @@ import { isoNow, systemClock, type Clock } from '../clock.js';
 import { compareVersions } from '../versions/compare.js';
 import { normalizeVersion } from '../versions/semver.js';
 import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
+import { createUploadHolds, type BlobHoldsPort } from '../blobs/upload-holds.js';
+import { isDomainError } from '../errors.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
 import type { Artifact, Product, Release, ReleaseState } from './types.js';
 import { createReleaseUpload, type ArtifactInput, type ReleaseUpload } from './release-upload.js';
@@ -30,6 +32,13 @@ export interface ReleaseServiceDeps {
   cacheTtlMs?: number;
   /** Carries cache invalidations to every replica. */
   bus?: EventBus;
+  /**
+   * Where uploads in progress hold the blobs they stored, so garbage collection keeps them (docs/storage.md).
+   * Blobs are never deleted here: releases and failed uploads leave them to the collector.
+   */
+  holds?: { repository: BlobHoldsPort; ttlMs?: number };
+  /** Called when an artifact's blob is missing from the store (logged loudly by the app). */
+  onBlobMissing?: (artifact: Artifact, err: unknown) => void;
 }
 
 export type ReleaseProcessor = (upload: ReleaseUpload, product: Product) => Promise<void>;
@@ -77,10 +86,25 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     return (await releases.list(product)).find((r) => r.label === version);
   }
 
-  /** Blobs are shared between releases with identical files: delete one only when nothing references it. */
-  async function dropUnreferenced(artifacts: Artifact[]): Promise<void> {
+  /** A missing blob is reported once, where it is found, whatever path asked for it. */
+  function missing<T>(artifact: Artifact, work: Promise<T>): Promise<T> {
+    return work.catch((err: unknown) => {
+      if (isDomainError(err, 'BLOB_NOT_FOUND')) deps.onBlobMissing?.(artifact, err);
+      throw err;
+    });
+  }
+
+  /** Every blob of a release about to be committed is in the store (an operator or a bug may have removed one). */
+  async function assertStored(artifacts: Artifact[]): Promise<void> {
     for (const artifact of artifacts) {
-      if (!(await releases.isBlobReferenced(artifact.sha256))) await blobs.delete(artifact.sha256);
+      if (!(await blobs.stat(artifact.sha256))) {
+        const err = new DomainError(
+          'BLOB_NOT_FOUND',
+          `the stored content of "${artifact.name}" (${artifact.sha256}) is missing; nothing was published`,
+        );
+        deps.onBlobMissing?.(artifact, err);
+        throw err;
+      }
     }
   }
 
@@ -144,6 +168,13 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
           revokedAt: null,
         },
         { maxBytes: deps.maxUploadBytes },
+        deps.holds
+          ? createUploadHolds({
+              repository: deps.holds.repository,
+              clock,
+              ttlMs: deps.holds.ttlMs ?? 10 * 60_000,
+            })
+          : undefined,
       );
     },
 
@@ -153,17 +184,23 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
         throw new DomainError('PRODUCT_NOT_FOUND', `product "${upload.draft.product}" does not exist`);
       for (const process of deps.processors ?? []) await process(upload, product);
       const release = upload.build();
+      await assertStored(release.artifacts);
       await releases.create(release);
-      await dropUnreferenced(upload.replaced);
+      // The release references the blobs now: the upload's holds are no longer needed.
+      await upload.holds?.release();
       published.invalidate(release.product);
       events.emit({ type: 'created', release });
       if (release.state === 'published') events.emit({ type: 'published', release });
       return release;
     },
 
-    /** Drops the blobs of an upload that will not be committed, unless another release shares them. */
+    /**
+     * Ends an upload that will not be committed. Its blobs are not deleted here (another upload in progress may
+     * have stored the same content a moment ago): without a hold or a release they are orphans, which garbage
+     * collection deletes after its grace period.
+     */
     async discard(upload: ReleaseUpload): Promise<void> {
-      await dropUnreferenced([...upload.artifacts, ...upload.replaced]);
+      await upload.holds?.release();
     },
 
     /** Convenience for callers that have all files at hand (CLI import, drop folder, tests). */
@@ -183,9 +220,9 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
 
     async delete(product: string, version: string): Promise<void> {
       const release = await get(product, version);
+      // Its blobs, unless another release or an upload uses them, are deleted by garbage collection later.
       await releases.delete(release.id);
       published.invalidate(product);
-      await dropUnreferenced(release.artifacts);
       events.emit({ type: 'deleted', release });
     },
 
@@ -198,11 +235,26 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     },
 
     openArtifact(artifact: Artifact, range?: ByteRange): Promise<Readable> {
-      return blobs.createReadStream(artifact.sha256, range);
+      return missing(artifact, blobs.createReadStream(artifact.sha256, range));
     },
 
     readArtifact(artifact: Artifact, offset: number, length: number): Promise<Buffer> {
-      return blobs.read(artifact.sha256, offset, length);
+      return missing(artifact, blobs.read(artifact.sha256, offset, length));
+    },
+
+    /**
+     * A short-lived URL a client that follows redirects can download the artifact from, when the blob store has
+     * one (S3); undefined otherwise.
+     */
+    async downloadUrl(artifact: Artifact, expiresInS: number): Promise<string | undefined> {
+      if (!blobs.presignedUrl) return undefined;
+      // A redirect to a missing object would be the store's bare 404: answer the clear error here instead.
+      if (!(await blobs.stat(artifact.sha256))) {
+        const err = new DomainError('BLOB_NOT_FOUND', `the stored content of "${artifact.name}" is missing`);
+        deps.onBlobMissing?.(artifact, err);
+        throw err;
+      }
+      return blobs.presignedUrl(artifact.sha256, { expiresInS, filename: artifact.name });
     },
 
     /** The artifact's file relative to the blob store's root, when the store has files (X-Accel-Redirect). */

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { DomainError } from '../errors.js';
 import { assertValidName } from '../names.js';
 import type { BlobStore } from '../blobs/blob-store.js';
+import type { UploadHolds } from '../blobs/upload-holds.js';
 import type { Artifact, Release } from './types.js';
 
 export interface ArtifactInput {
@@ -14,14 +15,16 @@ export interface ArtifactInput {
 }
 
 /**
- * One release being assembled from streamed files. Blobs land in the store as they arrive; the release row is
- * written only by `commit`, in one transaction, so a crash mid-upload leaves at most unreferenced blobs, which
- * the start-up sweep removes. Nothing half-made is ever visible.
+ * One release being assembled from streamed files. Blobs land in the store as they arrive, each held for this
+ * upload (`holds`) so that garbage collection keeps it until the release is committed; the release row is written
+ * only by `commit`, in one transaction, so a crash mid-upload leaves at most unreferenced blobs, which the
+ * collector removes after its grace period. Nothing half-made is ever visible.
  */
 export function createReleaseUpload(
   blobs: BlobStore,
   draft: Omit<Release, 'artifacts' | 'id'>,
   limits: { maxBytes: number },
+  holds?: UploadHolds,
 ) {
   const artifacts: Artifact[] = [];
   /** Artifacts a processor replaced: their blobs are dropped once the release is committed or discarded. */
@@ -30,6 +33,7 @@ export function createReleaseUpload(
 
   return {
     draft,
+    holds,
     artifacts,
     replaced,
     async add(input: ArtifactInput): Promise<Artifact> {
@@ -41,6 +45,7 @@ export function createReleaseUpload(
         maxBytes: limits.maxBytes - total,
         expectedSha256: input.expectedSha256,
         expectedMd5: input.expectedMd5,
+        beforePublish: holds?.beforePublish,
       });
       total += digests.size;
       const artifact: Artifact = {

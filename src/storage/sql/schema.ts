@@ -70,4 +70,14 @@ export interface Database {
     key: string;
     value: string;
   };
+  blob_holds: {
+    upload_id: string;
+    sha256: string;
+    expires_at: string;
+  };
+  blob_gc: {
+    sha256: string;
+    orphan_since: string | null;
+    deleting_since: string | null;
+  };
 }

@@ -6,6 +6,11 @@ import type { NotifyLimits, SuitDevices } from '../../core/riot-publish/notify.j
 export interface DeviceAdapterOptions {
   /** When set, downloads are answered with `X-Accel-Redirect: <prefix>/<blob path>` (nginx in front). */
   accelRedirectPrefix?: string;
+  /**
+   * When set (an S3 blob store with `--s3-redirect`), clients known to follow redirects (browsers and curl on the
+   * management API, DDI/SWUpdate) get a `302` to a presigned URL valid this many seconds instead of the body.
+   */
+  downloadRedirectTtlS?: number;
   /** The RIOT seed's endpoints (devices/riot-seed); without it: admin token required, notify refused. */
   riotSeed?: RiotSeedOptions;
 }

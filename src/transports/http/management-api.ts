@@ -14,7 +14,7 @@ import { registerPublishIdRoutes } from './api/publish-ids.js';
 export async function registerManagementApi(
   app: FastifyInstance,
   services: Services,
-  options: { maxUploadBytes: number },
+  options: { maxUploadBytes: number; downloadRedirectTtlS?: number },
 ): Promise<void> {
   await app.register(
     async (api) => {

@@ -3,6 +3,7 @@ import type { Services } from '../../../core/services.js';
 import type { ReleaseState } from '../../../core/catalog/types.js';
 import { DomainError } from '../../../core/errors.js';
 import { sendBlob } from '../send-blob.js';
+import { toHttpError } from '../error-status.js';
 import { receiveRelease } from './receive-release.js';
 
 type ReleaseParams = { product: string; version: string };
@@ -20,7 +21,7 @@ function parseStates(value: unknown): ReleaseState[] | undefined {
 export function registerReleaseRoutes(
   app: FastifyInstance,
   services: Pick<Services, 'products' | 'releases'>,
-  options: { maxUploadBytes: number },
+  options: { maxUploadBytes: number; downloadRedirectTtlS?: number },
 ): void {
   const { products, releases } = services;
 
@@ -66,17 +67,36 @@ export function registerReleaseRoutes(
     async (request, reply) => {
       const release = await releases.get(request.params.product, request.params.version);
       const artifact = releases.artifact(release, request.params.name);
+      // Browsers and curl -L follow a redirect (and drop the Authorization header on the way to the store).
+      if (options.downloadRedirectTtlS && request.method === 'GET') {
+        const url = await releases.downloadUrl(artifact, options.downloadRedirectTtlS);
+        if (url) return reply.code(302).header('Location', url).header('Cache-Control', 'no-store').send();
+      }
       reply.hijack();
-      await sendBlob(request.raw, reply.raw, {
-        size: artifact.size,
-        sha256: artifact.sha256,
-        contentType: artifact.contentType,
-        headers: {
-          'Content-Disposition': `attachment; filename="${artifact.name}"`,
-          'x-MD5': artifact.md5,
-        },
-        open: (range) => releases.openArtifact(artifact, range),
-      });
+      try {
+        await sendBlob(request.raw, reply.raw, {
+          size: artifact.size,
+          sha256: artifact.sha256,
+          contentType: artifact.contentType,
+          headers: {
+            'Content-Disposition': `attachment; filename="${artifact.name}"`,
+            'x-MD5': artifact.md5,
+          },
+          open: (range) => releases.openArtifact(artifact, range),
+        });
+      } catch (err) {
+        // Hijacked: fastify's error handler cannot answer any more, so a missing blob is answered here.
+        const { status, body } = toHttpError(err);
+        request.log.error({ err, artifact: artifact.name }, 'artifact download failed');
+        if (!reply.raw.headersSent) {
+          const json = JSON.stringify(body);
+          reply.raw.writeHead(status, {
+            'Content-Type': 'application/json; charset=utf-8',
+            'Content-Length': Buffer.byteLength(json),
+          });
+          reply.raw.end(json);
+        } else reply.raw.destroy();
+      }
     },
   );
 }

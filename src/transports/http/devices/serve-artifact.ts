@@ -12,6 +12,11 @@ export interface ArtifactAnswer {
   artifact: Artifact;
   /** Protocol headers (x-MD5, x-version, Content-Disposition...). */
   headers?: Record<string, string>;
+  /**
+   * The client follows a `302` (DDI/SWUpdate): with `downloadRedirectTtlS` set, a GET is redirected to a presigned
+   * URL of the object store. Never for ESP8266httpUpdate (redirects off by default) or ESP-AT (raw TCP).
+   */
+  followsRedirects?: boolean;
 }
 
 /**
@@ -23,9 +28,17 @@ export async function serveArtifact(
   reply: FastifyReply,
   services: Pick<Services, 'releases' | 'updates'>,
   options: DeviceAdapterOptions,
-  { deviceId, release, artifact, headers }: ArtifactAnswer,
+  { deviceId, release, artifact, headers, followsRedirects }: ArtifactAnswer,
 ): Promise<SendOutcome> {
   const { releases, updates } = services;
+  if (followsRedirects && options.downloadRedirectTtlS && request.method === 'GET') {
+    const url = await releases.downloadUrl(artifact, options.downloadRedirectTtlS);
+    if (url) {
+      updates.recordDownload(deviceId, release, 'started', 'redirected to the object store');
+      void reply.code(302).header('Location', url).header('Cache-Control', 'no-store').send();
+      return 'completed';
+    }
+  }
   let started = false;
   const blobPath = options.accelRedirectPrefix ? releases.blobPath(artifact) : undefined;
   // Stores without files (S3 later) cannot be offloaded this way: Node streams the body then.
