@@ -220,6 +220,34 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     );
   });
 
+  it('a pin set through one replica applies on every other within a second', async () => {
+    const mac = '5C:CF:7F:00:00:02';
+    for (const r of replicas) {
+      const warm = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.1'));
+      await body(warm);
+      assert.equal(warm.statusCode, 304, 'warm: on the newest');
+    }
+    const pin = await api(replicas[2]!.url, `/api/v1/devices/${mac}/pin`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: '1.0.0' }),
+    });
+    assert.equal(pin.status, 200, await pin.clone().text());
+    await Promise.all(
+      replicas.map((r) =>
+        until(
+          `replica :${r.port} to offer the pinned 1.0.0`,
+          async () => {
+            const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.1'));
+            await body(res);
+            return res.statusCode === 200 && res.headers['x-version'] === '1.0.0' ? true : undefined;
+          },
+          1000,
+        ),
+      ),
+    );
+  });
+
   it('a token revoked on one replica is refused on all within one second', async () => {
     const created = await api(replicas[0]!.url, '/api/v1/tokens', {
       method: 'POST',
