@@ -13,10 +13,6 @@ import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
 import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
-import { sweepStorage } from './services.js';
-
-/** Partial uploads older than this are abandoned (replicas on PostgreSQL sweep them hourly). */
-const SWEEP_AGE_MS = 3600_000;
 
 export interface RunningServer {
   config: Config;
@@ -26,13 +22,13 @@ export interface RunningServer {
   httpPort: number;
   /** The CoAP endpoint, unless turned off. */
   coap?: RunningCoap;
-  /** One pass of blob garbage collection (also run on a timer where `blobGcIntervalMs` > 0). */
-  runBlobGc(now?: Date): Promise<BlobGcReport>;
   /**
-   * Singleton work (drop folder, sweep; the integrator adds the deployment scheduler and blob GC): on PostgreSQL
+   * Singleton work (drop folder, blob GC, the deployment scheduler): on PostgreSQL
    * one replica at a time, chosen with `pg_advisory_lock`; on SQLite this process (cluster: worker 1).
    */
   leadership: Leadership;
+  /** One pass of blob garbage collection (also run on a timer where `blobGcIntervalMs` > 0). */
+  runBlobGc(now?: Date): Promise<BlobGcReport>;
   stop(): Promise<void>;
 }
 
@@ -117,24 +113,6 @@ export async function startServer(
   // changes made through any worker or replica through the events bus.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
 
-  // On PostgreSQL the leader sweeps partial uploads older than an hour (an upload in progress on another replica
-  // is younger), at once and hourly; unreferenced blobs are the blob GC's, which has a grace period.
-  if (storage.connection.dialect === 'postgres') {
-    let sweeps: NodeJS.Timeout | undefined;
-    const sweep = () =>
-      sweepStorage(storage, logger, { olderThanMs: SWEEP_AGE_MS }).catch((err: unknown) =>
-        logger.error({ err }, 'sweep of partial uploads failed'),
-      );
-    await leadership.whileLeader(
-      'sweep',
-      async () => {
-        await sweep();
-        sweeps = setInterval(() => void sweep(), SWEEP_AGE_MS);
-        sweeps.unref();
-      },
-      () => clearInterval(sweeps),
-    );
-  }
   const dropFolder = config.firmwareDir
     ? createDropFolder(services, { dir: config.firmwareDir, logger })
     : undefined;
@@ -145,8 +123,8 @@ export async function startServer(
       () => dropFolder.stop(),
     );
 
-  // The deployment scheduler and blob garbage collection run on the leader only (on SQLite: this process, with
-  // --workers worker 1). Every scheduler step is also a conditional update, so an overlap during a takeover is safe.
+  // The deployment scheduler runs on the leader only. Every step is also a conditional update in the database, so
+  // an overlap while another replica takes over can never advance a wave twice.
   let deploymentTimer: NodeJS.Timeout | undefined;
   await leadership.whileLeader(
     'deployment-scheduler',
@@ -160,10 +138,13 @@ export async function startServer(
     },
     () => clearInterval(deploymentTimer),
   );
+
+  // Garbage collection (which also sweeps abandoned temporary uploads) runs on the leader: one process (with
+  // --workers, worker 1), or one replica on PostgreSQL.
   const runBlobGc = createBlobGc(config, storage, logger);
   let gcRunning: Promise<unknown> | undefined;
   let gcTimer: NodeJS.Timeout | undefined;
-  if (config.blobGcIntervalMs > 0)
+  if (config.blobGcIntervalMs > 0) {
     await leadership.whileLeader(
       'blob-gc',
       () => {
@@ -174,15 +155,18 @@ export async function startServer(
         }, config.blobGcIntervalMs);
         gcTimer.unref();
       },
-      () => clearInterval(gcTimer),
+      async () => {
+        clearInterval(gcTimer);
+        await gcRunning;
+      },
     );
+  }
 
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     stopping ??= (async () => {
       logger.info('shutting down');
       await leadership.close();
-      await gcRunning;
       // Stop accepting; in-flight downloads get until the timeout, then their sockets are closed.
       const apps = plainHttp ? [http, plainHttp] : [http];
       const closing = Promise.all(apps.map((app) => app.close()));
@@ -203,5 +187,5 @@ export async function startServer(
     return stopping;
   }
 
-  return { config, services, http, httpPort, coap, runBlobGc, leadership, stop };
+  return { config, services, http, httpPort, coap, leadership, runBlobGc, stop };
 }

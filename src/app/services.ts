@@ -73,32 +73,21 @@ export async function openStorage(
   const sha1 = await backfillSha1(connection.db, blobs);
   if (sha1.filled) logger.info({ artifacts: sha1.filled }, 'computed SHA-1 for artifacts stored before 0003');
   if (sha1.missing.length) logger.warn({ blobs: sha1.missing }, 'no blob to compute a SHA-1 from');
-  // On PostgreSQL other replicas may be uploading into the same blob store: the leader sweeps (app/server.ts).
-  // A bucket is shared even without replicas' knowledge, so only old temporary objects go there.
+  // A data folder is this process's alone at start-up (SQLite is one server): every temporary file is a crash's.
+  // A bucket, or a folder shared by PostgreSQL replicas, may hold another replica's upload in progress, so only
+  // old temporary objects go. Orphaned blobs are left to garbage collection (its grace period).
   // An object store that is unreachable or refuses the credentials does not stop the start: the error is logged,
   // /readyz answers 503 with it, and the server recovers when the store does.
-  if (connection.dialect !== 'postgres')
-    await sweepStorage({ connection, blobs, events }, logger, {
-      olderThanMs: config.blobStore ? config.blobIncompleteAfterMs : undefined,
-    }).catch((err: unknown) => {
+  const shared = Boolean(config.blobStore) || connection.dialect === 'postgres';
+  const swept = await blobs
+    .sweepIncomplete(shared ? config.blobIncompleteAfterMs : undefined)
+    .catch((err: unknown) => {
       if (!config.blobStore) throw err;
       logger.error({ err }, `blob store ${config.blobStore} is not usable: ${(err as Error).message}`);
+      return 0;
     });
-  return { connection, blobs, events };
-}
-
-/**
- * What a crash may have left: partial uploads (with `olderThanMs`, only those from before then, since another
- * replica's upload may be in flight). Blobs no release references are the blob GC's, which has a grace period
- * so that an upload in progress never loses a blob it stored (docs/storage.md).
- */
-export async function sweepStorage(
-  storage: Storage,
-  logger: Logger,
-  { olderThanMs }: { olderThanMs?: number } = {},
-): Promise<void> {
-  const swept = await storage.blobs.sweepIncomplete(olderThanMs);
   if (swept) logger.warn({ files: swept }, 'removed incomplete uploads left by an earlier crash');
+  return { connection, blobs, events };
 }
 
 /**

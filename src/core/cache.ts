@@ -94,6 +94,8 @@ export function createSnapshot<V extends {}>(
     get: async (): Promise<V> => (await cache.get('')) as V,
     /** Everywhere: this process and every replica. */
     invalidate: () => cache.invalidate(),
+    /** Here only: the next `get` loads again. */
+    drop: () => cache.drop(),
     close: cache.close,
   };
 }

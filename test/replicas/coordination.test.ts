@@ -93,6 +93,25 @@ for (const dialect of ['postgres', 'sqlite'] as const) {
       assert.equal(await services[0]!.bootstrapAdmin(), undefined, 'a restart prints nothing');
     });
 
+    it('a token created through one replica is accepted by another at once, before any bus message', async () => {
+      const [a, b] = await twoReplicas(dialect);
+      const repoB = createSqlTokenRepository(b.db);
+      let lists = 0;
+      const counting = { ...repoB, list: (kind?: 'admin' | 'device') => (lists++, repoB.list(kind)) };
+      const here = createTokenService({ tokens: createSqlTokenRepository(a.db) });
+      const there = createTokenService({ tokens: counting, cacheTtlMs: 60_000 });
+      assert.equal(await there.verifyAdmin('not-a-token'), false, 'warm, and the first miss reloads once');
+      const { token } = await here.create({ kind: 'admin', name: 'ci' });
+      await new Promise((r) => setTimeout(r, 120));
+      assert.equal(await there.verifyAdmin(token), true, 'a miss reloads the list');
+      const before = lists;
+      await Promise.all(Array.from({ length: 20 }, () => there.verifyAdmin('wrong')));
+      assert.ok(
+        lists - before <= 1,
+        `a flood of wrong tokens reloads at most once per 100 ms (${lists - before})`,
+      );
+    });
+
     it('write-behind batches merge: an older batch arriving late never moves last_seen or version back', async () => {
       const [a, b] = await twoReplicas(dialect);
       const ra = createSqlDeviceRepository(a.db, a.dialect);

@@ -2,16 +2,19 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { request, Agent, type IncomingMessage } from 'node:http';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, releaseForm, spawnServer, tempDir, type SpawnedServer } from '../support/server.js';
 import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
 import { pgSchema } from './pg-schema.js';
+import { createBucket, rgw } from '../support/rgw.js';
 import { startNginx, type Balancer } from './nginx.js';
 
 /**
- * Three `updraft serve` processes on one PostgreSQL schema and one blob store (a shared data folder: the
- * filesystem store), behind Debian's nginx, as docs/deployment.md lays out production.
+ * Three `updraft serve` processes on one PostgreSQL schema and one S3 bucket (Ceph's RADOS Gateway, started by the
+ * test support), each with a data folder of its own, behind Debian's nginx, as docs/deployment.md lays out
+ * production. The signing keys are the one folder they share (`--keys-dir`).
  */
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -89,7 +92,8 @@ async function publish(base: string, product: string, version: string, files: Re
 
 describe('three replicas on PostgreSQL behind nginx', () => {
   let schema: Awaited<ReturnType<typeof pgSchema>>;
-  let dataDir: string;
+  let dataDirs: string[] = [];
+  let keysDir: string;
   let dropDir: string;
   let nginxDir: string;
   const replicas: SpawnedServer[] = [];
@@ -97,11 +101,18 @@ describe('three replicas on PostgreSQL behind nginx', () => {
   const image = randomBytes(24 * 1024 * 1024);
 
   before(async () => {
+    const s3 = await rgw();
+    const bucket = await createBucket(s3, 'replicas');
     schema = await pgSchema();
-    dataDir = await tempDir('updraft-replicas-');
+    dataDirs = [
+      await tempDir('updraft-replica-a-'),
+      await tempDir('updraft-replica-b-'),
+      await tempDir('updraft-replica-c-'),
+    ];
+    keysDir = await tempDir('updraft-replicas-keys-');
     dropDir = await tempDir('updraft-replicas-drop-');
     nginxDir = await tempDir('updraft-replicas-nginx-');
-    await createFsKeyStore({ dir: join(dataDir, 'keys') }).generate('riot', 'ed25519');
+    await createFsKeyStore({ dir: keysDir }).generate('riot', 'ed25519');
     await writeFile(join(dropDir, 'dropped-1.0.0.bin'), randomBytes(5000));
     const args = [
       '--database-url',
@@ -112,11 +123,23 @@ describe('three replicas on PostgreSQL behind nginx', () => {
       '127.0.0.1',
       '--coap-public-url',
       'coap://[2001:db8::1]/',
+      '--keys-dir',
+      keysDir,
     ];
-    const env = { UPDRAFT_LEADER_POLL_MS: '300', UPDRAFT_FLUSH_INTERVAL_MS: '200' };
+    const env = {
+      UPDRAFT_LEADER_POLL_MS: '300',
+      UPDRAFT_FLUSH_INTERVAL_MS: '200',
+      UPDRAFT_BLOB_STORE: `s3://${bucket}/updraft`,
+      UPDRAFT_S3_ENDPOINT: s3.endpoint,
+      UPDRAFT_S3_REGION: s3.region,
+      UPDRAFT_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    };
+    const start = (dir: string) => spawnServer(dir, args, env, { startTimeoutMs: 90_000 });
     // The first one migrates; the others start together, as after a rolling deploy.
-    replicas.push(await spawnServer(dataDir, args, env));
-    replicas.push(...(await Promise.all([spawnServer(dataDir, args, env), spawnServer(dataDir, args, env)])));
+    replicas.push(await start(dataDirs[0]!));
+    replicas.push(...(await Promise.all([start(dataDirs[1]!), start(dataDirs[2]!)])));
     lb = await startNginx(
       nginxDir,
       replicas.map((r) => r.port),
@@ -127,7 +150,8 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     await lb?.stop();
     await Promise.all(replicas.map((r) => r.stop()));
     await schema?.drop();
-    for (const d of [dataDir, dropDir, nginxDir]) if (d) await rm(d, { recursive: true, force: true });
+    for (const d of [...dataDirs, keysDir, dropDir, nginxDir])
+      if (d) await rm(d, { recursive: true, force: true });
   });
 
   const leaders = (task: string) =>
@@ -161,6 +185,13 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     assert.equal(sha256(got), sha256(image));
     const device = (await (await api(lb.url, `/api/v1/devices/${mac}`)).json()) as { address: string };
     assert.equal(device.address, '127.0.0.2', '--trust-proxy: the address nginx saw');
+    for (const dir of dataDirs) {
+      assert.equal(
+        existsSync(join(dir, 'blobs', 'sha256')),
+        false,
+        'the images live in the bucket, not on disk',
+      );
+    }
   });
 
   it('a publish through one replica reaches a warm cache on every other within a second', async () => {
@@ -172,20 +203,49 @@ describe('three replicas on PostgreSQL behind nginx', () => {
       await body(warm);
       assert.equal(warm.statusCode, 304, 'warm: nothing newer');
     }
-    const start = Date.now();
     await publish(replicas[1]!.url, 'tiny', '1.0.1', { 'firmware.bin': randomBytes(1000) });
+    // From the publish's answer, every replica offers the new release within a second.
+    await Promise.all(
+      replicas.map((r) =>
+        until(
+          `replica :${r.port} to offer 1.0.1`,
+          async () => {
+            const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.0'));
+            await body(res);
+            return res.statusCode === 200 ? true : undefined;
+          },
+          1000,
+        ),
+      ),
+    );
+  });
+
+  it('a pin set through one replica applies on every other within a second', async () => {
+    const mac = '5C:CF:7F:00:00:02';
     for (const r of replicas) {
-      await until(
-        'the new release offered',
-        async () => {
-          const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.0'));
-          await body(res);
-          return res.statusCode === 200 ? true : undefined;
-        },
-        1000,
-      );
+      const warm = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.1'));
+      await body(warm);
+      assert.equal(warm.statusCode, 304, 'warm: on the newest');
     }
-    assert.ok(Date.now() - start < 1500);
+    const pin = await api(replicas[2]!.url, `/api/v1/devices/${mac}/pin`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version: '1.0.0' }),
+    });
+    assert.equal(pin.status, 200, await pin.clone().text());
+    await Promise.all(
+      replicas.map((r) =>
+        until(
+          `replica :${r.port} to offer the pinned 1.0.0`,
+          async () => {
+            const res = await deviceGet(`${r.url}/tiny`, espHeaders(mac, '1.0.1'));
+            await body(res);
+            return res.statusCode === 200 && res.headers['x-version'] === '1.0.0' ? true : undefined;
+          },
+          1000,
+        ),
+      ),
+    );
   });
 
   it('a token revoked on one replica is refused on all within one second', async () => {

@@ -98,6 +98,7 @@ export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
   env: Record<string, string> = {},
+  { startTimeoutMs = 30_000 }: { startTimeoutMs?: number } = {},
 ): Promise<SpawnedServer> {
   const port = await freePort();
   const child = spawn(
@@ -126,7 +127,7 @@ export async function spawnServer(
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
     try {
@@ -134,7 +135,11 @@ export async function spawnServer(
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${out}`);
+    if (Date.now() > deadline) {
+      // Not left running: its pipes would keep the test process alive until the runner's timeout.
+      child.kill('SIGKILL');
+      throw new Error(`server did not start in ${startTimeoutMs} ms:\n${out}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -58,13 +58,33 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
   });
   const all = cache.get;
 
-  async function match(token: string, kind: TokenKind): Promise<TokenRecord | undefined> {
-    const hash = hashToken(token);
+  function scan(records: TokenRecord[], hash: string, kind: TokenKind): TokenRecord | undefined {
     let found: TokenRecord | undefined;
-    for (const record of await all()) {
+    for (const record of records) {
       if (constantTimeEqualHex(record.hash, hash) && record.kind === kind) found = record;
     }
     return found;
+  }
+
+  // A token created through another replica a moment ago may not be in this one's copy yet (the bus message is
+  // milliseconds behind the API's answer): a miss reloads the list, at most once per MISS_RELOAD_MS, so a flood
+  // of wrong tokens costs a bounded number of queries.
+  const MISS_RELOAD_MS = 100;
+  let lastMissReload = Number.NEGATIVE_INFINITY;
+
+  async function match(
+    token: string,
+    kind: TokenKind,
+    { reloadOnMiss = true } = {},
+  ): Promise<TokenRecord | undefined> {
+    const hash = hashToken(token);
+    const found = scan(await all(), hash, kind);
+    if (found || !reloadOnMiss) return found;
+    const now = clock().getTime();
+    if (now - lastMissReload < MISS_RELOAD_MS) return undefined;
+    lastMissReload = now;
+    cache.drop();
+    return scan(await all(), hash, kind);
   }
 
   async function create(input: {
@@ -100,7 +120,8 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
       if (!token) return false;
       const configured =
         configuredHash !== undefined && constantTimeEqualHex(configuredHash, hashToken(token));
-      const stored = await match(token, 'admin');
+      // The configured token is never stored: it must not cost a reload on every request.
+      const stored = await match(token, 'admin', { reloadOnMiss: !configured });
       return configured || stored !== undefined;
     },
 
