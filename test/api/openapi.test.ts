@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import Schema from 'typebox/schema';
 import { routesOf, type RegisteredRoute } from '../../src/transports/http/route-registry.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { publishRelease, startTestServer, type TestServer } from '../support/server.js';
 
 /**
  * The official OpenAPI 3.1 JSON Schema (test/fixtures/openapi-3.1/README.md), with the one erratum its later
@@ -114,5 +114,55 @@ describe('OpenAPI document', () => {
       (tokenErrors?.content?.['application/json']?.schema as { required: string[] }).required,
       ['code', 'message'],
     );
+  });
+
+  it('real answers match the response schemas their routes declare', async () => {
+    await publishRelease(server, 'contract', '1.0.0', { 'firmware.bin': Buffer.from([0xe9, 1, 2, 3]) });
+    server.services.devices.checkIn({
+      deviceId: 'aa:bb:cc:dd:ee:01',
+      product: 'contract',
+      version: '0.9.0',
+      protocol: 'test',
+      attributes: { chip: 'x' },
+    });
+    const token = await server.api('/api/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'device', product: 'contract' }),
+    });
+    const values: Record<string, string> = {
+      product: 'contract',
+      version: '1.0.0',
+      id: 'aa:bb:cc:dd:ee:01',
+    };
+    let checked = 0;
+    const check = async (method: string, url: string, res: Response) => {
+      const route = routesOf(server.http).find(
+        (r) => r.url === url && methodsOf(r).includes(method as 'GET'),
+      );
+      const declared = (route?.schema?.response as Record<string, object> | undefined)?.[String(res.status)];
+      assert.ok(declared, `${method} ${url} answered ${res.status}, which it does not declare`);
+      const body: unknown = res.status === 204 ? null : await res.json();
+      const [valid, errors] = Schema.Errors(declared, body);
+      assert.ok(valid, `${method} ${url}: ${JSON.stringify(errors.slice(0, 3))}`);
+      checked++;
+    };
+    await check('POST', '/api/v1/tokens', token);
+    const gets = routesOf(server.http).filter(
+      (r) =>
+        r.url.startsWith('/api/v1/') &&
+        methodsOf(r).includes('GET') &&
+        !r.url.endsWith('/openapi.json') &&
+        !r.url.includes('/artifacts/') &&
+        !r.url.endsWith('/manifest'),
+    );
+    for (const route of gets) {
+      const path = route.url.replace(/:(\w+)/g, (_m, name: string) => values[name] ?? 'x');
+      await check('GET', route.url, await server.api(path));
+    }
+    // And the errors: every 4xx body matches the declared error shape.
+    await check('GET', '/api/v1/products/:product', await server.api('/api/v1/products/none'));
+    await check('GET', '/api/v1/devices', await server.api('/api/v1/devices?limit=0'));
+    assert.ok(checked >= 12, `${checked} answers checked`);
   });
 });

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { createLogger } from '../../src/app/logger.js';
+import { serverEntry } from './server-bundle.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789abcdef';
 
@@ -93,7 +94,7 @@ export interface SpawnedServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `updraft serve` as its own process (tsx), waiting until /healthz answers. */
+/** Runs `updraft serve` as its own process (src/ bundled once, see server-bundle.ts), waiting until /healthz answers. */
 export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
@@ -104,9 +105,8 @@ export async function spawnServer(
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      'src/cli/main.ts',
+      '--enable-source-maps',
+      await serverEntry(),
       'serve',
       '--http-port',
       String(port),

@@ -3,7 +3,7 @@ import { Type, type TSchema } from 'typebox';
 /**
  * The management API's shapes, declared once as TypeBox (JSON Schema) and used three ways: fastify validates
  * requests with them (a bad field is a 400 naming it), `@fastify/swagger` builds `/api/v1/openapi.json` from them,
- * and `test/api/schema-contract.test.ts` checks real responses against them. See docs/api.md, "How to declare a
+ * and `test/api/openapi.test.ts` checks real responses against them. See docs/api.md, "How to declare a
  * route".
  */
 
