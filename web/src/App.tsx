@@ -9,11 +9,14 @@ import { Release } from './pages/Release';
 import { Devices } from './pages/Devices';
 import { Device } from './pages/Device';
 import { PublishIds } from './pages/PublishIds';
+import { Deployments } from './pages/Deployments';
+import { Deployment } from './pages/Deployment';
 
 const NAV: { label: string; to: string; pages: Route['page'][] }[] = [
   { label: 'Overview', to: href.overview(), pages: ['overview'] },
   { label: 'Products', to: href.products(), pages: ['products', 'product', 'release'] },
   { label: 'Devices', to: href.devices(), pages: ['devices', 'device'] },
+  { label: 'Deployments', to: href.deployments(), pages: ['deployments', 'deployment'] },
   { label: 'RIOT publish ids', to: href.publishIds(), pages: ['publish-ids'] },
 ];
 
@@ -33,6 +36,10 @@ function Page({ route }: { route: Route }) {
       return <Device id={route.id} />;
     case 'publish-ids':
       return <PublishIds />;
+    case 'deployments':
+      return <Deployments />;
+    case 'deployment':
+      return <Deployment id={route.id} />;
     case 'not-found':
       return (
         <p>

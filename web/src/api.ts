@@ -67,6 +67,13 @@ export const post = <T>(path: string, body?: unknown) =>
       : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
 
+export const put = <T>(path: string, body: unknown) =>
+  request<T>(`${API}${path}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
 export const del = (path: string) => request<void>(`${API}${path}`, { method: 'DELETE' });
 
 /** Checks a token before keeping it. */

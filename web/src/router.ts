@@ -12,6 +12,8 @@ export type Route =
   | { page: 'devices' }
   | { page: 'device'; id: string }
   | { page: 'publish-ids' }
+  | { page: 'deployments' }
+  | { page: 'deployment'; id: string }
   | { page: 'not-found' };
 
 function parseRoute(hash: string): Route {
@@ -30,6 +32,10 @@ function parseRoute(hash: string): Route {
     if (parts.length === 2) return { page: 'device', id: second };
   }
   if (first === 'publish-ids' && parts.length === 1) return { page: 'publish-ids' };
+  if (first === 'deployments') {
+    if (second === undefined) return { page: 'deployments' };
+    if (parts.length === 2) return { page: 'deployment', id: second };
+  }
   return { page: 'not-found' };
 }
 
@@ -42,6 +48,8 @@ export const href = {
   devices: () => '#/devices',
   device: (id: string) => `#/devices/${enc(id)}`,
   publishIds: () => '#/publish-ids',
+  deployments: () => '#/deployments',
+  deployment: (id: string) => `#/deployments/${enc(id)}`,
 };
 
 export function navigate(to: string): void {

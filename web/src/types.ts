@@ -4,6 +4,14 @@
 // server is bundled).
 export type { Artifact, Product, Release, ReleaseState } from '../../src/core/catalog/types.js';
 export type { Device, DeviceEvent } from '../../src/core/devices/types.js';
+export type {
+  Counts,
+  Deployment,
+  DeploymentEvent,
+  DeploymentSpec,
+  DeviceState,
+  DryRun,
+} from '../../src/core/deployments/types.js';
 
 export interface Page<T> {
   items: T[];

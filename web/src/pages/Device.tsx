@@ -1,6 +1,7 @@
 import { Fragment } from 'preact';
 import { get } from '../api';
 import { ErrorMessage, Loading, Section } from '../components/Status';
+import { DeviceTags } from '../components/DeviceTags';
 import { formatTime } from '../format';
 import { href } from '../router';
 import type { Device as DeviceInfo, DeviceEvent } from '../types';
@@ -46,6 +47,7 @@ export function Device({ id }: { id: string }) {
               </Fragment>
             ))}
           </dl>
+          <DeviceTags id={id} />
           <Section title="History">
             {d.history.length === 0 ? (
               <p class="muted">No event recorded.</p>
