@@ -36,7 +36,7 @@ process.on('exit', stopPostgres);
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
   { stdio: 'inherit', env },
 );
 // Ctrl-C reaches the runner too (same process group); wait for it, then clean up.

@@ -151,10 +151,11 @@ describe('CoAP client (server → device requests)', () => {
     assert.ok(attempts.every((m) => m.messageId === attempts[0]?.messageId));
     // Back-off (RFC 7252 §4.2): the first wait is ACK_TIMEOUT (20 ms) or more, each next one doubles, and the
     // timeout is reported only after the last wait (20 + 40 + 80 ms at least). Lower bounds only: load can
-    // stretch a wait, never shorten it.
+    // stretch a wait, never shorten it. The arrivals are taken at the receiver, where a loaded event loop can
+    // delay the first datagram's timestamp more than the next one's: 2 ms of that jitter are allowed.
     const [t0, t1, t2] = device.arrivals.slice(before) as [number, number, number];
-    assert.ok(t1 - t0 >= 19, `first retransmission after ${(t1 - t0).toFixed(0)} ms`);
-    assert.ok(t2 - t1 >= 39, `second retransmission after ${(t2 - t1).toFixed(0)} ms`);
+    assert.ok(t1 - t0 >= 18, `first retransmission after ${(t1 - t0).toFixed(0)} ms`);
+    assert.ok(t2 - t1 >= 38, `second retransmission after ${(t2 - t1).toFixed(0)} ms`);
     assert.ok(elapsed >= 139, `timeout reported after ${elapsed} ms`);
   });
 

@@ -163,7 +163,8 @@ describe('hardening: CoAP abuse (defects 13, 15)', () => {
   });
 
   it('bounds remembered payloads by bytes and time, whatever the number of keys (defect 5)', () => {
-    let now = 0;
+    // lru-cache treats a start time of 0 as "no TTL": the clock starts at a real date.
+    let now = Date.parse('2026-01-01T00:00:00Z');
     const map = new ExpiringMap<string, Buffer>(10_000, 60_000, () => new Date(now), {
       max: 1024 * 1024,
       sizeOf: (b) => b.length,

@@ -111,8 +111,24 @@ export async function receiveRelease(
   } catch (err) {
     discardRestOfBody(request);
     if (upload) await releases.discard(upload);
-    throw signal.aborted ? signal.reason : err;
+    if (signal.aborted) throw signal.reason;
+    throw endedEarly(err) ?? err;
   }
+}
+
+/**
+ * A multipart body that ends without its closing boundary (RFC 2046 §5.1.1) makes busboy destroy the file part
+ * being stored; the store's pipeline then reports a premature close before busboy's own error reaches the
+ * iterator. Either is the client's malformed body: a 400, never a 500.
+ */
+function endedEarly(err: unknown): DomainError | undefined {
+  const code = (err as { code?: string } | undefined)?.code;
+  if (
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (err as Error | undefined)?.message === 'Unexpected end of form'
+  )
+    return new DomainError('INVALID_INPUT', 'the multipart body ended before its closing boundary');
+  return undefined;
 }
 
 /**

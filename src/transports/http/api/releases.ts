@@ -195,7 +195,8 @@ export function registerReleaseRoutes(
       // Browsers and curl -L follow a redirect (and drop the Authorization header on the way to the store).
       if (options.downloadRedirectTtlS && request.method === 'GET') {
         const url = await releases.downloadUrl(artifact, options.downloadRedirectTtlS);
-        if (url) return reply.code(302).header('Location', url).header('Cache-Control', 'no-store').send(null);
+        if (url)
+          return reply.code(302).header('Location', url).header('Cache-Control', 'no-store').send(null);
       }
       reply.hijack();
       try {
