@@ -19,7 +19,8 @@ export const OLDER = '1.0.0';
 
 /** Shared by the cases of one run: settings, scratch folder, images, and prepared data folders. */
 export class Context {
-  readonly images: { small: Image; large: Image };
+  /** `huge` (64 MiB) is above the blob cache's per-image limit (32 MiB): always streamed from disk. */
+  readonly images: { small: Image; large: Image; huge: Image };
   readonly #dataDirs = new Map<string, Promise<string>>();
 
   constructor(
@@ -29,7 +30,11 @@ export class Context {
     readonly profileDir: string | undefined,
     readonly fromSources = false,
   ) {
-    this.images = { small: this.#image('fw1m', 1024 * 1024), large: this.#image('fw16m', 16 * 1024 * 1024) };
+    this.images = {
+      small: this.#image('fw1m', 1024 * 1024),
+      large: this.#image('fw16m', 16 * 1024 * 1024),
+      huge: this.#image('fw64m', 64 * 1024 * 1024),
+    };
   }
 
   #image(product: string, size: number): Image {

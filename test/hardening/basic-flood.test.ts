@@ -66,17 +66,21 @@ describe('hardening: a wrong-password flood is rate-limited (defect 8)', () => {
   it('answers 429 once a source has failed too often, keeps verified devices working, and stays ready', async () => {
     // A device verified before the flood (304: it already runs 9.9.9).
     assert.equal(await check(server.httpPort, basic('dev', 'right'), '127.0.0.5'), 304);
+    const started = Date.now();
     const flood = await Promise.all(
       Array.from({ length: 60 }, (_, i) => check(server.httpPort, basic('dev', `wrong-${i}`))),
     );
+    // The source's budget: 10 at once, then one more every 6 s (10 a minute) while the flood is checked.
+    const budget = 10 + Math.floor((Date.now() - started) / 6000);
     const forbidden = flood.filter((s) => s === 403).length;
     const limited = flood.filter((s) => s === 429).length;
     assert.equal(forbidden + limited, flood.length, flood.join());
-    assert.ok(forbidden <= 10, `${forbidden} wrong passwords were checked from one source`);
-    assert.ok(limited >= 50, `${limited} attempts were refused without checking`);
-    // A new guess from the flooding source is still refused unchecked; one it already tried is answered from
-    // the failure memo (403, no scrypt).
-    assert.equal(await check(server.httpPort, basic('dev', 'wrong-new')), 429);
+    assert.ok(
+      forbidden <= budget,
+      `${forbidden} wrong passwords were checked from one source (budget ${budget})`,
+    );
+    assert.ok(limited >= flood.length - budget, `${limited} attempts were refused without checking`);
+    // One it already tried is answered from the failure memo (403, no scrypt, no budget).
     assert.equal(await check(server.httpPort, basic('dev', 'wrong-0')), 403);
     // Other sources and known credentials are not locked out by one flooding source.
     assert.equal(await check(server.httpPort, basic('dev', 'right'), '127.0.0.5'), 304);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,14 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { DomainError } from '../../core/errors.js';
 import type { BlobDigests, BlobStore, ByteRange, PutOptions } from '../../core/blobs/blob-store.js';
+import { adaptiveReadStream } from './adaptive-read-stream.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
-/**
- * Read-ahead of one streamed download. It is also what a stalled connection pins: about twice this (the stream's
- * buffer plus the chunk the socket holds), so 1 MiB cost 2 MiB per slow device (issue 13, defect 7); 64 KiB keeps
- * 1,000 stalled downloads near 130 MB while a fast client still gets large reads.
- */
-const READ_CHUNK = 64 * 1024;
 
 /**
  * Content-addressed blobs on the local filesystem: `<root>/sha256/ab/abcdef...`. A put streams into
@@ -105,12 +100,8 @@ export function createFsBlobStore(root: string): BlobStore {
         if (err.code === 'ENOENT') throw new DomainError('BLOB_NOT_FOUND', `blob ${sha256} is missing`);
         throw err;
       });
-      return createReadStream('', {
-        fd: handle,
-        start: range?.start,
-        end: range?.end,
-        highWaterMark: READ_CHUNK,
-      });
+      // Chunks follow the consumer: large for a fast client, small for a stalled one (adaptive-read-stream.ts).
+      return adaptiveReadStream(handle, range?.start ?? 0, range?.end ?? Number.MAX_SAFE_INTEGER);
     },
 
     async read(sha256: string, offset: number, length: number): Promise<Buffer> {

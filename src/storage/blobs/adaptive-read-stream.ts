@@ -1,0 +1,70 @@
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+
+export const MIN_CHUNK = 16 * 1024;
+const MAX_CHUNK = 1024 * 1024;
+/** A consumer that asks for the next chunk this soon after the last one is keeping up: read more at once. */
+const FAST_MS = 5;
+/**
+ * Bytes above MIN_CHUNK that all streams of the process may hold in their last chunk. A consumer looks fast
+ * while the kernel's socket buffers absorb the first megabytes, then stalls holding a large chunk: this budget
+ * bounds the sum of those, however many connections stall (a stream's share returns when it reads again).
+ */
+export const LARGE_BUDGET = 16 * 1024 * 1024;
+let largeHeld = 0;
+
+/**
+ * A ranged file read whose chunk size follows its consumer (issue 13, defect 7). Reading 1 MiB at a time is
+ * what makes a fast download fast (about 700 MiB/s here against 60 at 64 KiB: fewer thread-pool round trips),
+ * but a slow or stalled device then pins 2 MiB (a chunk buffered here, one in the socket): 1,000 of them took
+ * 2.3 GB. So nothing is read ahead (highWaterMark 0: a read happens only when the consumer pulls), chunks start
+ * at 16 KiB and double while the consumer pulls again at once, up to 1 MiB, and fall back to 16 KiB as soon as
+ * it does not. A stalled connection holds one chunk, usually the smallest; the handle closes on end or abort.
+ */
+export function adaptiveReadStream(handle: FileHandle, start: number, end: number): Readable {
+  let position = start;
+  let chunk = MIN_CHUNK;
+  let lastPush = 0;
+  let held = 0;
+  const release = () => {
+    largeHeld -= held;
+    held = 0;
+  };
+  return new Readable({
+    highWaterMark: 0,
+    read() {
+      const remaining = end - position + 1;
+      if (remaining <= 0) {
+        this.push(null);
+        return;
+      }
+      // Asked again: the last chunk has gone on to the socket, its share of the budget is free.
+      release();
+      const now = performance.now();
+      chunk = now - lastPush < FAST_MS ? Math.min(chunk * 2, MAX_CHUNK) : MIN_CHUNK;
+      if (chunk > MIN_CHUNK && largeHeld + chunk - MIN_CHUNK > LARGE_BUDGET) chunk = MIN_CHUNK;
+      const length = Math.min(chunk, remaining);
+      held = Math.max(0, length - MIN_CHUNK);
+      largeHeld += held;
+      handle.read(Buffer.allocUnsafe(length), 0, length, position).then(
+        ({ bytesRead, buffer }) => {
+          if (bytesRead === 0) {
+            this.push(null);
+            return;
+          }
+          position += bytesRead;
+          lastPush = performance.now();
+          this.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+        },
+        (err: Error) => this.destroy(err),
+      );
+    },
+    destroy(err, callback) {
+      release();
+      handle.close().then(
+        () => callback(err),
+        () => callback(err),
+      );
+    },
+  });
+}
