@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { cliCommand } from '../support/server-bundle.js';
 
 const run = promisify(execFile);
 
@@ -13,7 +14,7 @@ describe('updraft CLI against a running server', () => {
   let server: TestServer;
   let dir: string;
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    run(process.execPath, [...cliCommand(), ...args], {
       env: { ...process.env, UPDRAFT_SERVER: server.url, UPDRAFT_TOKEN: ADMIN_TOKEN, ...env },
     });
 

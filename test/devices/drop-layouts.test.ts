@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
 import { espImage, json } from './helpers.js';
+import { cliCommand } from '../support/server-bundle.js';
 
 const run = promisify(execFile);
-const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args]);
+const cli = (args: string[]) => run(process.execPath, [...cliCommand(), ...args]);
 
 /** The two seeds' folders side by side: devtank `partitions/`, ruslan-kornich `firmware/` + `version/`. */
 async function seedFolder(dir: string): Promise<void> {

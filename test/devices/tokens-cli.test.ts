@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ADMIN_TOKEN, publishRelease, startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
 import { espImage } from './helpers.js';
+import { cliCommand } from '../support/server-bundle.js';
 
 describe('updraft tokens import / export / create --out, and basic-auth', () => {
   let server: TestServer;
@@ -14,7 +15,7 @@ describe('updraft tokens import / export / create --out, and basic-auth', () => 
     new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
       const child = execFile(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', ...args],
+        [...cliCommand(), ...args],
         { env: { ...process.env, UPDRAFT_SERVER: server.url, UPDRAFT_TOKEN: ADMIN_TOKEN } },
         (err, stdout, stderr) =>
           err ? reject(Object.assign(err, { stdout, stderr })) : resolve({ stdout, stderr }),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ADMIN_TOKEN, spawnServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startScriptedDevice, startSilentDevice, type ScriptedDevice } from './helpers.js';
+import { cliCommand } from '../support/server-bundle.js';
 
 interface Run {
   code: number;
@@ -24,7 +25,7 @@ describe('updraft publish / notify with the RIOT seed client flags', () => {
     new Promise<Run>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', ...args],
+        [...cliCommand(), ...args],
         { env: { ...process.env, UPDRAFT_TOKEN: ADMIN_TOKEN, ...env } },
         (err, stdout, stderr) =>
           resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),

@@ -9,6 +9,7 @@ import { createMemoryKeyStore, type KeyStore } from '../../src/core/keys/index.j
 import { isDomainError } from '../../src/core/errors.js';
 import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
 import { tempDir } from '../support/server.js';
+import { cliCommand } from '../support/server-bundle.js';
 
 const FIXTURE_PUBLIC = new URL('../fixtures/suit/riot-draft09/test-only-ed25519-public.pem', import.meta.url);
 const FIXTURE_PRIVATE = new URL(
@@ -17,7 +18,7 @@ const FIXTURE_PRIVATE = new URL(
 );
 
 function cli(args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, [...cliCommand(), ...args], {
     env: { ...process.env, UPDRAFT_DATA: '' },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };

@@ -4,12 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
 import { scratch } from '../manifests/fixtures.js';
+import { cliCommand } from '../support/server-bundle.js';
 
 const FIXTURES = new URL('../fixtures/suit/riot-draft09/', import.meta.url);
 const path = (name: string) => fileURLToPath(new URL(name, FIXTURES));
 
 function updraft(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, [...cliCommand(), ...args], {
     encoding: 'utf8',
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { createLogger } from '../../src/app/logger.js';
-import { serverEntry } from './server-bundle.js';
+import { cliCommand } from './server-bundle.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef0123456789abcdef';
 
@@ -105,8 +105,7 @@ export async function spawnServer(
   const child = spawn(
     process.execPath,
     [
-      '--enable-source-maps',
-      await serverEntry(),
+      ...cliCommand(),
       'serve',
       '--http-port',
       String(port),
