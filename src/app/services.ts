@@ -41,7 +41,7 @@ export async function openStorage(
 ): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
   if (sweep) await migrate(connection);
-  const blobs = openBlobStore(config);
+  const blobs = await openBlobStore(config);
   if (!sweep) return { connection, blobs };
   // A data folder is this process's alone at start-up: every temporary file is a crash's. A bucket is shared
   // with other replicas, so only old temporary objects go. Orphaned blobs are left to garbage collection.
