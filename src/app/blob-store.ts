@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config/config.js';
 import type { BlobStore } from '../core/blobs/blob-store.js';
 import { createFsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { createCachedBlobStore } from '../storage/blobs/cached-blob-store.js';
-import { createS3BlobStore, S3_MAX_BLOB_BYTES } from '../storage/blobs/s3-blob-store.js';
 
 /** `s3://bucket/some/prefix` → bucket and a prefix that is '' or ends in '/'. */
 export function parseS3Location(location: string): { bucket: string; prefix: string } {
@@ -20,7 +19,9 @@ export function parseS3Location(location: string): { bucket: string; prefix: str
  * and only the checksums S3 requires, because RGW 16 answers the SDK's default aws-chunked bodies with
  * 411 MissingContentLength (docs/storage.md).
  */
-export function createS3Client(config: Config): S3Client {
+export async function createS3Client(config: Config): Promise<S3Client> {
+  // Loaded only when configured: the SDK is a large module graph that every CLI command would otherwise load.
+  const { S3Client } = await import('@aws-sdk/client-s3');
   return new S3Client({
     endpoint: config.s3Endpoint || undefined,
     // An S3-compatible server has no region to discover: its usual one unless told otherwise.
@@ -40,14 +41,15 @@ export function createS3Client(config: Config): S3Client {
 }
 
 /** The configured blob store, behind the memory cache of hot images when that is on. */
-export function openBlobStore(config: Config): BlobStore {
+export async function openBlobStore(config: Config): Promise<BlobStore> {
   let store: BlobStore;
   if (config.blobStore.startsWith('s3://')) {
+    const { createS3BlobStore, S3_MAX_BLOB_BYTES } = await import('../storage/blobs/s3-blob-store.js');
     if (config.maxUploadBytes > S3_MAX_BLOB_BYTES)
       throw new Error(`with an S3 blob store, max upload bytes can be at most ${S3_MAX_BLOB_BYTES}`);
     const { bucket, prefix } = parseS3Location(config.blobStore);
     store = createS3BlobStore({
-      client: createS3Client(config),
+      client: await createS3Client(config),
       bucket,
       prefix,
       cacheBytes: config.s3CacheBytes,

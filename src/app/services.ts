@@ -66,7 +66,7 @@ export async function openStorage(
 ): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
   if (sweep) await migrate(connection);
-  const blobs = openBlobStore(config);
+  const blobs = await openBlobStore(config);
   const events = await openEventBus(connection, config.databaseUrl, logger);
   if (!sweep) return { connection, blobs, events };
   // Migration 0003 cannot read blobs: artifacts stored before it get their SHA-1 (hawkBit DDI) here.

@@ -14,6 +14,7 @@ import {
   type TestServer,
 } from '../support/server.js';
 import { createBucket, rgw, rgwClient } from '../support/rgw.js';
+import { coapClient } from '../coap/helpers.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -180,6 +181,15 @@ function scenarios(setup: () => Promise<Setup>): void {
         signal: AbortSignal.timeout(5000),
       });
       assert.equal(device.status, 500);
+      // A CoAP device asking for the same image block-wise.
+      const coap = await coapClient([
+        '-m',
+        'get',
+        '-B',
+        '5',
+        `coap://127.0.0.1:${server.coap?.port}/fw/lost/latest/firmware.bin`,
+      ]);
+      assert.match(coap.stdout + coap.stderr, /5\.00/);
       assert.equal((await server.api('/healthz')).status, 200, 'the server stays up');
     } finally {
       await close();
@@ -190,8 +200,8 @@ function scenarios(setup: () => Promise<Setup>): void {
 describe('blob garbage collection: filesystem store, SQLite', () => {
   scenarios(async () => {
     const server = await startTestServer({
+      coapPort: 0,
       blobCacheBytes: 0,
-      logLevel: process.env.DEBUG_GC ? 'debug' : 'silent',
     });
     const path = (sha: string) => join(server.dataDir, 'blobs', 'sha256', sha.slice(0, 2), sha);
     return {
@@ -221,6 +231,7 @@ describe('blob garbage collection: S3 store (RGW), PostgreSQL', () => {
     process.env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
     const server = await startTestServer({
       databaseUrl: `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      coapPort: 0,
       blobStore: `s3://${bucket}/updraft`,
       s3Endpoint: s3.endpoint,
       s3ForcePathStyle: true,

@@ -83,8 +83,10 @@ export function createSqlBlobGcRepository(db: Kysely<Database>): BlobGcRepositor
 
     async noteOrphans(sha256s, now) {
       const since = new Map<string, string>();
-      for (let i = 0; i < sha256s.length; i += BATCH) {
-        const batch = sha256s.slice(i, i + BATCH);
+      // In key order, so two collectors (two replicas) lock rows in the same order and never deadlock.
+      const sorted = [...sha256s].sort();
+      for (let i = 0; i < sorted.length; i += BATCH) {
+        const batch = sorted.slice(i, i + BATCH);
         await db
           .insertInto('blob_gc')
           .values(batch.map((sha256) => ({ sha256, orphan_since: now, deleting_since: null })))
