@@ -50,7 +50,11 @@ export const esp8266CheckIn: BenchCase = {
     try {
       const one = await ctx.updraft({ name: 'esp-1', dataDir });
       servers.push(one);
-      const two = await ctx.updraft({ name: 'esp-w2', dataDir, workers: 2 });
+      const two = await ctx.updraft({
+        name: 'esp-w2',
+        dataDir: await ctx.dataDirCopy(1000, 'esp-w2'),
+        workers: 2,
+      });
       servers.push(two);
       const directPort = await freeTcpPort();
       nginx = await startNginx({

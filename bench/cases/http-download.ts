@@ -28,9 +28,18 @@ export const httpDownload: BenchCase = {
     try {
       const one = await ctx.updraft({ name: 'http-1', dataDir });
       servers.push(one);
-      const two = await ctx.updraft({ name: 'http-w2', dataDir, workers: 2 });
+      const two = await ctx.updraft({
+        name: 'http-w2',
+        dataDir: await ctx.dataDirCopy(1000, 'http-w2'),
+        workers: 2,
+      });
       servers.push(two);
-      const accel = await ctx.updraft({ name: 'http-accel', dataDir, accelRedirectPrefix: ACCEL_PREFIX });
+      // Its copy holds the same blobs under the same paths that nginx serves from `dataDir`.
+      const accel = await ctx.updraft({
+        name: 'http-accel',
+        dataDir: await ctx.dataDirCopy(1000, 'http-accel'),
+        accelRedirectPrefix: ACCEL_PREFIX,
+      });
       servers.push(accel);
       const directPort = await freeTcpPort();
       const accelPort = await freeTcpPort();

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freeTcpPort, freeUdpPort } from './proc.js';
 import { prefillDevices } from './prefill.js';
@@ -80,6 +80,18 @@ export class Context {
       this.#dataDirs.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * A copy of the prepared data folder for one more server running at the same time: SQLite serves one process
+   * (`serve` refuses a second one on the same file), so each concurrently running server gets its own.
+   */
+  async dataDirCopy(devices: number, name: string): Promise<string> {
+    const source = await this.dataDir(devices);
+    const dir = join(this.work, `data-${devices}-${name}`);
+    await rm(dir, { recursive: true, force: true });
+    await cp(source, dir, { recursive: true, filter: (path) => !path.endsWith('.lock') });
+    return dir;
   }
 
   async updraft(o: {
