@@ -6,7 +6,7 @@
 export const ERROR_CODES = {
   INVALID_INPUT: 'A request field is missing or malformed.',
   INVALID_NAME: 'A product, artifact or file name is empty, too long, or contains a path separator or "..".',
-  INVALID_VERSION: 'A version string is not SemVer 2.0 (a "1.2" short form is accepted and normalised).',
+  INVALID_VERSION: 'A version is neither SemVer, four numbers nor a safe name (letters, digits, ".", "_", "+", "-"; not "latest").',
   PRODUCT_NOT_FOUND: 'No product has that name.',
   PRODUCT_EXISTS: 'A product with that name already exists.',
   PRODUCT_NOT_EMPTY: 'The product still has releases; delete them first.',

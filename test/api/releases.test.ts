@@ -115,7 +115,7 @@ describe('management API: products and releases', () => {
   it('refuses bad input with a clear code and changes nothing', async () => {
     const before = await blobCount(server.dataDir);
     const cases: [string, FormData, number, string][] = [
-      ['bad version', releaseForm('1.x', { 'firmware.bin': image }), 400, 'INVALID_VERSION'],
+      ['bad version', releaseForm('1.x y', { 'firmware.bin': image }), 400, 'INVALID_VERSION'],
       ['duplicate version', releaseForm('1.2.0', { 'firmware.bin': randomBytes(10) }), 409, 'VERSION_EXISTS'],
       [
         'traversal in artifact name',

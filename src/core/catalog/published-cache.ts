@@ -1,4 +1,4 @@
-import { compareVersions } from '../versions/compare.js';
+import { newestFirst } from '../versions/release-version.js';
 import type { ReleaseRepository } from './ports.js';
 import type { Release } from './types.js';
 
@@ -16,7 +16,7 @@ export function createPublishedCache(releases: Pick<ReleaseRepository, 'list'>, 
       if (hit && Date.now() - hit.at < ttlMs) return hit.value;
       const value = releases
         .list(product, { states: ['published'] })
-        .then((list) => list.sort((a, b) => compareVersions(b.version, a.version)));
+        .then((list) => newestFirst(list));
       // A failed lookup is not cached.
       value.catch(() => entries.delete(product));
       entries.set(product, { at: Date.now(), value });

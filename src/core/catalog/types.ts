@@ -26,7 +26,7 @@ export interface Artifact {
 export interface Release {
   id: string;
   product: string;
-  /** Normalised SemVer 2.0 (`1.2` → `1.2.0`); unique per product. */
+  /** Normalised (`1.2` → `1.2.0`, `v2.2.0.0` → `2.2.0.0`) or an opaque name as given; unique per product. */
   version: string;
   /** The version as the operator or a drop-in layout spelled it (`v1.0.1`), when that differs. */
   label: string | null;

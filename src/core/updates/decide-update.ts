@@ -1,4 +1,5 @@
 import { compareVersions } from '../versions/compare.js';
+import { isNumericVersion } from '../versions/release-version.js';
 import type { Artifact, Release } from '../catalog/types.js';
 
 /** What a device reports about itself, in protocol-neutral terms. */
@@ -28,6 +29,29 @@ export type UpdateDecision =
   | { kind: 'none'; reason: NoUpdateReason; release?: Release; artifact?: Artifact }
   | { kind: 'update'; release: Release; artifact: Artifact };
 
+/**
+ * How a release stands against the version a device reports: > 0 newer, 0 the same, < 0 older, undefined when
+ * they cannot be ordered (an opaque release name the device does not run). docs/versions.md:
+ * - the device reports the release's version or its label → the same;
+ * - both numeric (SemVer, four-part) → by number;
+ * - the device reports another release of the product → by the product's release order (publish time once a
+ *   product has opaque versions);
+ * - otherwise natural order for a numeric release, "cannot be ordered" for an opaque one.
+ */
+export function orderAgainstReport(
+  release: Release,
+  reported: string,
+  published: readonly Release[],
+): number | undefined {
+  if (release.version === reported || release.label === reported) return 0;
+  const releaseNumeric = isNumericVersion(release.version);
+  if (releaseNumeric && isNumericVersion(reported)) return compareVersions(release.version, reported);
+  const at = published.findIndex((r) => r.version === reported || r.label === reported);
+  const self = published.findIndex((r) => r.id === release.id);
+  if (at >= 0 && self >= 0) return Math.sign(at - self);
+  return releaseNumeric ? compareVersions(release.version, reported) : undefined;
+}
+
 export function findArtifact(release: Release, names: readonly string[]): Artifact | undefined {
   for (const name of names) {
     const artifact = release.artifacts.find((a) => a.name === name);
@@ -54,9 +78,9 @@ export function decideUpdate({ published, artifactNames, report, pinned }: Updat
     return { kind: 'none', reason: 'same-image', release, artifact };
   }
   if (report.version !== undefined && report.version !== '') {
-    const order = compareVersions(release.version, report.version);
-    const current = pinned ? order === 0 || release.label === report.version : order <= 0;
-    if (current || release.label === report.version) {
+    const order = orderAgainstReport(release, report.version, published);
+    const current = order !== undefined && (pinned ? order === 0 : order <= 0);
+    if (current) {
       return { kind: 'none', reason: 'up-to-date', release, artifact };
     }
   }

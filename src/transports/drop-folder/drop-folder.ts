@@ -1,10 +1,12 @@
-import { createReadStream, readFileSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { lstat, readdir, type FileHandle } from 'node:fs/promises';
+import { openListed } from './open-listed.js';
 import { join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Services } from '../../core/services.js';
 import { isDomainError } from '../../core/errors.js';
-import { normalizeVersion } from '../../core/versions/semver.js';
+import { normalizeVersion } from '../../core/versions/release-version.js';
 import { dropLayouts, type DropFolderView, type DropLayout, type LayoutMatch } from './layouts.js';
 
 interface FileState {
@@ -32,6 +34,15 @@ async function walk(dir: string, depth = 0): Promise<string[]> {
     }),
   );
   return nested.flat();
+}
+
+/** The version a group is keyed by: two spellings of one version (`1.0.0`, `v1.0.0`) are one release. */
+function groupVersion(version: string): string {
+  try {
+    return normalizeVersion(version);
+  } catch {
+    return version;
+  }
 }
 
 /**
@@ -123,10 +134,27 @@ export function createDropFolder(
       deviceFamily: deviceFamily ?? '',
       description: 'created by the drop folder',
     });
-    const release = await services.releases.create(
-      { product, version, publish, notes: `imported from ${relative(dir, first.path)}` },
-      files.map((f) => ({ name: f.match.artifact, source: createReadStream(f.path) })),
+    // Two spellings of one version in the folder name the same artifact twice: the first (by path) is imported,
+    // and every path is recorded as a source so that removing one spelling does not revoke the release.
+    const unique = files.filter(
+      (f, i) => files.findIndex((g) => g.match.artifact === f.match.artifact) === i,
     );
+    const handles: FileHandle[] = [];
+    let release;
+    try {
+      const sources: Readable[] = [];
+      for (const f of unique) {
+        const handle = await openListed(dir, f);
+        handles.push(handle);
+        sources.push(handle.createReadStream({ autoClose: false }));
+      }
+      release = await services.releases.create(
+        { product, version, publish, notes: `imported from ${relative(dir, first.path)}` },
+        unique.map((f, i) => ({ name: f.match.artifact, source: sources[i] as Readable })),
+      );
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
     await services.settings.set(`${SOURCE_KEY}${product}@${normalised}`, files.map((f) => f.path).join('\n'));
     if (!publish) await services.settings.set(`${HELD_KEY}${product}@${release.version}`, 'layout');
     logger.info({ product, version: release.version, files: files.length }, 'drop folder: release imported');
@@ -160,15 +188,21 @@ export function createDropFolder(
         skipped.add(path);
         continue;
       }
-      const s = await stat(path).catch(() => undefined);
-      if (s) now.set(path, { path, size: s.size, mtimeMs: s.mtimeMs, match });
+      const s = await lstat(path).catch(() => undefined);
+      if (s?.isFile()) now.set(path, { path, size: s.size, mtimeMs: s.mtimeMs, match });
     }
     const groups = new Map<string, FileState[]>();
     for (const file of now.values()) {
-      const key = `${file.match.product}@${file.match.version}`;
+      const key = `${file.match.product}@${groupVersion(file.match.version)}`;
       groups.set(key, [...(groups.get(key) ?? []), file]);
     }
-    for (const [key, files] of groups) {
+    for (const files of groups.values()) files.sort((a, b) => (a.path < b.path ? -1 : 1));
+    // Oldest files first: opaque versions (`test`, `2024-05-16`) are ordered by when they were imported, so a
+    // folder imported at once keeps the order in which its files were written (docs/versions.md).
+    const byAge = [...groups].sort(
+      ([, a], [, b]) => Math.max(...a.map((f) => f.mtimeMs)) - Math.max(...b.map((f) => f.mtimeMs)),
+    );
+    for (const [key, files] of byAge) {
       const stable = files.every((f) => {
         const before = previous.get(f.path);
         return before && before.size === f.size && before.mtimeMs === f.mtimeMs;

@@ -25,7 +25,7 @@ const param = (name: string, where: 'path' | 'query' = 'path', description = '')
   description,
 });
 const product = param('product');
-const version = param('version', 'path', 'SemVer, or the label the release was imported with');
+const version = param('version', 'path', 'the version (SemVer, four-part or an opaque name), or its label');
 
 export const openApiDocument = {
   openapi: '3.1.0',

@@ -4,6 +4,7 @@ import type { ReleaseState } from '../../../core/catalog/types.js';
 import { DomainError } from '../../../core/errors.js';
 import { sendBlob } from '../send-blob.js';
 import { receiveRelease } from './receive-release.js';
+import { newestFirst } from '../../../core/versions/release-version.js';
 
 type ReleaseParams = { product: string; version: string };
 const STATES: ReleaseState[] = ['draft', 'published', 'revoked'];
@@ -34,7 +35,7 @@ export function registerReleaseRoutes(
     async (request) => {
       await products.get(request.params.product);
       const items = await releases.list(request.params.product, parseStates(request.query.state));
-      return { items: items.sort((a, b) => releases.compare(b.version, a.version)) };
+      return { items: newestFirst(items) };
     },
   );
 
