@@ -62,11 +62,14 @@ export function findArtifact(release: Release, names: readonly string[]): Artifa
 
 /**
  * The one update decision every protocol adapter calls: "no update", or "this artifact of this release".
+ * The candidate is the newest published release that has an artifact this request accepts (the STM32 seed
+ * serves the newest file of the device's TYPE even when a newer file of another TYPE exists,
+ * device-protocols.md §10), or the operator's pin.
  * Never offers a lower version unless an operator pinned it; never offers the image the device already runs
  * (matched by digest, which also covers devices that send no version); never offers an image that cannot fit.
  */
 export function decideUpdate({ published, artifactNames, report, pinned }: UpdateQuery): UpdateDecision {
-  const release = pinned ?? published[0];
+  const release = pinned ?? published.find((r) => findArtifact(r, artifactNames)) ?? published[0];
   if (!release) return { kind: 'none', reason: 'no-release' };
   const artifact = findArtifact(release, artifactNames);
   if (!artifact) return { kind: 'none', reason: 'no-artifact', release };
