@@ -21,6 +21,11 @@ export interface Artifact {
   sha256: string;
   md5: string;
   contentType: string;
+  /**
+   * The digest a device reports for this image when it is not the file's SHA-256: for ESP-IDF app images, the
+   * SHA-256 appended over `image[:-32]` (`x-ESP32-sketch-sha256`). Computed at publish; absent otherwise.
+   */
+  imageSha256?: string;
 }
 
 export interface Release {

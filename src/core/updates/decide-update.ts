@@ -76,7 +76,9 @@ export function decideUpdate({ published, artifactNames, report, pinned }: Updat
 
   if (
     (report.imageMd5 && report.imageMd5.toLowerCase() === artifact.md5) ||
-    (report.imageSha256 && report.imageSha256.toLowerCase() === artifact.sha256)
+    (report.imageSha256 &&
+      (report.imageSha256.toLowerCase() === artifact.sha256 ||
+        report.imageSha256.toLowerCase() === artifact.imageSha256))
   ) {
     return { kind: 'none', reason: 'same-image', release, artifact };
   }

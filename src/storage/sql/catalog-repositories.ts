@@ -83,6 +83,7 @@ async function withArtifacts(
       sha256: a.sha256,
       md5: a.md5,
       contentType: a.content_type,
+      ...(a.image_sha256 ? { imageSha256: a.image_sha256 } : {}),
     });
     byRelease.set(a.release_id, list);
   }
@@ -130,6 +131,7 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
                 sha256: a.sha256,
                 md5: a.md5,
                 content_type: a.contentType,
+                image_sha256: a.imageSha256 ?? null,
               })),
             )
             .execute();

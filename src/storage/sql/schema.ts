@@ -29,6 +29,8 @@ export interface Database {
     sha256: string;
     md5: string;
     content_type: string;
+    /** 0007: the digest a device reports for the image (ESP32 app images), when it differs from sha256. */
+    image_sha256: string | null;
   };
   devices: {
     id: string;
