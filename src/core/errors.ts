@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   UNAUTHORIZED: 'No valid credentials were sent.',
   FORBIDDEN: 'The credentials do not allow this.',
   MANIFEST_INVALID: 'A SUIT manifest could not be decoded or is not well-formed.',
+  IMAGE_INVALID:
+    'An uploaded image is not in the format its devices need (a RIOT slot without a riotboot header).',
   SIGNATURE_INVALID: 'A signature does not verify with any trusted key.',
   KEY_INVALID: 'A signing key is missing, malformed or of an unsupported algorithm.',
   KEY_NOT_FOUND: 'No signing key has that name.',

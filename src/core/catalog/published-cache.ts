@@ -14,9 +14,7 @@ export function createPublishedCache(releases: Pick<ReleaseRepository, 'list'>, 
     get(product: string): Promise<Release[]> {
       const hit = entries.get(product);
       if (hit && Date.now() - hit.at < ttlMs) return hit.value;
-      const value = releases
-        .list(product, { states: ['published'] })
-        .then((list) => newestFirst(list));
+      const value = releases.list(product, { states: ['published'] }).then((list) => newestFirst(list));
       // A failed lookup is not cached.
       value.catch(() => entries.delete(product));
       entries.set(product, { at: Date.now(), value });
