@@ -41,13 +41,15 @@ export const riotPublishAdapter: CoapAdapter = (server, services) => {
 const describe = (r: CoapClientResult, what: string): NotifyOutcome =>
   r.status === 'timeout'
     ? { status: 'timeout', message: `no answer to ${what}` }
-    : r.status === 'reset'
-      ? { status: 'error', message: `${what} was reset by the device` }
-      : {
-          status: 'error',
-          code: r.codeText,
-          message: `${what}: ${r.payload.toString('utf8').slice(0, 200) || 'failed'}`,
-        };
+    : r.status === 'unreachable'
+      ? { status: 'error', message: `${what}: the device is unreachable (${r.message})` }
+      : r.status === 'reset'
+        ? { status: 'error', message: `${what} was reset by the device` }
+        : {
+            status: 'error',
+            code: r.codeText,
+            message: `${what}: ${r.payload.toString('utf8').slice(0, 200) || 'failed'}`,
+          };
 
 /**
  * The device side of notify over CoAP (device-protocols.md §4.1, RIOT `examples/advanced/suit_update`):
