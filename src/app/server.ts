@@ -81,6 +81,7 @@ export async function startServer(
 
   // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
+  if (coap) riotSeed.setCoapPort(coap.port);
 
   const dropFolder =
     firstProcess && config.firmwareDir
