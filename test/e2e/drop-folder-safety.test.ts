@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstat, mkdir, rename, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { openListed } from '../../src/transports/drop-folder/open-listed.js';
 import { startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
@@ -136,5 +137,52 @@ describe('drop folder: versions as operators name them', () => {
     assert.equal((await release()).state, 'published', 'firmware_1.0.0.bin is still there');
     await unlink(join(dir, 'firmware', 'firmware_1.0.0.bin'));
     await until('revoked once both spellings are gone', async () => (await release()).state === 'revoked');
+  });
+});
+
+describe('drop folder: a seed folder at either level', () => {
+  let root: string;
+  before(async () => {
+    root = await tempDir('updraft-levels-');
+    await mkdir(join(root, 'devtank', 'partitions', 'v1'), { recursive: true });
+    await writeFile(join(root, 'devtank', 'partitions', 'v1', 'ota.bin'), 'at image');
+    await writeFile(join(root, 'devtank', 'webserver.py'), '# the seed itself, not firmware');
+    await mkdir(join(root, 'fmu', 'updates'), { recursive: true });
+    await writeFile(join(root, 'fmu', 'updates', 'PIDX_1_0_2_APP_0x0.fmu'), 'stm32 image');
+    await mkdir(join(root, 'ruslan', 'ota_server', 'firmware'), { recursive: true });
+    await mkdir(join(root, 'ruslan', 'ota_server', 'version'), { recursive: true });
+    await writeFile(join(root, 'ruslan', 'ota_server', 'firmware', 'firmware_v1.0.1.bin'), 'polling image');
+    await writeFile(join(root, 'ruslan', 'ota_server', 'version', 'version.txt'), 'v1.0.1\n');
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  const importOnce = async (dir: string): Promise<string[]> => {
+    const data = await tempDir('updraft-levels-data-');
+    try {
+      const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/main.ts', 'import', dir, '--data', data, '--json'],
+          (err, out, stderr) => (err ? reject(new Error(stderr)) : resolve({ stdout: out })),
+        ),
+      );
+      return (JSON.parse(stdout) as { product: string; version: string; state: string }[])
+        .map((c) => `${c.product}@${c.version}:${c.state}`)
+        .sort();
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  };
+
+  it('imports the devtank folder or partitions/, the STM32 folder or updates/, the ruslan root or ota_server/', async () => {
+    for (const dir of [join(root, 'devtank'), join(root, 'devtank', 'partitions')]) {
+      assert.deepEqual(await importOnce(dir), ['esp-at@1.0.0:published'], dir);
+    }
+    for (const dir of [join(root, 'fmu'), join(root, 'fmu', 'updates')]) {
+      assert.deepEqual(await importOnce(dir), ['PIDX@1.0.2:published'], dir);
+    }
+    for (const dir of [join(root, 'ruslan'), join(root, 'ruslan', 'ota_server')]) {
+      assert.deepEqual(await importOnce(dir), ['simple-polling@1.0.1:published'], dir);
+    }
   });
 });
