@@ -85,14 +85,19 @@ describe('updraft tokens import / export / create --out, and basic-auth', () => 
   });
 
   it('create --name refuses a name that is taken', async () => {
-    await cli(['tokens', 'create', '--device', '--name', 'unique-one']);
+    // The first token by the API, the duplicate by the CLI (each CLI run costs a process start).
+    const first = await server.api('/api/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'admin', name: 'unique-one' }),
+    });
+    assert.equal(first.status, 201);
     await assert.rejects(
       cli(['tokens', 'create', '--device', '--name', 'unique-one']),
       (err: { stderr: string }) => /TOKEN_EXISTS/.test(err.stderr) && /unique-one/.test(err.stderr),
     );
-    await assert.rejects(cli(['tokens', 'create', '--name', 'unique-one']), /TOKEN_EXISTS/);
-    const listed = JSON.parse((await cli(['tokens', 'list', '--json'])).stdout) as { name: string }[];
-    assert.equal(listed.filter((t) => t.name === 'unique-one').length, 1);
+    const { items } = (await (await server.api('/api/v1/tokens')).json()) as { items: { name: string }[] };
+    assert.equal(items.filter((t) => t.name === 'unique-one').length, 1);
   });
 
   it('create --device --out adds the new token to a seed key file, keeping the other entries', async () => {
@@ -127,13 +132,7 @@ describe('updraft tokens import / export / create --out, and basic-auth', () => 
       Token: null;
       Product: string | null;
     }[];
-    assert.deepEqual(keys.map((k) => k.Name).sort(), [
-      'new-one',
-      'sensor-1',
-      'sensor-2',
-      'short',
-      'unique-one',
-    ]);
+    assert.deepEqual(keys.map((k) => k.Name).sort(), ['new-one', 'sensor-1', 'sensor-2', 'short']);
     assert.ok(keys.every((k) => k.Token === null));
     assert.equal(keys.find((k) => k.Name === 'new-one')?.Product, 'modules');
     await assert.rejects(cli(['tokens', 'export', join(dir, 'authorisation_keys.json')]), /exists/);
