@@ -51,10 +51,18 @@ export async function startCoap(
  * What the RIOT seed's HTTP endpoints need (`POST /notify` sends CoAP to devices): its own CoAP client, so that
  * notify works in every HTTP worker and whether or not this process runs the CoAP endpoint.
  */
-export function createRiotSeedOptions(config: Config): { options: RiotSeedOptions; close(): Promise<void> } {
+export function createRiotSeedOptions(config: Config): {
+  options: RiotSeedOptions;
+  /** The bound CoAP port, once known (with `--coap-port 0` only after the endpoint listens). */
+  setCoapPort(port: number): void;
+  close(): Promise<void>;
+} {
   const client = createCoapClient();
+  let coapPort = config.coapPort > 0 ? config.coapPort : undefined;
   return {
+    setCoapPort: (port) => (coapPort = port),
     options: {
+      coapPort: () => coapPort,
       auth: config.seedEndpointsAuth,
       coapPublicUrl: config.coapPublicUrl,
       maxUploadBytes: config.maxUploadBytes,

@@ -112,6 +112,7 @@ export async function startServer(
   // Node 20's dgram has no SO_REUSEPORT: one CoAP endpoint per machine (cluster worker 1). Its observers hear of
   // changes made through any worker or replica through the events bus.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
+  if (coap) riotSeed.setCoapPort(coap.port);
 
   const dropFolder = config.firmwareDir
     ? createDropFolder(services, { dir: config.firmwareDir, logger })

@@ -6,7 +6,8 @@
 export const ERROR_CODES = {
   INVALID_INPUT: 'A request field is missing or malformed.',
   INVALID_NAME: 'A product, artifact or file name is empty, too long, or contains a path separator or "..".',
-  INVALID_VERSION: 'A version string is not SemVer 2.0 (a "1.2" short form is accepted and normalised).',
+  INVALID_VERSION:
+    'A version is neither SemVer, four numbers nor a safe name (letters, digits, ".", "_", "+", "-"; not "latest").',
   PRODUCT_NOT_FOUND: 'No product has that name.',
   PRODUCT_EXISTS: 'A product with that name already exists.',
   PRODUCT_NOT_EMPTY: 'The product still has releases; delete them first.',
@@ -21,9 +22,12 @@ export const ERROR_CODES = {
   BLOB_NOT_FOUND: 'The stored content for an artifact is missing.',
   DEVICE_NOT_FOUND: 'No device has that id.',
   TOKEN_NOT_FOUND: 'No token has that id.',
+  TOKEN_EXISTS: 'A token with that name or value already exists.',
   UNAUTHORIZED: 'No valid credentials were sent.',
   FORBIDDEN: 'The credentials do not allow this.',
   MANIFEST_INVALID: 'A SUIT manifest could not be decoded or is not well-formed.',
+  IMAGE_INVALID:
+    'An uploaded image is not in the format its devices need (a RIOT slot without a riotboot header).',
   SIGNATURE_INVALID: 'A signature does not verify with any trusted key.',
   KEY_INVALID: 'A signing key is missing, malformed or of an unsupported algorithm.',
   KEY_NOT_FOUND: 'No signing key has that name.',

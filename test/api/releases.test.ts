@@ -116,7 +116,7 @@ describe('management API: products and releases', () => {
     await collectGarbage(server);
     const before = await blobCount(server.dataDir);
     const cases: [string, FormData, number, string][] = [
-      ['bad version', releaseForm('1.x', { 'firmware.bin': image }), 400, 'INVALID_VERSION'],
+      ['bad version', releaseForm('1.x y', { 'firmware.bin': image }), 400, 'INVALID_VERSION'],
       ['duplicate version', releaseForm('1.2.0', { 'firmware.bin': randomBytes(10) }), 409, 'VERSION_EXISTS'],
       [
         'traversal in artifact name',

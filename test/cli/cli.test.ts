@@ -89,6 +89,6 @@ describe('updraft CLI against a running server', () => {
         return true;
       },
     );
-    await assert.rejects(cli(['publish', 'gadget', 'not-a-version', join(dir, 'fs.img')]), /INVALID_VERSION/);
+    await assert.rejects(cli(['publish', 'gadget', 'latest', join(dir, 'fs.img')]), /INVALID_VERSION/);
   });
 });

@@ -147,6 +147,24 @@ describe('STM32 /updates (firmwaremodules iot-ota-server protocol)', () => {
     }
   });
 
+  it('serves a TYPE the newest release of that TYPE, even when a newer release has only another TYPE', async () => {
+    await writeFile(join(dir, 'updates', `${PID}_1_2_0_BOOT_0x0.fmu`), randomBytes(48));
+    const newest = async () =>
+      (
+        (await (await server.api(`/api/v1/products/${PID}/releases`)).json()) as {
+          items: { version: string }[];
+        }
+      ).items[0]?.version;
+    // The drop folder imports a file once it is unchanged across two scans (2 s apart).
+    for (let i = 0; i < 100 && (await newest()) !== '1.2.0'; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await newest(), '1.2.0', 'the BOOT-only release is the newest');
+    const { data } = await fetchAll(peer, ['updates'], payload(PID, 3, [1, 0, 31], 0));
+    assert.ok(data.equals(IMAGE), 'an APP device at 1.0.31 gets the 1.1.31 APP image, not RST');
+    const boot = await fetchAll(peer, ['updates'], payload(PID, 0, [1, 1, 31], 0));
+    assert.equal(boot.data.length, 48, 'a BOOT device gets the 1.2.0 BOOT image');
+  });
+
   it('answers OFFSET ≥ image size with 4.00 instead of silence', async () => {
     for (const offset of [IMAGE.length, IMAGE.length + 1, 0xffffffff]) {
       peer.send(request(['updates'], payload(PID, 3, [1, 1, 2], offset)));

@@ -165,6 +165,34 @@ describe('CoAP client (server → device requests)', () => {
     assert.equal(result.status, 'reset');
   });
 
+  it('fails fast on an ICMP port-unreachable instead of retransmitting until the timeout', async () => {
+    // A port nobody listens on: loopback answers the first datagram with ICMP port-unreachable.
+    const closed = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => closed.bind(0, '127.0.0.1', () => resolve()));
+    const port = closed.address().port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const slow = createCoapClient({ transmission: { ackTimeoutMs: 2000, maxRetransmit: 4 } });
+    try {
+      const started = Date.now();
+      const result = await slow.request({
+        url: `coap://127.0.0.1:${port}/suit/trigger`,
+        method: 'POST',
+        payload: 'u',
+      });
+      const elapsed = Date.now() - started;
+      assert.equal(result.status, 'unreachable');
+      assert.match(result.status === 'unreachable' ? result.message : '', /ECONNREFUSED/);
+      // Before the first retransmission (ACK_TIMEOUT 2 s): the ICMP error ended it, not the back-off.
+      assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+      // The same client still reaches a listening device afterwards.
+      device.behaviour = 'piggyback';
+      const ok = await slow.request({ url: `${base}/suit/slot/inactive` });
+      assert.equal(ok.status, 'response');
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('rejects URLs that are not coap://', async () => {
     await assert.rejects(client.request({ url: 'http://127.0.0.1/x' }), /coap:\/\//);
   });

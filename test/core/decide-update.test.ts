@@ -105,6 +105,26 @@ describe('the update decision', () => {
     assert.equal(decideUpdate({ published: [], artifactNames: names, report: {} }).kind === 'none', true);
   });
 
+  it('offers the newest release that has an accepted artifact, skipping newer ones without it', () => {
+    const only = (r: Release, name: string): Release => ({
+      ...r,
+      artifacts: r.artifacts.filter((a) => a.name === 'firmware.bin').map((a) => ({ ...a, name })),
+    });
+    const boot = only(release('1.2.0'), 'type-0.fmu');
+    const app = only(release('1.1.31'), 'type-3.fmu');
+    const list = [boot, app];
+    const d = decideUpdate({ published: list, artifactNames: ['type-3.fmu'], report: { version: '1.0.31' } });
+    assert.equal(d.kind === 'update' && `${d.release.version} ${d.artifact.name}`, '1.1.31 type-3.fmu');
+    const b = decideUpdate({ published: list, artifactNames: ['type-0.fmu'], report: { version: '1.0.0' } });
+    assert.equal(b.kind === 'update' && b.release.version, '1.2.0');
+    const none = decideUpdate({
+      published: list,
+      artifactNames: ['type-3.fmu'],
+      report: { version: '1.1.31' },
+    });
+    assert.equal(none.kind === 'none' && none.reason, 'up-to-date');
+  });
+
   it('compares legacy device versions without crashing', () => {
     const legacy = [release('1.0.1', 1000, 'v1.0.1')];
     assert.equal(

@@ -118,4 +118,22 @@ describe('device registry write-behind', () => {
     await registry.flush();
     assert.equal((await repo.get('kept'))?.version, '2.0.0');
   });
+
+  it('reports a device from pending check-ins and the database without flushing (device hot path)', async () => {
+    const registry = createDeviceRegistry({ devices: repo, flushIntervalMs: 60_000 });
+    registry.checkIn({ deviceId: 'peek-stored', protocol: 'test', version: '1.0.0' });
+    await registry.flush();
+    const before = writes;
+    registry.checkIn({ deviceId: 'peek-pending', protocol: 'test', version: '2.0.0' });
+    registry.checkIn({ deviceId: 'peek-pending', protocol: 'test' });
+    registry.checkIn({ deviceId: 'peek-stored', protocol: 'test', version: '1.1.0' });
+    assert.deepEqual(await registry.reported('peek-pending'), { version: '2.0.0' });
+    assert.deepEqual(await registry.reported('peek-stored'), { version: '1.1.0' });
+    registry.checkIn({ deviceId: 'peek-none', protocol: 'test' });
+    assert.deepEqual(await registry.reported('peek-none'), { version: null });
+    assert.equal(await registry.reported('peek-unknown'), undefined);
+    assert.equal(writes, before, 'no write was forced');
+    assert.equal(registry.pendingCount(), 4);
+    await registry.stop();
+  });
 });

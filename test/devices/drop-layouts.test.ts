@@ -16,13 +16,13 @@ const cli = (args: string[]) => run(process.execPath, [...cliCommand(), ...args]
 async function seedFolder(dir: string): Promise<void> {
   await mkdir(join(dir, 'partitions', 'v1'), { recursive: true });
   await mkdir(join(dir, 'partitions', 'v2'), { recursive: true });
-  await mkdir(join(dir, 'partitions', 'not-a-version'), { recursive: true });
+  await mkdir(join(dir, 'partitions', 'not a version'), { recursive: true });
   await mkdir(join(dir, 'firmware'));
   await mkdir(join(dir, 'version'));
   await writeFile(join(dir, 'partitions', 'v1', 'ota.bin'), espImage(2000, 1));
   await writeFile(join(dir, 'partitions', 'v1', 'mqtt_ca.bin'), Buffer.from([0xf1, 0xf1, 1, 2]));
   await writeFile(join(dir, 'partitions', 'v2', 'ota.bin'), espImage(3000, 2));
-  await writeFile(join(dir, 'partitions', 'not-a-version', 'ota.bin'), espImage(10, 3));
+  await writeFile(join(dir, 'partitions', 'not a version', 'ota.bin'), espImage(10, 3));
   for (const v of ['v1.0.0', 'v1.0.1', 'v2.0.0']) {
     await writeFile(join(dir, 'firmware', `firmware_${v}.bin`), `image ${v}`);
   }

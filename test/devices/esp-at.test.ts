@@ -169,6 +169,46 @@ describe('ESP-AT AT+CIUPDATE / AT+CIPFWVER', () => {
     assert.equal(clientVersion(named.raw), '3.0.0');
   });
 
+  it('binds an unlimited token to the open esp-at products: never another family or a Basic-protected one', async () => {
+    await publishRelease(
+      server,
+      'esp8266-app',
+      '1.0.0',
+      { 'ota.bin': espImage(100, 6) },
+      { deviceFamily: 'esp8266' },
+    );
+    await publishRelease(
+      server,
+      'locked-at',
+      '1.0.0',
+      { 'ota.bin': espImage(100, 7) },
+      { deviceFamily: 'esp-at' },
+    );
+    const basic = await server.api('/api/v1/products/locked-at', {
+      method: 'PATCH',
+      headers: json,
+      body: JSON.stringify({
+        settings: { httpBasicAuth: { username: 'u', passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA' } },
+      }),
+    });
+    assert.equal(basic.status, 200, await basic.clone().text());
+    for (const product of ['esp8266-app', 'locked-at']) {
+      const res = await rawRequest(
+        port,
+        download(port, `token ${token}`, 'action=download_rom&version=1.0.0&filename=ota.bin', product),
+      );
+      assert.equal(res.status, 404, product);
+      assert.notEqual(res.body[0], 0xe9, 'no image');
+      assert.equal(clientVersion((await rawRequest(port, query(port, token, product))).raw), undefined);
+    }
+    const limited = await newToken({ name: 'locked-module', product: 'locked-at' });
+    const ok = await rawRequest(
+      port,
+      download(port, `token ${limited}`, 'action=download_rom&version=1.0.0&filename=ota.bin'),
+    );
+    assert.equal(ok.status, 200, 'a token limited to the product reaches it');
+  });
+
   it('refuses bad tokens (403) and bad parameters (400), and records nothing', async () => {
     const fresh = await newToken({ name: 'fresh-module', product: 'at-module' });
     const before = await deviceCount(server);

@@ -93,11 +93,21 @@ describe('simple polling devices (_br_mac_ / _br_fwv_)', () => {
     assert.equal(again.body.length, 0);
   });
 
-  it('serves the update to a device that names its running version (where the seed answers 204)', async () => {
-    await get('/version.txt', 'AA:BB:CC:DD:EE:02', 'v0.9-factory');
-    const res = await get('/firmware.bin', 'AA:BB:CC:DD:EE:02', 'v0.9-factory');
+  it('answers 204 to a known device naming the version it reported, as the seed does', async () => {
+    await get('/version.txt', 'AA:BB:CC:DD:EE:02', 'v1.0.0');
+    const res = await get('/firmware.bin', 'AA:BB:CC:DD:EE:02', 'v1.0.0');
+    assert.equal(res.status, 204);
+    assert.equal(res.body.length, 0);
+    const device = await deviceRecord(server, 'aa:bb:cc:dd:ee:02');
+    assert.equal(device?.version, 'v1.0.0');
+    assert.ok(!kinds(device).includes('download-started'));
+  });
+
+  it('serves the version named in _br_fwv_, not the newest, to a device it has never seen', async () => {
+    const res = await get('/firmware.bin', 'AA:BB:CC:DD:EE:05', 'v1.0.0');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, v101);
+    assert.deepEqual(res.body, v100);
+    assert.equal(await deviceRecord(server, 'aa:bb:cc:dd:ee:05'), undefined, 'the seed adds no record');
   });
 
   it('answers 404 "Firmware version not found." for a version that is neither running nor published', async () => {

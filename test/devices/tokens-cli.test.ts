@@ -38,8 +38,11 @@ describe('updraft tokens import / export / create --out, and basic-auth', () => 
   const seedKeys = JSON.stringify(
     [
       { Name: 'sensor 1', Token: 'a'.repeat(40) },
-      { Name: 'broken', Token: 'xyz' },
+      { Name: 'short', Token: 'xyz' },
       { Name: 'sensor-2', Token: '0123456789abcdef0123456789abcdef01234567' },
+      { Name: 'spaced', Token: 'two words' },
+      { Name: 'copy', Token: 'a'.repeat(40) },
+      { Name: 'empty', Token: null },
     ],
     null,
     2,
@@ -67,15 +70,35 @@ describe('updraft tokens import / export / create --out, and basic-auth', () => 
     const { stdout } = await cli(['tokens', 'import', file, '--json']);
     assert.deepEqual(JSON.parse(stdout), [
       { name: 'sensor-1', result: 'imported' },
-      { name: 'broken', result: 'skipped: the token is not 40 hexadecimal characters' },
+      { name: 'short', result: 'imported (not 40 hex characters: the seed accepted it)' },
       { name: 'sensor-2', result: 'imported' },
+      { name: 'spaced', result: 'skipped: a token is 1-256 visible ASCII characters, without spaces' },
+      { name: 'copy', result: 'skipped: this token value is already registered' },
+      { name: 'empty', result: 'skipped: no token' },
     ]);
     assert.equal(await readFile(file, 'utf8'), seedKeys, 'the file read is never rewritten');
     assert.equal(await romVersion('a'.repeat(40)), '{"rom_version": "1.2.0", "status": 200}');
+    assert.equal(await romVersion('xyz'), '{"rom_version": "1.2.0", "status": 200}', 'any seed key works');
     const again = JSON.parse((await cli(['tokens', 'import', file, '--json'])).stdout) as {
       result: string;
     }[];
     assert.equal(again.filter((r) => r.result === 'imported').length, 0, 'a second import adds nothing');
+  });
+
+  it('create --name refuses a name that is taken', async () => {
+    // The first token by the API, the duplicate by the CLI (each CLI run costs a process start).
+    const first = await server.api('/api/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'admin', name: 'unique-one' }),
+    });
+    assert.equal(first.status, 201);
+    await assert.rejects(
+      cli(['tokens', 'create', '--device', '--name', 'unique-one']),
+      (err: { stderr: string }) => /TOKEN_EXISTS/.test(err.stderr) && /unique-one/.test(err.stderr),
+    );
+    const { items } = (await (await server.api('/api/v1/tokens')).json()) as { items: { name: string }[] };
+    assert.equal(items.filter((t) => t.name === 'unique-one').length, 1);
   });
 
   it('create --device --out adds the new token to a seed key file, keeping the other entries', async () => {
@@ -97,7 +120,7 @@ describe('updraft tokens import / export / create --out, and basic-auth', () => 
     assert.ok(!text.endsWith('\n'));
     const keys = JSON.parse(text) as { Name: string; Token: string }[];
     assert.deepEqual(keys.at(-1), { Name: 'new-one', Token: token });
-    assert.equal(keys.length, 4);
+    assert.equal(keys.length, 7);
     assert.equal(text, JSON.stringify(keys, null, 2));
     assert.equal(await romVersion(token), '{"rom_version": "1.2.0", "status": 200}');
   });
@@ -110,7 +133,7 @@ describe('updraft tokens import / export / create --out, and basic-auth', () => 
       Token: null;
       Product: string | null;
     }[];
-    assert.deepEqual(keys.map((k) => k.Name).sort(), ['new-one', 'sensor-1', 'sensor-2']);
+    assert.deepEqual(keys.map((k) => k.Name).sort(), ['new-one', 'sensor-1', 'sensor-2', 'short']);
     assert.ok(keys.every((k) => k.Token === null));
     assert.equal(keys.find((k) => k.Name === 'new-one')?.Product, 'modules');
     await assert.rejects(cli(['tokens', 'export', join(dir, 'authorisation_keys.json')]), /exists/);

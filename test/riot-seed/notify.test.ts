@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -173,6 +174,23 @@ describe('RIOT seed: POST /notify and /notifyv4 against scripted devices on loop
     } finally {
       await Promise.all(many.map((d) => d.close()));
     }
+  });
+
+  it('reports a device whose port answers ICMP port-unreachable at once, not after the deadline', async () => {
+    const gone = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => gone.bind(0, '127.0.0.1', () => resolve()));
+    const port = gone.address().port;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const { res } = await notify('/notifyv4', {
+      publish_id: ID,
+      urls: `127.0.0.1:${port},${slot0.address}`,
+      version: 'latest',
+    });
+    assert.equal(res.status, 200);
+    const { results } = (await res.json()) as NotifyBody;
+    assert.equal(results[0]?.status, 'error', 'an ICMP error, not the deadline (status timeout)');
+    assert.match(results[0]?.message ?? '', /unreachable \(ECONNREFUSED/);
+    assert.equal(results[1]?.status, 'ok');
   });
 
   it('refuses bad input with 400 (404 for an unknown publish id or version) before contacting anyone', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coapClient } from '../coap/helpers.js';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../support/server.js';
-import { formBody, seedForm } from './helpers.js';
+import { formBody, seedForm, startScriptedDevice, type ScriptedDevice } from './helpers.js';
 
 const ID = 'samr21-xpro_suit_update';
 const BUILD = '/home/riot/RIOT/examples/suit_update/bin/samr21-xpro';
@@ -291,15 +291,17 @@ describe('RIOT seed endpoints with the admin token turned off, and no CoAP publi
       body: seedForm('open_app', { 'bin/app-slot0.riot.suit.7.bin': randomBytes(64) }),
     });
     assert.equal(res.status, 200);
+    // CoAP is off here, so there is no URL to derive: a plain-text error (the RIOT makefile pastes the body).
     const url = await fetch(`${server.url}/coap/url/open_app`);
     assert.equal(url.status, 400);
-    assert.match(((await url.json()) as { message: string }).message, /--coap-public-url/);
+    assert.match(url.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.match(await url.text(), /^INVALID_INPUT: .*--coap-public-url/);
     const notify = await fetch(
       `${server.url}/notify`,
       formBody({ publish_id: 'open_app', urls: '127.0.0.1:9' }),
     );
     assert.equal(notify.status, 400);
-    assert.match(((await notify.json()) as { message: string }).message, /CoAP public URL/);
+    assert.match(((await notify.json()) as { message: string }).message, /--coap-public-url/);
     const removed = await fetch(`${server.url}/remove`, formBody({ publish_id: 'open_app' }));
     assert.equal(removed.status, 200);
     // The management API keeps its token whatever this setting says.
@@ -308,5 +310,86 @@ describe('RIOT seed endpoints with the admin token turned off, and no CoAP publi
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.deepEqual(await listed.json(), { items: [] });
+  });
+});
+
+describe('RIOT seed: publish_id in any order, and CoAP URLs without --coap-public-url', () => {
+  let server: TestServer;
+  let device: ScriptedDevice;
+  before(async () => {
+    server = await startTestServer({ coapPort: 0, seedEndpointsAuth: false });
+    device = await startScriptedDevice({ inactiveSlot: 1 });
+  });
+  after(async () => {
+    await device.close();
+    await server.close();
+  });
+
+  it('accepts publish_id after the file parts, as the seed (Tornado) does', async () => {
+    const manifest = randomBytes(200);
+    const slot = randomBytes(3000);
+    // curl -F <file>=@<file> -F publish_id=…: the files first.
+    const form = new FormData();
+    form.append('bin/late-riot.suitv4_signed.5.bin', new Blob([manifest]), 'late-riot.suitv4_signed.5.bin');
+    form.append('bin/late-slot0.5.riot.bin', new Blob([slot]), 'late-slot0.5.riot.bin');
+    form.set('publish_id', 'late_app');
+    const res = await fetch(`${server.url}/publish`, { method: 'POST', body: form });
+    assert.equal(res.status, 200, await res.clone().text());
+    const files = (
+      (await (await server.api('/api/v1/publish-ids')).json()) as {
+        items: { publishId: string; files: { name: string; sha256: string }[] }[];
+      }
+    ).items.find((i) => i.publishId === 'late_app')?.files;
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    assert.deepEqual(
+      files?.map((f) => [f.name, f.sha256]).sort(),
+      [
+        ['late-riot.suitv4_signed.5.bin', sha(manifest)],
+        ['late-riot.suitv4_signed.latest.bin', sha(manifest)],
+        ['late-slot0.5.riot.bin', sha(slot)],
+      ].sort(),
+    );
+    const missing = new FormData();
+    missing.append('bin/x.1.bin', new Blob([slot]), 'x.1.bin');
+    const refused = await fetch(`${server.url}/publish`, { method: 'POST', body: missing });
+    assert.equal(refused.status, 400, 'files and no publish_id at all');
+  });
+
+  it('derives the CoAP root from the Host the client used and the CoAP port', async () => {
+    const port = server.coap?.port;
+    assert.ok(port);
+    const url = await fetch(`${server.url}/coap/url/late_app`);
+    assert.equal(url.status, 200);
+    assert.match(url.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(await url.text(), `coap://127.0.0.1:${port}/late_app`);
+    const { request } = await import('node:http');
+    const viaName = await new Promise<string>((resolve, reject) =>
+      request(
+        {
+          host: '127.0.0.1',
+          port: server.httpPort,
+          path: '/coap/url/late_app',
+          headers: { Host: '[fd00::1]:8080' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve(body));
+        },
+      )
+        .on('error', reject)
+        .end(),
+    );
+    assert.equal(viaName, `coap://[fd00::1]:${port}/late_app`);
+    // notify sends the same root to the device.
+    const notified = await fetch(
+      `${server.url}/notifyv4`,
+      formBody({ publish_id: 'late_app', urls: device.address, version: 'latest' }),
+    );
+    assert.equal(notified.status, 200, await notified.clone().text());
+    assert.deepEqual(
+      device.received.filter((r) => r.path === 'suit/trigger').map((r) => r.payload),
+      [`coap://127.0.0.1:${port}/late_app/late-riot.suitv4_signed.latest.bin`],
+    );
   });
 });

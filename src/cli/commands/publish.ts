@@ -24,7 +24,10 @@ export function registerPublish(program: Command): void {
             '(RIOT seed: updraft publish --publish-id ID --files FILE...)',
         )
         .argument('[product]', 'product name')
-        .argument('[version]', 'SemVer version (1.2 is read as 1.2.0)')
+        .argument(
+          '[version]',
+          'version: SemVer (1.2 is read as 1.2.0), four-part (1.2.0.0) or a name (docs/versions.md)',
+        )
         .argument(
           '[files...]',
           'files; "slot0=build/slot0.bin" names the artifact, else the base name is used',

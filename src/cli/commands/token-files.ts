@@ -31,11 +31,13 @@ export function registerKeyFileCommands(tokens: Command): void {
     for (const key of keys) {
       const name = tokenName(key.Name);
       const shown = name ?? key.Name;
-      if (!key.Token || !/^[0-9a-fA-F]{40}$/.test(key.Token)) {
-        results.push({ name: shown, result: 'skipped: the token is not 40 hexadecimal characters' });
+      if (!key.Token) {
+        results.push({ name: shown, result: 'skipped: no token' });
       } else if (name && names.has(name)) {
         results.push({ name: shown, result: 'skipped: a device token with this name exists' });
       } else {
+        // Any string the seed accepted is imported (stored hashed); the server refuses only what no header can
+        // carry (spaces, control characters, more than 256 characters) and values already registered.
         try {
           const created = await client.call<TokenRecord>('POST', '/api/v1/tokens', {
             kind: 'device',
@@ -44,13 +46,19 @@ export function registerKeyFileCommands(tokens: Command): void {
             token: key.Token,
           });
           names.add(created.name);
-          results.push({ name: created.name, result: 'imported' });
+          const weak = /^[0-9a-fA-F]{40}$/.test(key.Token)
+            ? ''
+            : ' (not 40 hex characters: the seed accepted it)';
+          results.push({ name: created.name, result: `imported${weak}` });
         } catch (err) {
           if (!(err instanceof ApiError)) throw err;
-          results.push({ name: shown, result: `failed: ${err.message}` });
+          const skipped = err.code === 'TOKEN_EXISTS' || err.code === 'INVALID_INPUT';
+          results.push({ name: shown, result: `${skipped ? 'skipped' : 'failed'}: ${err.message}` });
         }
       }
     }
+    const imported = results.filter((r) => r.result.startsWith('imported')).length;
+    if (!o.json) process.stderr.write(`${imported} of ${keys.length} tokens imported\n`);
     if (o.json) return printJson(results);
     printTable(results, ['name', 'result']);
     if (results.some((r) => r.result.startsWith('failed'))) process.exitCode = 1;

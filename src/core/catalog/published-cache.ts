@@ -1,7 +1,7 @@
 import { createLoadingCache } from '../cache.js';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../events/event-bus.js';
-import { compareVersions } from '../versions/compare.js';
+import { newestFirst } from '../versions/release-version.js';
 import type { ReleaseRepository } from './ports.js';
 import type { Release } from './types.js';
 
@@ -19,9 +19,6 @@ export function createPublishedCache(
     ttlMs: options.ttlMs,
     clock: options.clock,
     bus: options.bus,
-    load: async (product) =>
-      (await releases.list(product, { states: ['published'] })).sort((a, b) =>
-        compareVersions(b.version, a.version),
-      ),
+    load: async (product) => newestFirst(await releases.list(product, { states: ['published'] })),
   });
 }

@@ -3,7 +3,7 @@ import { DomainError } from '../errors.js';
 import { assertValidName } from '../names.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import { compareVersions } from '../versions/compare.js';
-import { normalizeVersion } from '../versions/semver.js';
+import { normalizeVersion } from '../versions/release-version.js';
 import type { BlobStore, ByteRange } from '../blobs/blob-store.js';
 import { createUploadHolds, type BlobHoldsPort } from '../blobs/upload-holds.js';
 import { isDomainError } from '../errors.js';
@@ -128,7 +128,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     find,
     list: (product: string, states?: ReleaseState[]) => releases.list(product, { states }),
     listRecent: (limit: number, states?: ReleaseState[]) => releases.listAll({ limit, states }),
-    /** Published releases of a product, newest first (SemVer order). Cached: this is on every device check-in. */
+    /** Published releases of a product, newest first (docs/versions.md). Cached: this is on every device check-in. */
     listPublished: publishedOf,
     /**
      * `find` among the published releases only, from the same cache (device downloads that name a version:

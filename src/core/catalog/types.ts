@@ -27,12 +27,17 @@ export interface Artifact {
    */
   sha1?: string;
   contentType: string;
+  /**
+   * The digest a device reports for this image when it is not the file's SHA-256: for ESP-IDF app images, the
+   * SHA-256 appended over `image[:-32]` (`x-ESP32-sketch-sha256`). Computed at publish; absent otherwise.
+   */
+  imageSha256?: string;
 }
 
 export interface Release {
   id: string;
   product: string;
-  /** Normalised SemVer 2.0 (`1.2` → `1.2.0`); unique per product. */
+  /** Normalised (`1.2` → `1.2.0`, `v2.2.0.0` → `2.2.0.0`) or an opaque name as given; unique per product. */
   version: string;
   /** The version as the operator or a drop-in layout spelled it (`v1.0.1`), when that differs. */
   label: string | null;

@@ -6,7 +6,7 @@ import type { Release } from '../catalog/types.js';
 import type { DeviceFacts } from '../groups/filter.js';
 import type { GroupService } from '../groups/group-service.js';
 import { compareVersions } from '../versions/compare.js';
-import { normalizeVersion } from '../versions/semver.js';
+import { normalizeVersion } from '../versions/release-version.js';
 import type { DeploymentRepository, DeploymentRow, DeviceRow, StoredSpec } from './ports.js';
 import { compileTarget, type GroupView } from './target.js';
 import {

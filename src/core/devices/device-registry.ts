@@ -144,6 +144,24 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       await flush();
     },
 
+    /**
+     * Whether a device is known and the version it last reported, for device paths: reads the pending
+     * check-ins first and the database only without flushing, so a hot path never forces a write (ADR 0001).
+     * Undefined for a device never seen; `version: null` for a known device that never reported one.
+     */
+    async reported(id: string): Promise<{ version: string | null } | undefined> {
+      let pendingSeen = false;
+      for (let i = checkIns.length - 1; i >= 0; i--) {
+        const c = checkIns[i] as CheckIn;
+        if (c.deviceId !== id) continue;
+        if (c.version) return { version: c.version };
+        pendingSeen = true;
+      }
+      const stored = await devices.get(id);
+      if (stored) return { version: stored.version };
+      return pendingSeen ? { version: null } : undefined;
+    },
+
     async get(id: string): Promise<Device> {
       await flush();
       const device = await devices.get(id);

@@ -2,6 +2,7 @@
 import type { ReleaseProcessor } from '../catalog/release-service.js';
 import { createEspSigningProcessor, type EspSigningProcessorDeps } from './esp-processor.js';
 import { createSuitProcessor, type SuitProcessorDeps } from './suit-processor.js';
+import { createEspAppDigestProcessor } from './esp-app-digest.js';
 
 export { createEspSigningProcessor, ESP_APP_IMAGES } from './esp-processor.js';
 export { createSuitProcessor, MANIFEST_CONTENT_TYPE, suitSequenceKey } from './suit-processor.js';
@@ -15,9 +16,12 @@ export {
   type SuitSettings,
 } from './product-settings.js';
 
-/** Both processors, in order: SUIT (RIOT products), then ESP image signing (products with espSigning). */
+/**
+ * The processors, in order: SUIT (RIOT products), ESP image signing (products with espSigning), then the ESP32
+ * app-image digest of the file that will be served.
+ */
 export function createSigningProcessors(
   deps: SuitProcessorDeps & EspSigningProcessorDeps,
 ): ReleaseProcessor[] {
-  return [createSuitProcessor(deps), createEspSigningProcessor(deps)];
+  return [createSuitProcessor(deps), createEspSigningProcessor(deps), createEspAppDigestProcessor(deps)];
 }

@@ -17,6 +17,13 @@ export interface SuitSettings {
   trustedKeys: string[];
   /** RIOT's `SUIT_VENDOR`, hashed into the vendor id. */
   vendor: string;
+  /** Refuse slot images without a valid riotboot header at publish (default true). */
+  checkRiotbootHeader: boolean;
+  /**
+   * Hosts (`[fd00::1]`, `[fd00::1]:5683`, `ota.example.com`) an uploaded manifest's URIs may name besides this
+   * server's CoAP public URL; `*` allows any. Default none.
+   */
+  allowedUriHosts: string[];
 }
 
 export interface EspSigningSettings {
@@ -61,7 +68,17 @@ export function suitSettings(product: Product): SuitSettings {
   if (typeof vendor !== 'string' || vendor === '') {
     throw new DomainError('INVALID_INPUT', 'settings.suit.vendor must be a domain name');
   }
+  const check = raw.checkRiotbootHeader ?? true;
+  if (typeof check !== 'boolean') {
+    throw new DomainError('INVALID_INPUT', 'settings.suit.checkRiotbootHeader must be true or false');
+  }
+  const hosts = raw.allowedUriHosts ?? [];
+  if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || h === '')) {
+    throw new DomainError('INVALID_INPUT', 'settings.suit.allowedUriHosts must be a list of hosts');
+  }
   return {
+    checkRiotbootHeader: check,
+    allowedUriHosts: (hosts as string[]).map((h) => h.toLowerCase()),
     slot0Offset: offset(raw.slot0Offset, 'settings.suit.slot0Offset') ?? RIOTBOOT_LEN_DEFAULT,
     slot1Offset: offset(raw.slot1Offset, 'settings.suit.slot1Offset'),
     key: name(raw.key, 'settings.suit.key'),

@@ -16,7 +16,9 @@ import {
   type RiotSlotImage,
 } from '../manifests/index.js';
 import { readArtifactBytes, type ArtifactReader } from './artifact-bytes.js';
-import { isManifestName, manifestArtifactName, slotFileName, slotOf } from './artifact-names.js';
+import { isManifestName, manifestArtifactName, slotOf } from './artifact-names.js';
+import { checkManifestUris, slotOfUri, slotUri } from './suit-uris.js';
+import { riotbootHeaderProblem, RIOTBOOT_HDR_LEN } from '../manifests/riotboot.js';
 import { suitSettings, type SuitSettings } from './product-settings.js';
 
 export interface SuitProcessorDeps {
@@ -60,7 +62,7 @@ async function replaceBytes(
   await upload.add({ name, source: Readable.from(bytes), contentType: MANIFEST_CONTENT_TYPE });
 }
 
-function coapRoot(publicUrl: string, product: Product, board: string): string {
+function requirePublicUrl(publicUrl: string, product: Product): string {
   if (!publicUrl) {
     throw new DomainError(
       'INVALID_INPUT',
@@ -68,7 +70,23 @@ function coapRoot(publicUrl: string, product: Product, board: string): string {
         '--coap-public-url coap://[<address>] (env UPDRAFT_COAP_PUBLIC_URL), or upload a signed manifest',
     );
   }
-  return `${publicUrl.replace(/\/+$/, '')}/fw/${product.name}/${board}/`;
+  return publicUrl;
+}
+
+/** Slot images must start with a riotboot header, or the device refuses them after a full download. */
+async function checkRiotbootHeaders(upload: ReleaseUpload, blobs: ArtifactReader): Promise<void> {
+  for (const artifact of upload.artifacts) {
+    if (artifact.name !== 'slot0' && artifact.name !== 'slot1') continue;
+    const head = await blobs.read(artifact.sha256, 0, RIOTBOOT_HDR_LEN);
+    const problem = riotbootHeaderProblem(head);
+    if (problem) {
+      throw new DomainError(
+        'IMAGE_INVALID',
+        `${artifact.name}: ${problem}; RIOT devices would refuse it after downloading it (build it with ` +
+          'riotboot, or set settings.suit.checkRiotbootHeader to false)',
+      );
+    }
+  }
 }
 
 function boardOf(product: Product): string {
@@ -93,7 +111,7 @@ export function createSuitProcessor(deps: SuitProcessorDeps): ReleaseProcessor {
 
   async function generate(upload: ReleaseUpload, product: Product, suit: SuitSettings): Promise<void> {
     const board = boardOf(product);
-    const root = coapRoot(deps.coapPublicUrl, product, board);
+    const publicUrl = requirePublicUrl(deps.coapPublicUrl, product);
     if (!suit.key) {
       throw new DomainError('KEY_NOT_FOUND', `product ${product.name} has no settings.suit.key to sign with`);
     }
@@ -115,7 +133,7 @@ export function createSuitProcessor(deps: SuitProcessorDeps): ReleaseProcessor {
     const seq = await deps.settings.increment(suitSequenceKey(product.name), Math.floor(now() / 1000));
     const images: RiotSlotImage[] = slots.map(({ artifact, slot, offset }) => ({
       offset,
-      uri: `${root}${slotFileName(slot, seq)}`,
+      uri: slotUri(publicUrl, product.name, board, slot, seq, artifact.sha256),
       sha256: Buffer.from(artifact.sha256, 'hex'),
       size: artifact.size,
     }));
@@ -162,21 +180,36 @@ export function createSuitProcessor(deps: SuitProcessorDeps): ReleaseProcessor {
       throw new DomainError('MANIFEST_INVALID', `not a RIOT (draft-09) SUIT manifest: ${reason}`);
     }
     const images = new Map<string, Uint8Array>();
+    const slots = upload.artifacts.filter((a) => slotOf(a.name) === a.name);
+    const matched = new Set<string>();
     for (const component of first.components) {
       const file = component.uri?.slice(component.uri.lastIndexOf('/') + 1) ?? '';
-      const slot = slotOf(file);
-      const artifact = slot ? upload.artifacts.find((a) => a.name === slot) : undefined;
+      const artifact = component.uri ? slotOfUri(component.uri, slots) : undefined;
+      if (artifact) matched.add(artifact.name);
       if (artifact && !images.has(file)) images.set(file, await readArtifactBytes(deps.blobs, artifact));
     }
-    for (const artifact of upload.artifacts) {
-      const slot = slotOf(artifact.name);
-      if (slot && ![...images.keys()].some((file) => slotOf(file) === slot)) {
-        throw new DomainError('DIGEST_MISMATCH', `uploaded ${slot} matches no component of the manifest`);
+    for (const artifact of slots) {
+      if (!matched.has(artifact.name)) {
+        throw new DomainError(
+          'DIGEST_MISMATCH',
+          `uploaded ${artifact.name} matches no component of the manifest`,
+        );
       }
     }
     const result = assertEnvelopeValid(bytes, { trustedKeys: keys, images });
     if (product.hardwareClass) checkClass(result.components, product.hardwareClass);
     const seq = result.sequenceNumber ?? -1;
+    checkManifestUris(
+      result.components.map((c) => c.uri),
+      {
+        publicUrl: deps.coapPublicUrl,
+        product: product.name,
+        board: product.hardwareClass ?? '',
+        seq,
+        slots,
+        allowedHosts: suit.allowedUriHosts,
+      },
+    );
     // increment returns max(last + 1, seq): equal to seq exactly when seq is above the last, atomically.
     const stored = await deps.settings.increment(suitSequenceKey(product.name), seq);
     if (stored !== seq) {
@@ -199,6 +232,7 @@ export function createSuitProcessor(deps: SuitProcessorDeps): ReleaseProcessor {
     }
     const suit = suitSettings(product);
     await normaliseSlotNames(upload, deps.blobs);
+    if (suit.checkRiotbootHeader) await checkRiotbootHeaders(upload, deps.blobs);
     const [manifest] = manifests;
     if (manifest) await verifyUploaded(upload, product, suit, manifest);
     else await generate(upload, product, suit);

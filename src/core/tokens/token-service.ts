@@ -17,6 +17,8 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 export const newDeviceToken = (): string => randomBytes(20).toString('hex');
 export const newAdminToken = (): string => randomBytes(32).toString('hex');
 
+const DEVICE_TOKEN = /^[\x21-\x7e]{1,256}$/;
+
 function constantTimeEqualHex(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
   const y = Buffer.from(b, 'hex');
@@ -96,14 +98,27 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     id?: string;
   }): Promise<{ token: string; record: TokenRecord }> {
     const token = input.token ?? (input.kind === 'device' ? newDeviceToken() : newAdminToken());
-    if (input.kind === 'device' && !/^[0-9a-fA-F]{40}$/.test(token)) {
-      throw new DomainError('INVALID_INPUT', 'a device token is 40 hexadecimal characters');
+    // The ESP-AT seed accepted any string as a key (it compared `Authorization: token <rest>` with ==), so an
+    // imported device token may be any visible ASCII; new ones are 40 hex characters (authorisation_key_gen.py).
+    if (typeof token !== 'string' || !DEVICE_TOKEN.test(token)) {
+      throw new DomainError('INVALID_INPUT', 'a token is 1-256 visible ASCII characters, without spaces');
+    }
+    const name = input.name
+      ? assertValidName(input.name, 'token name')
+      : `${input.kind}-${randomBytes(3).toString('hex')}`;
+    const hash = hashToken(token);
+    const existing = await tokens.list();
+    if (existing.some((t) => t.name === name)) {
+      throw new DomainError('TOKEN_EXISTS', `a token named "${name}" exists`, { name });
+    }
+    if (existing.some((t) => constantTimeEqualHex(t.hash, hash))) {
+      throw new DomainError('TOKEN_EXISTS', 'this token value is already registered', { name });
     }
     const record: TokenRecord = {
       id: input.id ?? randomUUID(),
       kind: input.kind,
-      name: input.name ? assertValidName(input.name, 'token name') : `${input.kind}-${token.slice(0, 6)}`,
-      hash: hashToken(token),
+      name,
+      hash,
       product: input.product ?? null,
       device: input.device ?? null,
       createdAt: isoNow(clock),

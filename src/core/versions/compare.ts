@@ -1,17 +1,19 @@
-import { compareSemVer, parseSemVer } from './semver.js';
+import { compareNumeric, parseNumericVersion } from './numeric.js';
+import { compareDigitStrings } from './semver.js';
 
 /**
  * Compares two version strings as devices report them. The documented rule (docs/versions.md):
- * 1. When both parse as SemVer (a leading `v` and missing minor/patch allowed), SemVer precedence decides.
+ * 1. When both are numeric versions (SemVer with a leading `v` and the short forms `1`, `1.2` allowed, or four-part
+ *    `1.2.0.0`), they compare as tuples of numbers, then by SemVer pre-release precedence.
  * 2. Otherwise both are compared in natural order: each string is split into runs of digits and runs of other
  *    characters; digit runs compare as numbers, other runs as text (case-insensitive), a digit run sorts below a text
  *    run, and a string that is a prefix of the other sorts first. `v1` < `v1.0.1` < `v2` < `v10`.
  * Never throws: any string has a place in the order.
  */
 export function compareVersions(a: string, b: string): number {
-  const sa = parseSemVer(a);
-  const sb = parseSemVer(b);
-  if (sa && sb) return compareSemVer(sa, sb);
+  const na = parseNumericVersion(a);
+  const nb = parseNumericVersion(b);
+  if (na && nb) return compareNumeric(na, nb);
   return compareNatural(stripV(a), stripV(b));
 }
 
@@ -32,7 +34,8 @@ export function compareNatural(a: string, b: string): number {
     const dx = /^\d/.test(x);
     const dy = /^\d/.test(y);
     if (dx && dy) {
-      const c = compareDigitRuns(x, y);
+      // Digit runs may exceed Number's safe range (build numbers, dates): compared as digit strings.
+      const c = compareDigitStrings(x, y);
       if (c) return c;
     } else if (dx !== dy) {
       return dx ? -1 : 1;
@@ -41,12 +44,4 @@ export function compareNatural(a: string, b: string): number {
     }
   }
   return Math.sign(ra.length - rb.length);
-}
-
-// Digit runs may exceed Number's safe range (build numbers, dates): compare them as strings without leading zeros.
-function compareDigitRuns(x: string, y: string): number {
-  const a = x.replace(/^0+(?=\d)/, '');
-  const b = y.replace(/^0+(?=\d)/, '');
-  if (a.length !== b.length) return Math.sign(a.length - b.length);
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -14,7 +14,7 @@ interface Comparator {
 
 const PART = /^([<>]=?|=)?\s*([~^])?\s*[vV]?(\d+)(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(-[0-9A-Za-z.-]+)?$/;
 
-const ver = (major: number, minor: number, patch: number, pre: (string | number)[] = []): SemVer => ({
+const ver = (major: number, minor: number, patch: number, pre: string[] = []): SemVer => ({
   major,
   minor,
   patch,

@@ -1,24 +1,26 @@
-import { DomainError } from '../errors.js';
-
 /** A parsed SemVer 2.0 version (https://semver.org). Build metadata is kept for display, ignored in order. */
 export interface SemVer {
   major: number;
   minor: number;
   patch: number;
-  prerelease: (string | number)[];
+  /** Identifiers as written; all-digit ones compare as numbers of any length (digit strings). */
+  prerelease: string[];
   build: string[];
 }
 
-// The official SemVer 2.0 grammar, with minor and patch optional so that `1.2` and `1` are accepted
-// (the drop-folder seed names files `firmware-0.1.bin`), and an optional leading `v` (`v1.0.1` is common).
+// The official SemVer 2.0 grammar, with an optional leading `v` (`v1.0.1` is common).
 const SEMVER =
-  /^[vV]?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+  /^[vV]?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+// Short forms `1` and `1.2` (the ESP8266 seed names files `firmware-0.1.bin`), only without a pre-release or
+// build: otherwise `2024-05-16` would read as `2024.0.0-05-16` (device-protocols.md §10, docs/versions.md).
+const SHORT = /^[vV]?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;
 
 const MAX_PART = Number.MAX_SAFE_INTEGER;
 
 export function parseSemVer(input: string): SemVer | undefined {
   if (input.length > 256) return undefined;
-  const m = SEMVER.exec(input.trim());
+  const t = input.trim();
+  const m = SEMVER.exec(t) ?? SHORT.exec(t);
   if (!m) return undefined;
   const nums = [m[1], m[2], m[3]].map((p) => (p === undefined ? 0 : Number(p)));
   if (nums.some((n) => n > MAX_PART)) return undefined;
@@ -26,7 +28,7 @@ export function parseSemVer(input: string): SemVer | undefined {
     major: nums[0] ?? 0,
     minor: nums[1] ?? 0,
     patch: nums[2] ?? 0,
-    prerelease: m[4] ? m[4].split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id)) : [],
+    prerelease: m[4] ? m[4].split('.') : [],
     build: m[5] ? m[5].split('.') : [],
   };
 }
@@ -38,20 +40,24 @@ export function formatSemVer(v: SemVer): string {
   return out;
 }
 
-/** Normalises a release version (`1.2` → `1.2.0`, `v1.0.1` → `1.0.1`) or throws INVALID_VERSION. */
-export function normalizeVersion(input: unknown): string {
-  const parsed = typeof input === 'string' ? parseSemVer(input) : undefined;
-  if (!parsed) {
-    throw new DomainError('INVALID_VERSION', `"${String(input).slice(0, 64)}" is not a SemVer 2.0 version`);
-  }
-  return formatSemVer(parsed);
+const DIGITS = /^\d+$/;
+
+export function comparePrereleaseIdentifiers(a: string, b: string): number {
+  const da = DIGITS.test(a);
+  const db = DIGITS.test(b);
+  // SemVer §11.4.1: numerically, at any length (`9007199254740993` > `9007199254740992`, no float rounding).
+  if (da && db) return compareDigitStrings(a, b);
+  // SemVer §11.4.3: numeric identifiers always have lower precedence than alphanumeric ones.
+  if (da) return -1;
+  if (db) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function compareIdentifiers(a: string | number, b: string | number): number {
-  if (typeof a === 'number' && typeof b === 'number') return Math.sign(a - b);
-  // SemVer §11.4.3: numeric identifiers always have lower precedence than alphanumeric ones.
-  if (typeof a === 'number') return -1;
-  if (typeof b === 'number') return 1;
+/** Compares two runs of digits as unbounded numbers: strip leading zeros, then longer is larger. */
+export function compareDigitStrings(x: string, y: string): number {
+  const a = x.replace(/^0+(?=\d)/, '');
+  const b = y.replace(/^0+(?=\d)/, '');
+  if (a.length !== b.length) return Math.sign(a.length - b.length);
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -68,7 +74,7 @@ export function compareSemVer(a: SemVer, b: SemVer): number {
     const y = b.prerelease[i];
     if (x === undefined) return -1;
     if (y === undefined) return 1;
-    const c = compareIdentifiers(x, y);
+    const c = comparePrereleaseIdentifiers(x, y);
     if (c) return c;
   }
   return 0;

@@ -84,6 +84,7 @@ async function withArtifacts(
       md5: a.md5,
       ...(a.sha1 ? { sha1: a.sha1 } : {}),
       contentType: a.content_type,
+      ...(a.image_sha256 ? { imageSha256: a.image_sha256 } : {}),
     });
     byRelease.set(a.release_id, list);
   }
@@ -132,6 +133,7 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
                 md5: a.md5,
                 sha1: a.sha1 ?? null,
                 content_type: a.contentType,
+                image_sha256: a.imageSha256 ?? null,
               })),
             )
             .execute();

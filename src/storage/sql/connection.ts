@@ -7,6 +7,7 @@ import * as m0001 from './migrations/0001-initial.js';
 import * as m0002 from './migrations/0002-deployments.js';
 import * as m0003 from './migrations/0003-ddi.js';
 import * as m0004 from './migrations/0004-blob-gc.js';
+import * as m0007 from './migrations/0007-versions.js';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: SqlDialect):
   '0002-deployments': m0002,
   '0003-ddi': m0003,
   '0004-blob-gc': m0004,
+  '0007-versions': m0007,
 };
 
 /** Runs pending migrations in order; called at start-up before anything else touches the database. */

@@ -31,6 +31,8 @@ export interface Database {
     /** Added by migration 0003; null until the start-up backfill computed it. */
     sha1: string | null;
     content_type: string;
+    /** 0007: the digest a device reports for the image (ESP32 app images), when it differs from sha256. */
+    image_sha256: string | null;
   };
   devices: {
     id: string;

@@ -57,7 +57,9 @@ export type CoapClientResult =
       readonly options: readonly CoapOption[];
     }
   | { readonly status: 'reset' }
-  | { readonly status: 'timeout' };
+  | { readonly status: 'timeout' }
+  /** An ICMP error (port or host unreachable) for the peer: retransmitting cannot help. */
+  | { readonly status: 'unreachable'; readonly message: string };
 
 export interface CoapClient {
   request(request: CoapClientRequest): Promise<CoapClientResult>;
@@ -113,35 +115,73 @@ function requestOptions(url: URL, request: CoapClientRequest): CoapOption[] {
 export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
   const params = { ...DEFAULT_TRANSMISSION, ...options.transmission };
   const responseTimeoutMs = options.responseTimeoutMs ?? 30_000;
-  const sockets = new Map<'udp4' | 'udp6', Promise<dgram.Socket>>();
+  /**
+   * One *connected* UDP socket per peer while it has exchanges: the kernel reports an ICMP port- or
+   * host-unreachable for the peer only on a connected socket (as ECONNREFUSED / EHOSTUNREACH on the next
+   * receive), so a device that is not listening fails in milliseconds instead of after every retransmission
+   * (RFC 7252 §4.2 leaves the reaction to ICMP errors to the implementation; RFC 1122 §4.1.3.3).
+   */
+  const sockets = new Map<string, Promise<dgram.Socket>>();
   const exchanges = new Map<string, Exchange>();
   const transmitter = new Transmitter((bytes, peer) => void send(bytes, peer), params);
   let messageId = randomInt(0x10000);
   let closed = false;
 
   const socketFor = (peer: Peer): Promise<dgram.Socket> => {
-    const type = isIPv6(peer.address) ? 'udp6' : 'udp4';
-    let socket = sockets.get(type);
+    const key = peerKey(peer);
+    let socket = sockets.get(key);
     if (socket === undefined) {
       socket = new Promise((resolve, reject) => {
-        const s = dgram.createSocket(type);
+        const s = dgram.createSocket(isIPv6(peer.address) ? 'udp6' : 'udp4');
         s.once('error', reject);
         s.on('message', (data, rinfo) => onDatagram(data, { address: rinfo.address, port: rinfo.port }));
-        s.bind(0, () => {
+        s.connect(peer.port, peer.address, () => {
           s.off('error', reject);
-          s.on('error', () => {});
+          s.on('error', (err: NodeJS.ErrnoException) => unreachable(peer, err));
           resolve(s);
         });
       });
-      sockets.set(type, socket);
+      socket.catch(() => sockets.delete(key));
+      sockets.set(key, socket);
     }
     return socket;
   };
 
+  function dropSocket(peer: Peer): void {
+    const key = peerKey(peer);
+    const socket = sockets.get(key);
+    sockets.delete(key);
+    void socket?.then(
+      (s) => s.close(),
+      () => undefined,
+    );
+  }
+
+  /** The peer answered with an ICMP error: every exchange with it ends now. */
+  function unreachable(peer: Peer, err: NodeJS.ErrnoException): void {
+    const key = peerKey(peer);
+    for (const exchange of [...exchanges.values()]) {
+      if (peerKey(exchange.peer) !== key) continue;
+      transmitter.cancel(exchange.messageId, peer);
+      exchange.finish({ status: 'unreachable', message: `${err.code ?? 'error'}: ${err.message}` });
+    }
+    dropSocket(peer);
+  }
+
+  /** Closes the peer's socket once no exchange with it is left. */
+  function release(peer: Peer): void {
+    const key = peerKey(peer);
+    if (![...exchanges.values()].some((e) => peerKey(e.peer) === key)) dropSocket(peer);
+  }
+
   async function send(bytes: Buffer, peer: Peer): Promise<void> {
     if (closed) return;
-    const socket = await socketFor(peer);
-    socket.send(bytes, peer.port, peer.address, () => {});
+    try {
+      const socket = await socketFor(peer);
+      socket.send(bytes, () => {});
+    } catch (err) {
+      unreachable(peer, err as NodeJS.ErrnoException);
+    }
   }
 
   function onDatagram(data: Buffer, peer: Peer): void {
@@ -200,6 +240,7 @@ export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
           finish: (r) => {
             clearTimeout(timer);
             exchanges.delete(key);
+            release(peer);
             resolve(r);
           },
         });
@@ -236,6 +277,7 @@ export function createCoapClient(options: CoapClientOptions = {}): CoapClient {
       } else if (sent.kind === 'timeout') {
         finish({ status: 'timeout' });
       }
+      // 'cancelled': finished already (an ICMP error, or close).
       return result;
     },
 

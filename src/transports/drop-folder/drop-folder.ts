@@ -1,10 +1,15 @@
-import { createReadStream, readFileSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { lstat, readdir, type FileHandle } from 'node:fs/promises';
+import { openListed } from './open-listed.js';
+import { folderShape, type FolderShape } from './folder-shape.js';
 import { join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Services } from '../../core/services.js';
+import type { Release } from '../../core/catalog/types.js';
 import { isDomainError } from '../../core/errors.js';
-import { normalizeVersion } from '../../core/versions/semver.js';
+import { normalizeVersion } from '../../core/versions/release-version.js';
 import { dropLayouts, type DropFolderView, type DropLayout, type LayoutMatch } from './layouts.js';
 
 interface FileState {
@@ -32,6 +37,25 @@ async function walk(dir: string, depth = 0): Promise<string[]> {
     }),
   );
   return nested.flat();
+}
+
+/** One file per artifact: the most recently modified (the first by path on a tie). */
+function chosenFiles(files: FileState[]): FileState[] {
+  const byArtifact = new Map<string, FileState>();
+  for (const f of files) {
+    const seen = byArtifact.get(f.match.artifact);
+    if (!seen || f.mtimeMs > seen.mtimeMs) byArtifact.set(f.match.artifact, f);
+  }
+  return [...byArtifact.values()];
+}
+
+/** The version a group is keyed by: two spellings of one version (`1.0.0`, `v1.0.0`) are one release. */
+function groupVersion(version: string): string {
+  try {
+    return normalizeVersion(version);
+  } catch {
+    return version;
+  }
 }
 
 /**
@@ -63,14 +87,14 @@ export function createDropFolder(
   }
 
   /** Small side files a layout reads (the simple-polling seed's version.txt), read at most once per scan. */
-  function folderView(): DropFolderView {
+  function folderView(shape: FolderShape): DropFolderView {
     const texts = new Map<string, string | undefined>();
     return {
       readText(rel) {
         if (!texts.has(rel)) {
           let text: string | undefined;
           try {
-            text = readFileSync(join(dir, rel), 'utf8').slice(0, 4096);
+            text = readFileSync(join(dir, shape.toPhysical(rel)), 'utf8').slice(0, 4096);
           } catch {
             text = undefined;
           }
@@ -81,7 +105,29 @@ export function createDropFolder(
     };
   }
 
-  async function importGroup(key: string, files: FileState[]): Promise<void> {
+  /** Whether the release holds exactly these files (by artifact name and content). */
+  async function sameContent(release: Release, chosen: FileState[]): Promise<boolean> {
+    if (release.artifacts.length !== chosen.length) return false;
+    for (const f of chosen) {
+      const artifact = release.artifacts.find((a) => a.name === f.match.artifact);
+      if (!artifact || artifact.size !== f.size) return false;
+      const handle = await openListed(dir, f);
+      try {
+        const hash = createHash('sha256');
+        for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+        if (hash.digest('hex') !== artifact.sha256) return false;
+      } finally {
+        await handle.close();
+      }
+    }
+    return true;
+  }
+
+  async function importGroup(key: string, all: FileState[]): Promise<void> {
+    // Two spellings of one version (`firmware_1.0.0.bin`, `firmware_v1.0.0.bin`) name the same artifact: the
+    // newest file is the release's content, as the seeds served whatever file was there last; every path is
+    // recorded as a source, so removing one spelling does not revoke the release (issue 13, defect 12).
+    const files = chosenFiles(all);
     const first = files[0];
     if (!first) return;
     const { product, version, deviceFamily } = first.match;
@@ -96,7 +142,19 @@ export function createDropFolder(
     }
     // A layout may hold a release back (publish: false), e.g. one newer than the seed's version.txt names.
     const publish = first.match.publish !== false;
-    const existing = await services.releases.find(product, version);
+    let existing = await services.releases.find(product, version);
+    const sources = all.map((f) => f.path).join('\n');
+    if (existing && existing.notes.startsWith('imported from')) {
+      const heldKey = `${HELD_KEY}${product}@${existing.version}`;
+      const operatorRevoked = existing.state === 'revoked' && !(await services.settings.get(heldKey));
+      // The folder is the source of truth for what it imported: a file whose bytes changed replaces the release.
+      if (!operatorRevoked && !(await sameContent(existing, files))) {
+        await services.releases.delete(product, existing.version);
+        await services.settings.delete(heldKey);
+        logger.info({ product, version: existing.version }, 'drop folder: file changed, release replaced');
+        existing = undefined;
+      }
+    }
     if (existing) {
       const imported = existing.notes.startsWith('imported from');
       const heldKey = `${HELD_KEY}${product}@${existing.version}`;
@@ -113,21 +171,31 @@ export function createDropFolder(
           'drop folder: layout holds the release back, revoked',
         );
       }
-      await services.settings.set(
-        `${SOURCE_KEY}${product}@${existing.version}`,
-        files.map((f) => f.path).join('\n'),
-      );
+      await services.settings.set(`${SOURCE_KEY}${product}@${existing.version}`, sources);
       return;
     }
     await services.products.ensure(product, {
       deviceFamily: deviceFamily ?? '',
       description: 'created by the drop folder',
     });
-    const release = await services.releases.create(
-      { product, version, publish, notes: `imported from ${relative(dir, first.path)}` },
-      files.map((f) => ({ name: f.match.artifact, source: createReadStream(f.path) })),
-    );
-    await services.settings.set(`${SOURCE_KEY}${product}@${normalised}`, files.map((f) => f.path).join('\n'));
+    const unique = files;
+    const handles: FileHandle[] = [];
+    let release;
+    try {
+      const sources: Readable[] = [];
+      for (const f of unique) {
+        const handle = await openListed(dir, f);
+        handles.push(handle);
+        sources.push(handle.createReadStream({ autoClose: false }));
+      }
+      release = await services.releases.create(
+        { product, version, publish, notes: `imported from ${relative(dir, first.path)}` },
+        unique.map((f, i) => ({ name: f.match.artifact, source: sources[i] as Readable })),
+      );
+    } finally {
+      await Promise.all(handles.map((h) => h.close()));
+    }
+    await services.settings.set(`${SOURCE_KEY}${product}@${normalised}`, sources);
     if (!publish) await services.settings.set(`${HELD_KEY}${product}@${release.version}`, 'layout');
     logger.info({ product, version: release.version, files: files.length }, 'drop folder: release imported');
   }
@@ -150,9 +218,10 @@ export function createDropFolder(
   async function scan(): Promise<void> {
     const paths = await walk(dir);
     const now = new Map<string, FileState>();
-    const folder = folderView();
+    const shape = folderShape(dir);
+    const folder = folderView(shape);
     for (const path of paths) {
-      const rel = relative(dir, path).split(sep).join('/');
+      const rel = shape.toLogical(relative(dir, path).split(sep).join('/'));
       const match = matchOf(rel, folder);
       if (match === 'auxiliary') continue;
       if (!match) {
@@ -160,15 +229,21 @@ export function createDropFolder(
         skipped.add(path);
         continue;
       }
-      const s = await stat(path).catch(() => undefined);
-      if (s) now.set(path, { path, size: s.size, mtimeMs: s.mtimeMs, match });
+      const s = await lstat(path).catch(() => undefined);
+      if (s?.isFile()) now.set(path, { path, size: s.size, mtimeMs: s.mtimeMs, match });
     }
     const groups = new Map<string, FileState[]>();
     for (const file of now.values()) {
-      const key = `${file.match.product}@${file.match.version}`;
+      const key = `${file.match.product}@${groupVersion(file.match.version)}`;
       groups.set(key, [...(groups.get(key) ?? []), file]);
     }
-    for (const [key, files] of groups) {
+    for (const files of groups.values()) files.sort((a, b) => (a.path < b.path ? -1 : 1));
+    // Oldest files first: opaque versions (`test`, `2024-05-16`) are ordered by when they were imported, so a
+    // folder imported at once keeps the order in which its files were written (docs/versions.md).
+    const byAge = [...groups].sort(
+      ([, a], [, b]) => Math.max(...a.map((f) => f.mtimeMs)) - Math.max(...b.map((f) => f.mtimeMs)),
+    );
+    for (const [key, files] of byAge) {
       const stable = files.every((f) => {
         const before = previous.get(f.path);
         return before && before.size === f.size && before.mtimeMs === f.mtimeMs;

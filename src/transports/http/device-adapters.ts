@@ -20,8 +20,13 @@ export interface DeviceAdapterOptions {
 export interface RiotSeedOptions extends NotifyLimits {
   /** Require the admin token (config `seedEndpointsAuth`). */
   auth: boolean;
-  /** `--coap-public-url`: the root of the manifest URLs sent to devices; empty = notify is refused. */
+  /**
+   * `--coap-public-url`: the root of the manifest URLs sent to devices. Empty: derived per request from the HTTP
+   * `Host` and the CoAP port, as the seed's `--coap-host`/`--coap-port` defaults did.
+   */
   coapPublicUrl: string;
+  /** The CoAP endpoint's port, for deriving URLs without a public URL; undefined when CoAP is off. */
+  coapPort?: () => number | undefined;
   /** Largest `POST /publish`, bytes (config `maxUploadBytes`). */
   maxUploadBytes: number;
   devices: SuitDevices;

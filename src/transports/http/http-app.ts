@@ -38,7 +38,9 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     // Seed devices send odd but harmless paths (`//firmware`); keep routing literal.
-    routerOptions: { ignoreDuplicateSlashes: true },
+    // Names go up to 128 characters (core/names.ts); fastify's default of 100 per parameter refused them
+    // (FST_ERR_MAX_PARAM_LENGTH), so leave room for a percent-encoded name.
+    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 512 },
   };
   if (options.https) serverOptions.https = options.https;
   if (options.trustProxy) serverOptions.trustProxy = trustProxyOption(options.trustProxy);

@@ -5,7 +5,7 @@
  */
 import type { Artifact, Product, Release } from '../../../core/catalog/types.js';
 import { findManifestArtifact, SEQ_MANIFEST, slotFileName } from '../../../core/signing/artifact-names.js';
-import { normalizeVersion } from '../../../core/versions/semver.js';
+import { normalizeVersion } from '../../../core/versions/release-version.js';
 
 export interface Resolved {
   readonly release: Release;

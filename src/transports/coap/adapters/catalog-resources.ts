@@ -8,7 +8,11 @@
  *   /fw/<app>/<board>/riot.suit.<seq>.bin     newest manifest (observable), a manifest by sequence number,
  *   /fw/<app>/<board>/slotN.<seq>.bin         and the slot images that manifest names (docs/signing.md)
  *
- * Both shapes are `/fw/:product/:second/:file`; the product's family decides how `second` and `file` read.
+ *   /fw/d/<digest>                            a RIOT product's published slot image by the first 16 hex
+ *                                             digits of its SHA-256: the short URI generated manifests use
+ *                                             when the long one would reach RIOT's 128-byte limit
+ *
+ * Both long shapes are `/fw/:product/:second/:file`; the product's family decides how `second` and `file` read.
  */
 import { DomainError } from '../../../core/errors.js';
 import type { Product, Release } from '../../../core/catalog/types.js';
@@ -35,6 +39,7 @@ import { coapErrorReply } from './error-codes.js';
 import { listable, refusal } from './coap-access.js';
 
 export const FIRMWARE_ROUTE = '/fw/:product/:second/:file';
+export const DIGEST_ROUTE = '/fw/d/:digest';
 const RT_FIRMWARE = 'firmware';
 const RT_MANIFEST = 'suit-manifest';
 
@@ -72,6 +77,36 @@ function firmwareHandler(
         code: Code.CONTENT,
         body: artifactBody(services, found.release, found.artifact, { deviceId: deviceIds(req.peer) }),
       };
+    } catch (err) {
+      return coapErrorReply(err);
+    }
+  };
+}
+
+/**
+ * `/fw/d/<digest>`: searched among the RIOT products' published slot images only (what generated manifests
+ * point at), so the short path serves nothing the long paths would not.
+ */
+function digestHandler(services: Services, view: CatalogView): CoapHandler {
+  return async (req) => {
+    const digest = (req.params.digest ?? '').toLowerCase();
+    if (!/^[0-9a-f]{16}$/.test(digest)) return coapErrorReply(new DomainError('INVALID_NAME'));
+    try {
+      for (const { product } of view.listing()) {
+        if (!isRiot(product)) continue;
+        for (const release of await services.releases.listPublished(product.name)) {
+          const artifact = release.artifacts.find(
+            (a) => (a.name === 'slot0' || a.name === 'slot1') && a.sha256.startsWith(digest),
+          );
+          if (artifact) {
+            return {
+              code: Code.CONTENT,
+              body: artifactBody(services, release, artifact, { deviceId: deviceIdOf(req.peer) }),
+            };
+          }
+        }
+      }
+      return { code: Code.NOT_FOUND };
     } catch (err) {
       return coapErrorReply(err);
     }
@@ -153,6 +188,7 @@ export const catalogResources: CoapAdapter = (server, services, options) => {
     // Only products open to anyone are listed: a closed or token-protected one is not even named.
     instances: () => [...view.listing()].filter((l) => listable(l.product)).flatMap(linksOf),
   });
+  server.route('GET', DIGEST_ROUTE, digestHandler(services, view));
   void view.load();
   // Notifications run after the publish returned; a failure to notify must never fail or delay it.
   return services.releaseEvents.subscribe((event) => {

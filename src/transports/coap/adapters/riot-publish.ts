@@ -51,9 +51,11 @@ export const riotPublishAdapter: CoapAdapter = (server, services, options) => {
 const describe = (r: CoapClientResult, what: string): NotifyOutcome =>
   r.status === 'timeout'
     ? { status: 'timeout', message: `no answer to ${what}` }
-    : r.status === 'reset'
-      ? { status: 'error', message: `${what} was reset by the device` }
-      : { status: 'error', code: r.codeText, message: `${what} answered ${r.codeText}` };
+    : r.status === 'unreachable'
+      ? { status: 'error', message: `${what}: the device is unreachable (${r.message})` }
+      : r.status === 'reset'
+        ? { status: 'error', message: `${what} was reset by the device` }
+        : { status: 'error', code: r.codeText, message: `${what} answered ${r.codeText}` };
 
 /**
  * The device side of notify over CoAP (device-protocols.md §4.1, RIOT `examples/advanced/suit_update`):

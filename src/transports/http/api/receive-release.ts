@@ -121,7 +121,7 @@ export async function receiveRelease(
  * being stored; the store's pipeline then reports a premature close before busboy's own error reaches the
  * iterator. Either is the client's malformed body: a 400, never a 500.
  */
-function endedEarly(err: unknown): DomainError | undefined {
+export function endedEarly(err: unknown): DomainError | undefined {
   const code = (err as { code?: string } | undefined)?.code;
   if (
     code === 'ERR_STREAM_PREMATURE_CLOSE' ||

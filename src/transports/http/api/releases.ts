@@ -15,6 +15,7 @@ import {
   Release,
   ReleaseParams,
 } from './schemas.js';
+import { newestFirst } from '../../../core/versions/release-version.js';
 
 const tags = ['releases'];
 const STATE = '(draft|published|revoked)';
@@ -84,7 +85,7 @@ export function registerReleaseRoutes(
     async (request) => {
       await products.get(request.params.product);
       const items = await releases.list(request.params.product, parseStates(request.query.state));
-      return { items: items.sort((a, b) => releases.compare(b.version, a.version)) };
+      return { items: newestFirst(items) };
     },
   );
 

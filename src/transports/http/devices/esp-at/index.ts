@@ -37,10 +37,19 @@ export const espAtAdapter: DeviceAdapter = (app, services, options) => {
     return record;
   }
 
+  /**
+   * The product a token reaches. A limited token: its product only. An unlimited token is bound to the ESP-AT
+   * products (family `esp-at`) that no other credential protects: a product with HTTP Basic credentials is
+   * never served to a token that was not limited to it, whatever the path names (issue 13, defect 14).
+   */
   async function productFor(record: TokenRecord, prefix: string): Promise<Product | undefined> {
     if (record.product) return services.products.find(record.product);
-    const named = isValidName(prefix) ? await services.products.find(prefix) : undefined;
-    return named ?? productOfFamily(services.products, 'esp-at');
+    const open = (p: Product | undefined) =>
+      p && p.deviceFamily.toLowerCase() === 'esp-at' && (p.settings.httpBasicAuth ?? null) === null
+        ? p
+        : undefined;
+    const named = isValidName(prefix) ? open(await services.products.find(prefix)) : undefined;
+    return named ?? open(await productOfFamily(services.products, 'esp-at'));
   }
 
   const noProduct = (reply: FastifyReply) =>

@@ -6,9 +6,12 @@ import type { ServerResponse } from 'node:http';
  * byte shapes it looks for.
  */
 
-/** `Authorization: token <40 hex>`: the word `token` in lowercase and one space, as the seed accepts. */
+/**
+ * `Authorization: token <key>`: the word `token` in lowercase and one space, then the key, as the seed accepts
+ * (its keys are 40 hex characters when generated, any string when written by hand).
+ */
 export function tokenOf(authorization: string | undefined): string | undefined {
-  const m = authorization ? /^token ([0-9a-fA-F]{40})$/.exec(authorization) : null;
+  const m = authorization ? /^token ([\x21-\x7e]{1,256})$/.exec(authorization) : null;
   return m?.[1];
 }
 

@@ -11,11 +11,13 @@ import {
 } from '../../../../core/riot-publish/notify.js';
 import { createPublishIds, type IncomingFile } from '../../../../core/riot-publish/publish-ids.js';
 import { publishPath } from '../../../../core/riot-publish/names.js';
-import { requireAdmin } from '../../admin-auth.js';
+import { bearerToken, requireAdmin } from '../../admin-auth.js';
 import type { DeviceAdapter, RiotSeedOptions } from '../../device-adapters.js';
-import { discardRestOfBody, untilAborted } from '../../api/receive-release.js';
+import { discardRestOfBody, endedEarly, untilAborted } from '../../api/receive-release.js';
 import { deviceList, one, readFields } from './fields.js';
 import { createTargetPolicy } from './targets.js';
+import { createSpool } from './spool.js';
+import { toHttpError } from '../../error-status.js';
 
 const DEFAULTS: Omit<RiotSeedOptions, 'devices'> = {
   auth: true,
@@ -29,21 +31,39 @@ const DEFAULTS: Omit<RiotSeedOptions, 'devices'> = {
   ports: [],
 };
 
-function coapRoot(publicUrl: string): string {
-  if (!publicUrl) {
+/**
+ * The CoAP root devices fetch from: `--coap-public-url`, else the host the HTTP client used (`Host`, as the
+ * RIOT makefile's `SUIT_OTA_SERVER_URL=http://$(SUIT_COAP_SERVER):8080` names the server) with the CoAP port,
+ * which is what the seed built from its `--coap-host`/`--coap-port` options.
+ */
+function coapRoot(seed: Seed, request: FastifyRequest): string {
+  if (seed.coapPublicUrl) return seed.coapPublicUrl.replace(/\/+$/, '');
+  const port = seed.coapPort?.();
+  const host = hostOnly(request.headers.host);
+  if (port === undefined || host === undefined) {
     throw new DomainError(
       'INVALID_INPUT',
-      'the server has no CoAP public URL, and devices cannot reach a loopback one: start it with ' +
-        '--coap-public-url coap://[<address>] (env UPDRAFT_COAP_PUBLIC_URL)',
+      'no CoAP URL to give devices: the CoAP endpoint is off or the request has no Host header; start the ' +
+        'server with --coap-public-url coap://[<address>] (env UPDRAFT_COAP_PUBLIC_URL)',
     );
   }
-  return publicUrl.replace(/\/+$/, '');
+  return `coap://${host}${port === 5683 ? '' : `:${port}`}`;
+}
+
+/** `host`, `[v6]` or `a.b.c.d` from a Host header, without its port; undefined when it is not one. */
+export function hostOnly(header: string | undefined): string | undefined {
+  const value = header?.trim() ?? '';
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.exec(value);
+  return m?.[1];
 }
 
 /**
  * Reads `publish_id` and any other fields up to the first file, then hands the files on one at a time, each
  * streamed into the blob store before the next part is read. The seed's clients send `publish_id` first (the
- * RIOT makefiles' `curl -F publish_id=... -F <file>=@...`, `requests` puts data fields before files).
+ * RIOT makefiles' `curl -F publish_id=... -F <file>=@...`, `requests` puts data fields before files), but the
+ * seed (Tornado, which parses the whole body first) accepts any order: file parts that come before
+ * `publish_id` are spooled to a temporary folder, bounded by the upload limit, and handed on once it is known.
+ * `cleanup` removes the spool; call it whatever happened.
  */
 async function receive(request: FastifyRequest, maxUploadBytes: number) {
   const declared = Number(request.headers['content-length']);
@@ -56,15 +76,26 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
   // A body that stops arriving (or lacks its closing boundary) would leave `next()` pending forever.
   const parts = { next: () => untilAborted(iterator.next(), signal) };
   const fields = new Map<string, string>();
+  const spool = createSpool(maxUploadBytes);
   let first: Multipart | undefined;
-  for (let next = await parts.next(); !next.done; next = await parts.next()) {
-    if (next.value.type === 'file') {
-      first = next.value;
-      break;
+  try {
+    for (let next = await parts.next(); !next.done; next = await parts.next()) {
+      if (next.value.type === 'file') {
+        if (fields.has('publish_id')) {
+          first = next.value;
+          break;
+        }
+        await spool.add(next.value);
+        continue;
+      }
+      if (!fields.has(next.value.fieldname)) fields.set(next.value.fieldname, String(next.value.value));
     }
-    if (!fields.has(next.value.fieldname)) fields.set(next.value.fieldname, String(next.value.value));
+  } catch (err) {
+    await spool.cleanup();
+    throw err;
   }
   async function* files(): AsyncGenerator<IncomingFile> {
+    yield* spool.files();
     for (let part = first; part !== undefined;) {
       if (part.type === 'file') {
         yield { field: part.fieldname, source: part.file, contentType: part.mimetype, signal };
@@ -77,7 +108,7 @@ async function receive(request: FastifyRequest, maxUploadBytes: number) {
     }
     request.bodyRead();
   }
-  return { publishId: fields.get('publish_id'), files: files() };
+  return { publishId: fields.get('publish_id'), files: files(), cleanup: spool.cleanup };
 }
 
 type Seed = Omit<RiotSeedOptions, 'devices'> & { devices?: SuitDevices };
@@ -93,12 +124,17 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed, bu
         'POST /publish takes multipart/form-data: publish_id, then files',
       );
     }
+    let cleanup: (() => Promise<void>) | undefined;
     try {
-      const { publishId, files } = await receive(request, seed.maxUploadBytes);
-      return await publishIds.publish(publishId, files);
+      const received = await receive(request, seed.maxUploadBytes);
+      cleanup = received.cleanup;
+      return await publishIds.publish(received.publishId, received.files);
     } catch (err) {
       discardRestOfBody(request);
-      throw request.bodySignal.aborted ? request.bodySignal.reason : err;
+      if (request.bodySignal.aborted) throw request.bodySignal.reason;
+      throw endedEarly(err) ?? err;
+    } finally {
+      await cleanup?.();
     }
   });
 
@@ -111,7 +147,7 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed, bu
     if (v4 && !version) {
       throw new DomainError('INVALID_INPUT', 'the version field is required (a build version, or latest)');
     }
-    const root = coapRoot(seed.coapPublicUrl);
+    const root = coapRoot(seed, request);
     const devices = deviceList(fields, seed.maxDevices);
     const port = seed.devices;
     if (!port) throw new Error('the RIOT seed adapter was built without a CoAP client');
@@ -161,11 +197,19 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed, bu
     return publishIds.remove(one(fields, 'publish_id'), one(fields, 'version')?.trim());
   });
 
-  // The RIOT build asks this for SUIT_COAP_ROOT (seeds.md §1.6); the seed answered with its loopback default.
+  /**
+   * The RIOT build asks this for SUIT_COAP_ROOT: `$(shell curl -X GET …/coap/url/$(SUIT_PUBLISH_ID))`, without
+   * `-f` (seeds.md §1.6), so whatever the body says lands on its command line. Errors are therefore plain text
+   * too, and short, never JSON.
+   */
   app.get<{ Params: { '*': string } }>('/coap/url/*', async (request, reply) => {
-    const root = coapRoot(seed.coapPublicUrl);
     reply.type('text/plain; charset=utf-8');
-    return `${root}/${publishPath(request.params['*'])}`;
+    try {
+      return `${coapRoot(seed, request)}/${publishPath(request.params['*'])}`;
+    } catch (err) {
+      const { status, body } = toHttpError(err);
+      return reply.code(status).send(`${body.code}: ${body.message}\n`);
+    }
   });
 }
 
@@ -179,7 +223,20 @@ export const riotSeedAdapter: DeviceAdapter = (app, services, options) => {
   // One budget per server, shared by every notify request (RFC 7252 §4.7 asks for bounded outstanding traffic).
   const budget = createNotifyBudget(seed.concurrency, seed.maxQueued ?? 1000);
   void app.register(async (scope) => {
-    if (seed.auth) scope.addHook('onRequest', requireAdmin(services.tokens));
+    if (seed.auth) {
+      const admin = requireAdmin(services.tokens);
+      scope.addHook('onRequest', async (request, reply) => {
+        if (!request.url.startsWith('/coap/url/')) return admin(request, reply);
+        // Plain text here as well: the RIOT makefile pastes this body into its command line.
+        if (!(await services.tokens.verifyAdmin(bearerToken(request.headers.authorization)))) {
+          await reply
+            .code(401)
+            .header('WWW-Authenticate', 'Bearer realm="updraft"')
+            .type('text/plain; charset=utf-8')
+            .send('UNAUTHORIZED: an admin token is required (Authorization: Bearer <token>)\n');
+        }
+      });
+    }
     await scope.register(multipart, { limits: { files: 64, fields: 200, parts: 300 } });
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',

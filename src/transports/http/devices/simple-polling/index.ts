@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceAdapter } from '../../device-adapters.js';
-import { isDomainError } from '../../../../core/errors.js';
 import { normalizeMac } from '../../../../core/devices/mac.js';
 import { deviceVersion, first, productOfFamily, serveArtifact } from '../serve-artifact.js';
 
@@ -69,40 +68,28 @@ export const simplePollingAdapter: DeviceAdapter = (app, services, options) => {
   });
 
   /**
-   * The seed serves `firmware_<_br_fwv_>.bin`, so devices put the *target* version (read from version.txt) in
-   * `_br_fwv_`; and it answers 204 when that is the version the device already reported. Updraft serves the
-   * release the device should run, which covers both styles of device (docs/protocols/http-devices.md):
-   * - `_br_fwv_` names neither the version the device last reported nor a published release → 404;
-   * - the device already runs the release it should run → 204;
-   * - otherwise → 200 and that release.
-   * The version recorded is the one reported to /version.txt: a target named here is not what the device runs.
+   * The seed's own semantics (ota_server/handlers/handler.py, checked by its tests/test_server.py;
+   * device-protocols.md §10): `GET /firmware.bin` serves `firmware_<_br_fwv_>.bin`, the version the device
+   * names (seed devices read the target from /version.txt and put it here), in this order:
+   * 1. no published release of that version → 404 `Firmware version not found.`;
+   * 2. the device is known and its recorded version equals `_br_fwv_` → 204 (it already runs it);
+   * 3. otherwise → 200 and that release.
+   * Nothing is recorded as installed here: the running version is the one reported to /version.txt. The lookup
+   * reads pending check-ins without flushing them, so a poll never forces a database write (ADR 0001).
    */
   app.get('/firmware.bin', async (request, reply) => {
     const ctx = await context(request, reply);
     if (!ctx) return reply;
-    // Reading the record flushes pending check-ins, so a version.txt poll just before counts.
-    const known = await services.devices.get(ctx.deviceId).catch((err: unknown) => {
-      if (isDomainError(err, 'DEVICE_NOT_FOUND')) return undefined;
-      throw err;
-    });
-    const running = known?.version ?? undefined;
-    if (ctx.version !== running) {
-      const named = await services.releases.findPublished(ctx.product.name, ctx.version);
-      if (!named) return text(reply, 404, 'Firmware version not found.');
-    }
-    const decision = await services.updates.check({ ...ctx.check, report: { version: running } });
-    if (decision.kind === 'none') {
-      return decision.reason === 'up-to-date' ||
-        decision.reason === 'same-image' ||
-        decision.reason === 'not-now' ||
-        decision.reason === 'not-targeted'
-        ? reply.code(204).send()
-        : text(reply, 404, 'Firmware version not found.');
-    }
+    const release = await services.releases.findPublished(ctx.product.name, ctx.version);
+    const artifact = release?.artifacts.find((a) => ARTIFACTS.includes(a.name));
+    if (!release || !artifact) return text(reply, 404, 'Firmware version not found.');
+    const known = await services.devices.reported(ctx.deviceId);
+    if (known && known.version === ctx.version) return reply.code(204).send();
     await serveArtifact(request, reply, services, options, {
-      deviceId: ctx.deviceId,
-      release: decision.release,
-      artifact: decision.artifact,
+      // The seed adds no record for an unknown MAC; downloads are recorded for known devices only.
+      deviceId: known ? ctx.deviceId : undefined,
+      release,
+      artifact,
     });
   });
 };
