@@ -13,6 +13,7 @@ import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
 import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
+import { createSuitPush } from './suit-push.js';
 
 export interface RunningServer {
   config: Config;
@@ -79,6 +80,9 @@ export async function startServer(
       : createFixedLeadership(firstProcess);
 
   const riotSeed = createRiotSeedOptions(config);
+  services.deployments.usePush(
+    createSuitPush(riotSeed.options.devices, services, config.coapPublicUrl, config.notifyTimeoutMs),
+  );
   const httpOptions = {
     logger,
     trustProxy: config.trustProxy,

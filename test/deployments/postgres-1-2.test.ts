@@ -1,0 +1,7 @@
+import { describe } from 'node:test';
+import { deploymentScenarios } from './scenarios.js';
+import { postgresSchemas } from './postgres.js';
+
+describe('deployments on PostgreSQL, scenarios 1-2 (waves and a fallback halt): the fleet simulator', () => {
+  deploymentScenarios(postgresSchemas(), [1, 2]);
+});

@@ -1,0 +1,7 @@
+import { describe } from 'node:test';
+import { deploymentScenarios } from './scenarios.js';
+import { postgresSchemas } from './postgres.js';
+
+describe('deployments on PostgreSQL, scenarios 5-6 (rollback and dynamic groups): the fleet simulator', () => {
+  deploymentScenarios(postgresSchemas(), [5, 6]);
+});
