@@ -4,7 +4,7 @@ import type { Device } from '../../../../core/devices/types.js';
 import type { UpdateDecision } from '../../../../core/updates/decide-update.js';
 import { actionIdOf } from './ids.js';
 import { ATTR, parseRef, type ActionRef } from './device-state.js';
-import { ddiSettings, isHandling, type Handling } from './settings.js';
+import { ddiSettings, isHandling, type Handling } from '../../../../core/catalog/ddi-settings.js';
 import type { DeploymentLookup } from './deployment-lookup.js';
 import { inWindow } from '../../../../core/deployments/window.js';
 
