@@ -9,6 +9,7 @@ import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
 import { createServices, openStorage, type Storage } from './services.js';
 import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
+import { createSuitPush } from './suit-push.js';
 
 export interface RunningServer {
   config: Config;
@@ -60,6 +61,9 @@ export async function startServer(
   }
 
   const riotSeed = createRiotSeedOptions(config);
+  services.deployments.usePush(
+    createSuitPush(riotSeed.options.devices, services, config.coapPublicUrl, config.notifyTimeoutMs),
+  );
   const httpOptions = {
     logger,
     maxUploadBytes: config.maxUploadBytes,

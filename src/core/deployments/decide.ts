@@ -117,13 +117,15 @@ async function decideActive(
     if (!inWindow(row.spec, now)) return notNow(secondsUntilWindow(row.spec, now));
     const d = decideUpdate({ published: [release], artifactNames: q.artifactNames, report: q.report });
     if (d.kind === 'none') {
-      if (d.reason === 'up-to-date' || d.reason === 'same-image') return d;
+      // Already on the release (updated some other way): nothing to do in this deployment.
       const reason =
-        d.reason === 'insufficient-space'
-          ? `does not fit: ${d.artifact?.size ?? '?'} bytes, ${q.report.freeSpace ?? '?'} free`
-          : `incompatible: no artifact named ${q.artifactNames.join(' or ')}`;
+        d.reason === 'up-to-date' || d.reason === 'same-image'
+          ? `already runs ${row.version}`
+          : d.reason === 'insufficient-space'
+            ? `does not fit: ${d.artifact?.size ?? '?'} bytes, ${q.report.freeSpace ?? '?'} free`
+            : `incompatible: no artifact named ${q.artifactNames.join(' or ')}`;
       await internals.move(live, q.deviceId, 'skipped', { wave, protocol: q.protocol, reason }, reason);
-      return notNow();
+      return d.reason === 'up-to-date' || d.reason === 'same-image' ? d : notNow();
     }
     const wait = paceWait(live, now.getTime());
     if (wait !== undefined) return notNow(wait);
@@ -156,8 +158,18 @@ async function decideActive(
     case 'offered':
     case 'downloading':
     case 'downloaded': {
-      if (same(version, row.version)) {
-        await internals.move(live, q.deviceId, 'succeeded', {}, `reports ${version}`);
+      // Success: the new version, or the new image's digest, reported after the offer.
+      const d = release
+        ? decideUpdate({ published: [release], artifactNames: q.artifactNames, report: q.report })
+        : undefined;
+      if (same(version, row.version) || (d?.kind === 'none' && d.reason === 'same-image')) {
+        await internals.move(
+          live,
+          q.deviceId,
+          'succeeded',
+          {},
+          version ? `reports ${version}` : 'reports the new image',
+        );
         return release
           ? { kind: 'none', reason: 'up-to-date', release, artifact: undefined }
           : { kind: 'none', reason: 'up-to-date' };
@@ -168,8 +180,7 @@ async function decideActive(
         await internals.move(live, q.deviceId, 'failed', { reason }, reason);
         return notNow();
       }
-      if (!release || row.state === 'cancelled') return notNow();
-      const d = decideUpdate({ published: [release], artifactNames: q.artifactNames, report: q.report });
+      if (!d) return notNow();
       return d.kind === 'update' ? { ...d, offer: { deploymentId: row.id, rollback: false } } : d;
     }
     case 'succeeded':

@@ -30,7 +30,7 @@ export interface DeploymentServiceDeps {
   repo: DeploymentRepository;
   groups: GroupService;
   releases: { find(product: string, version: string): Promise<Release | undefined> };
-  products: { find(name: string): Promise<unknown> };
+  products: { find(name: string): Promise<{ deviceFamily: string } | undefined> };
   /** Device history: every transition is also an event of the device. */
   history: {
     record(deviceId: string, kind: 'deployment', version: string | null, detail: string | null): void;
@@ -351,6 +351,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     id: string,
     spec: ReturnType<typeof validateSpec>,
     version: string,
+    family: string,
   ): Promise<{
     members: { deviceId: string; position: number; protocol: string | null }[];
     bounds: StoredSpec['waves'];
@@ -360,6 +361,8 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     const [tags, groupViews] = await Promise.all([groups.tagMap(), groups.groupMap()]);
     const now = clock();
     const found: { deviceId: string; position: number; protocol: string | null }[] = [];
+    const push = family.toLowerCase() === 'riot';
+    const listed = new Set(spec.target.devices);
     const none = new Set<string>();
     for (let after = ''; ;) {
       const page = await repo.scanDevices(spec.product, after, 2000);
@@ -375,10 +378,21 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         // Devices already running the release have nothing to do in it.
         if (d.version !== null && compareVersions(d.version, version) === 0) continue;
         if (!matches(facts, groupViews as Map<string, GroupView>, now)) continue;
-        found.push({ deviceId: d.id, position: positionOf(id, d.id), protocol: d.protocol });
+        found.push({
+          deviceId: d.id,
+          position: positionOf(id, d.id),
+          protocol: push ? 'riot-suit' : d.protocol,
+        });
+        listed.delete(d.id);
       }
       if (page.length < 2000) break;
       after = (page[page.length - 1] as { id: string }).id;
+    }
+    // Devices named in the target that never reached the registry (RIOT nodes are notified, not polled) are
+    // members too, unless a filter needs facts about them.
+    if (!spec.target.filter) {
+      for (const deviceId of listed)
+        found.push({ deviceId, position: positionOf(id, deviceId), protocol: push ? 'riot-suit' : null });
     }
     const sorted = found.map((f) => f.position).sort((a, b) => a - b);
     return { members: found, bounds: waveBounds(spec.waves, sorted) };
@@ -386,6 +400,11 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
 
   const service = {
     events,
+
+    /** Sets how pushed protocols (RIOT) are offered a release; the app wires it once the CoAP client exists. */
+    usePush(push: PushOffers): void {
+      deps.push = push;
+    },
 
     /** Drops the in-memory copy; the next use reloads it (a change made by another replica). */
     invalidate(): void {
@@ -409,9 +428,8 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     /** With `dryRun`, nothing is written: the devices matched and the size of each wave. */
     async create(input: DeploymentSpec & { dryRun?: boolean }): Promise<Deployment | DryRun> {
       const spec = validateSpec(input);
-      if (!(await deps.products.find(spec.product))) {
-        throw new DomainError('PRODUCT_NOT_FOUND', `product "${spec.product}" does not exist`);
-      }
+      const product = await deps.products.find(spec.product);
+      if (!product) throw new DomainError('PRODUCT_NOT_FOUND', `product "${spec.product}" does not exist`);
       const version = normalizeVersion(spec.version);
       const release = await deps.releases.find(spec.product, version);
       if (!release || release.state !== 'published') {
@@ -422,7 +440,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         if (!groupViews.has(g)) throw new DomainError('GROUP_NOT_FOUND', `no group "${g}"`);
       }
       const id = `dep-${randomBytes(6).toString('hex')}`;
-      const { members, bounds } = await match(id, spec, version);
+      const { members, bounds } = await match(id, spec, version, product.deviceFamily);
       const placed = members
         .map((m) => ({ ...m, wave: waveOf(bounds, m.position) }))
         .filter((m): m is typeof m & { wave: number } => m.wave !== undefined);
@@ -584,7 +602,9 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
           if (m.state === 'offered' || m.state === 'downloading') {
             await move(live, deviceId, 'downloaded', {}, detail ?? null);
           }
-          if (m.state === 'downloaded' && REPORTS_NO_VERSION.has(m.protocol ?? '')) {
+          // A RIOT device fetches the manifest first: only the image itself completes its download.
+          const manifestOnly = /^(riot\.suit\.|manifest)/.test(detail ?? '');
+          if (m.state === 'downloaded' && REPORTS_NO_VERSION.has(m.protocol ?? '') && !manifestOnly) {
             const reason = `download completed (${m.protocol} reports no version: counted as its success)`;
             await move(live, deviceId, 'succeeded', { reason }, reason);
           }

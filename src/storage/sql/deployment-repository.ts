@@ -5,7 +5,7 @@ import type {
   DeviceRow,
   StoredSpec,
 } from '../../core/deployments/ports.js';
-import type { DeploymentState, DeviceState } from '../../core/deployments/types.js';
+import { DEVICE_STATES, type DeploymentState, type DeviceState } from '../../core/deployments/types.js';
 import type { Database } from './schema.js';
 
 const toDeployment = (r: Selectable<Database['deployments']>): DeploymentRow => ({
@@ -233,7 +233,12 @@ export function createSqlDeploymentRepository(db: Kysely<Database>): DeploymentR
         .selectFrom('deployment_devices')
         .selectAll()
         .where('deployment_id', '=', id)
-        .where('state', '!=', 'pending')
+        // `in` (not `!=`) so the (deployment_id, state, wave) index serves it: pending members are the bulk.
+        .where(
+          'state',
+          'in',
+          DEVICE_STATES.filter((s) => s !== 'pending'),
+        )
         .execute();
       return rows.map(toDevice);
     },
