@@ -6,7 +6,7 @@ import { actionIdOf } from './ids.js';
 import { ATTR, parseRef, type ActionRef } from './device-state.js';
 import { ddiSettings, isHandling, type Handling } from '../../../../core/catalog/ddi-settings.js';
 import type { DeploymentLookup } from './deployment-lookup.js';
-import { inWindow } from '../../../../core/deployments/window.js';
+import { inWindow } from '../../../../core/deployments/index.js';
 
 /** The one action a DDI device has open now (hawkBit offers one at a time; multi-assignments are not supported). */
 export interface ActiveAction {
