@@ -235,6 +235,23 @@ describe('hawkBit DDI API', () => {
     );
   });
 
+  it("settings.ddi is checked when the product is written: a mistake is the operator's 400", async () => {
+    for (const ddi of [
+      { pollingSleep: 'soon' },
+      { update: 'maybe' },
+      { anonymous: 'yes' },
+      { artifacts: 'a.swu' },
+    ]) {
+      const res = await server.api('/api/v1/products', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ name: 'badsettings', settings: { ddi } }),
+      });
+      assert.equal(res.status, 400, JSON.stringify(ddi));
+    }
+    assert.equal((await server.api('/api/v1/products/badsettings')).status, 404, 'nothing was created');
+  });
+
   it('HTTPS adds download and md5sum links', async () => {
     const dir = await tempDir('updraft-ddi-tls-');
     const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];

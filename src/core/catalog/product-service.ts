@@ -1,4 +1,5 @@
 import { DomainError } from '../errors.js';
+import { validateDdiSettings } from './ddi-settings.js';
 import { assertValidName } from '../names.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import { createSnapshot } from '../cache.js';
@@ -30,7 +31,10 @@ function settings(value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new DomainError('INVALID_INPUT', 'settings must be an object');
   }
-  return value as Record<string, unknown>;
+  const checked = value as Record<string, unknown>;
+  // hawkBit DDI / SWUpdate settings are checked here, so a mistake is the operator's 400, not the devices'.
+  if (checked.ddi !== undefined) validateDdiSettings(checked.ddi);
+  return checked;
 }
 
 export function createProductService({

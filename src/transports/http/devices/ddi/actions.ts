@@ -4,9 +4,9 @@ import type { Device } from '../../../../core/devices/types.js';
 import type { UpdateDecision } from '../../../../core/updates/decide-update.js';
 import { actionIdOf } from './ids.js';
 import { ATTR, parseRef, type ActionRef } from './device-state.js';
-import { ddiSettings, isHandling, type Handling } from './settings.js';
+import { ddiSettings, isHandling, type Handling } from '../../../../core/catalog/ddi-settings.js';
 import type { DeploymentLookup } from './deployment-lookup.js';
-import { inWindow } from '../../../../core/deployments/window.js';
+import { inWindow } from '../../../../core/deployments/index.js';
 
 /** The one action a DDI device has open now (hawkBit offers one at a time; multi-assignments are not supported). */
 export interface ActiveAction {

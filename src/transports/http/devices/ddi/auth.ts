@@ -3,7 +3,7 @@ import type { Services } from '../../../../core/services.js';
 import type { Product } from '../../../../core/catalog/types.js';
 import type { Device } from '../../../../core/devices/types.js';
 import type { DdiDeviceCache } from './device-state.js';
-import { ddiSettings } from './settings.js';
+import { ddiSettings } from '../../../../core/catalog/ddi-settings.js';
 
 /** hawkBit controller ids are free text; Updraft takes what fits a device id and a URL segment safely. */
 export const CONTROLLER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;

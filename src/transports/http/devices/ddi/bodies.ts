@@ -1,5 +1,5 @@
 import type { Artifact, Release } from '../../../../core/catalog/types.js';
-import type { Handling } from './settings.js';
+import type { Handling } from '../../../../core/catalog/ddi-settings.js';
 import { moduleIdOf } from './ids.js';
 
 type Href = { href: string };

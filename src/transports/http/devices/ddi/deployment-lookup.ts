@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Services } from '../../../../core/services.js';
-import type { Deployment } from '../../../../core/deployments/types.js';
+import type { Deployment } from '../../../../core/deployments/index.js';
 
 /**
  * Deployments by id for the DDI answers (options, window), read at most every two seconds per deployment and

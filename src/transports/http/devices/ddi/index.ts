@@ -15,7 +15,7 @@ import {
   type ActionRef,
 } from './device-state.js';
 import { cacheKeyOf, moduleIdOf } from './ids.js';
-import { ddiSettings, formatSleep } from './settings.js';
+import { ddiSettings, formatSleep } from '../../../../core/catalog/ddi-settings.js';
 import { feedbackDetail, parseConfigData, parseFeedback, parseLenientJson, type Feedback } from './wire.js';
 import type { Outcome } from './outcome.js';
 import { createDeploymentLookup } from './deployment-lookup.js';

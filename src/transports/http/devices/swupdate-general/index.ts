@@ -6,7 +6,7 @@ import { isValidName } from '../../../../core/names.js';
 import { first, serveArtifact } from '../serve-artifact.js';
 import { CONTROLLER_ID } from '../ddi/auth.js';
 import { createDdiDeviceCache } from '../ddi/device-state.js';
-import { ddiSettings } from '../ddi/settings.js';
+import { ddiSettings } from '../../../../core/catalog/ddi-settings.js';
 import type { Outcome } from '../ddi/outcome.js';
 
 type GeneralRequest = FastifyRequest<{

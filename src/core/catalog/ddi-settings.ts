@@ -1,5 +1,5 @@
-import { DomainError } from '../../../../core/errors.js';
-import type { Product } from '../../../../core/catalog/types.js';
+import { DomainError } from '../errors.js';
+import type { Product } from './types.js';
 
 export type Handling = 'forced' | 'attempt' | 'skip';
 const HANDLINGS: readonly string[] = ['forced', 'attempt', 'skip'];
@@ -54,7 +54,14 @@ const cache = new WeakMap<Product, DdiSettings>();
 export function ddiSettings(product: Product): DdiSettings {
   const hit = cache.get(product);
   if (hit) return hit;
-  const raw = (product.settings.ddi ?? {}) as Record<string, unknown>;
+  const settings = validateDdiSettings(product.settings.ddi);
+  cache.set(product, settings);
+  return settings;
+}
+
+/** The checks of `settings.ddi` (run when a product is created or changed, and on read). */
+export function validateDdiSettings(value: unknown): DdiSettings {
+  const raw = (value ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new DomainError('INVALID_INPUT', 'settings.ddi must be an object');
   }
@@ -66,6 +73,9 @@ export function ddiSettings(product: Product): DdiSettings {
   if (typeof part !== 'string' || !/^[\w.-]{1,64}$/.test(part)) {
     throw new DomainError('INVALID_INPUT', 'settings.ddi.part must be a short word such as bApp or os');
   }
+  if (raw.anonymous !== undefined && typeof raw.anonymous !== 'boolean') {
+    throw new DomainError('INVALID_INPUT', 'settings.ddi.anonymous must be true or false');
+  }
   const settings: DdiSettings = {
     pollingSeconds: raw.pollingSleep === undefined ? 300 : parseSleep(raw.pollingSleep),
     anonymous: raw.anonymous === true,
@@ -74,6 +84,5 @@ export function ddiSettings(product: Product): DdiSettings {
     update: handling(raw.update, 'update'),
     artifacts: artifacts as string[],
   };
-  cache.set(product, settings);
   return settings;
 }
