@@ -162,6 +162,7 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     history: devices,
     onError: (err) => logger.error({ err }, 'deployment step failed; will retry'),
   });
+  shareDeploymentChanges(bus, deployments, groups);
   return {
     products: productService,
     releases,
@@ -186,4 +187,33 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
       }
     },
   };
+}
+
+/**
+ * Deployments and groups are held in memory by every replica (a check-in costs no query): a deployment-level or
+ * group/tag change made here is announced on the bus, and one announced by another replica drops the in-memory
+ * copy, which the next use reloads. This process's own announcements are delivered to it synchronously and are
+ * skipped: its copy is already current.
+ */
+function shareDeploymentChanges(
+  bus: EventBus,
+  deployments: { events: NodeJS.EventEmitter; invalidate(): void },
+  groups: { events: NodeJS.EventEmitter; invalidate(): void },
+): void {
+  let announcing = false;
+  const announce = (cache: string) => {
+    announcing = true;
+    try {
+      bus.publish({ kind: 'invalidate', cache });
+    } finally {
+      announcing = false;
+    }
+  };
+  deployments.events.on('deployment-changed', () => announce('deployments'));
+  groups.events.on('changed', () => announce('groups'));
+  bus.subscribe((message) => {
+    if (announcing || message.kind !== 'invalidate') return;
+    if (message.cache === 'deployments' || message.cache === '*') deployments.invalidate();
+    if (message.cache === 'groups' || message.cache === '*') groups.invalidate();
+  });
 }

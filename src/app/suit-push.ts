@@ -26,17 +26,13 @@ export function createSuitPush(
       if (!manifest || !product?.hardwareClass || devices.address(deviceId) === undefined) return false;
       const root = coapPublicUrl.replace(/\/+$/, '');
       const manifestUrl = `${root}/fw/${product.name}/${product.hardwareClass}/${manifest.artifact.name}`;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-      try {
-        const outcome = await Promise.race([
-          devices.notify(deviceId, { kind: 'single', manifestUrl }).then((o) => o.status === 'ok'),
-          deadline,
-        ]);
-        return outcome;
-      } finally {
-        clearTimeout(timer);
-      }
+      // The deadline ends the exchange itself: no trigger is sent after the device was given up on.
+      const outcome = await devices.notify(
+        deviceId,
+        { kind: 'single', manifestUrl },
+        AbortSignal.timeout(timeoutMs),
+      );
+      return outcome.status === 'ok';
     },
   };
 }

@@ -29,8 +29,8 @@ const methodsOf = (route: RegisteredRoute) =>
   (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
 /** `/api/v1/products/:product` → `/products/{product}`, as the document spells it. */
 const documentPath = (url: string) => url.replace(/^\/api\/v1/, '').replace(/:(\w+)/g, '{$1}');
-/** Actions named by their path (publish, revoke) take no body. */
-const BODYLESS = /\/(publish|revoke)$/;
+/** Actions named by their path take no body: a release's publish and revoke, a deployment's pause, resume, cancel, rollback. */
+const BODYLESS = /\/(publish|revoke|pause|resume|cancel|rollback)$/;
 
 describe('OpenAPI document', () => {
   let server: TestServer;

@@ -174,6 +174,9 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     const fresh = index([...c.byId.values()]);
     c.byProduct = fresh.byProduct;
     events.emit('changed', row.id);
+    // A deployment-level change (created, wave opened, paused, halted…), which other replicas must reload;
+    // a device's move within a deployment is the conditional write's, not theirs.
+    events.emit('deployment-changed', row.id);
   }
 
   const changed = (id: string) => events.emit('changed', id);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { Services } from '../../../core/services.js';
 import { DomainError } from '../../../core/errors.js';
 import { DEPLOYMENT_STATES, type DeploymentState } from '../../../core/deployments/types.js';
@@ -18,6 +18,11 @@ import {
 } from './deployment-schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
+const tags = ['deployments'];
+const DeploymentDeviceParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  device: Type.String({ minLength: 1, maxLength: 256 }),
+});
 
 function states(raw: string | undefined): DeploymentState[] | undefined {
   if (!raw) return undefined;
@@ -37,7 +42,14 @@ export function registerDeploymentRoutes(
 ): void {
   app.post<{ Body: Static<typeof CreateDeployment> }>(
     '/deployments',
-    { schema: { body: CreateDeployment, response: { 200: DryRunSchema, 201: DeploymentSchema, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a deployment (dryRun: only count the target and its waves)',
+        body: CreateDeployment,
+        response: { 200: DryRunSchema, 201: DeploymentSchema, ...errors },
+      },
+    },
     async (request, reply) => {
       const result = await deployments.create(request.body);
       reply.code('matched' in result ? 200 : 201);
@@ -47,7 +59,14 @@ export function registerDeploymentRoutes(
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/deployments',
-    { schema: { querystring: ListQuery, response: { 200: DeploymentList, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: 'List deployments, newest first',
+        querystring: ListQuery,
+        response: { 200: DeploymentList, ...errors },
+      },
+    },
     async (request) => ({
       items: await deployments.list({
         product: request.query.product || undefined,
@@ -58,21 +77,43 @@ export function registerDeploymentRoutes(
 
   app.get<{ Params: Static<typeof Id> }>(
     '/deployments/:id',
-    { schema: { params: Id, response: { 200: DeploymentSchema, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: 'A deployment with its counts per state and per wave',
+        params: Id,
+        response: { 200: DeploymentSchema, ...errors },
+      },
+    },
     async (request) => deployments.show(request.params.id),
   );
 
   for (const action of ['pause', 'resume', 'cancel', 'rollback'] as const) {
     app.post<{ Params: Static<typeof Id> }>(
       `/deployments/:id/${action}`,
-      { schema: { params: Id, response: { 200: DeploymentSchema, ...errors } } },
+      {
+        schema: {
+          tags,
+          summary: `${action[0]?.toUpperCase()}${action.slice(1)} a deployment`,
+          params: Id,
+          response: { 200: DeploymentSchema, ...errors },
+        },
+      },
       async (request) => deployments[action](request.params.id),
     );
   }
 
   app.get<{ Params: Static<typeof Id>; Querystring: Static<typeof EventsQuery> }>(
     '/deployments/:id/events',
-    { schema: { params: Id, querystring: EventsQuery, response: { 200: EventList, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: "A deployment's events, oldest first",
+        params: Id,
+        querystring: EventsQuery,
+        response: { 200: EventList, ...errors },
+      },
+    },
     async (request) => ({
       items: await deployments.listEvents(request.params.id, {
         limit: request.query.limit,
@@ -84,7 +125,14 @@ export function registerDeploymentRoutes(
 
   app.get<{ Params: { id: string; device: string } }>(
     '/deployments/:id/devices/:device',
-    { schema: { response: { 200: DeviceInDeploymentSchema, ...errors } } },
+    {
+      schema: {
+        tags,
+        summary: "One device's state in a deployment",
+        params: DeploymentDeviceParams,
+        response: { 200: DeviceInDeploymentSchema, ...errors },
+      },
+    },
     async (request) => {
       await deployments.show(request.params.id);
       const state = await deployments.deviceState(

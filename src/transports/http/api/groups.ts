@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { Services } from '../../../core/services.js';
 import {
   CreateGroup,
@@ -17,19 +17,32 @@ import {
 import { normalizeDeviceId } from '../../../core/groups/group-service.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
+const groupTags = ['groups'];
+const tagTags = ['devices'];
 
 /** Groups, device tags and the product's rollout mode: what deployments target. */
 export function registerGroupRoutes(
   app: FastifyInstance,
   { groups, products }: Pick<Services, 'groups' | 'products'>,
 ): void {
-  app.get('/groups', { schema: { response: { 200: GroupList, ...errors } } }, async () => ({
-    items: await groups.list(),
-  }));
+  app.get(
+    '/groups',
+    { schema: { tags: groupTags, summary: 'List device groups', response: { 200: GroupList, ...errors } } },
+    async () => ({
+      items: await groups.list(),
+    }),
+  );
 
   app.post<{ Body: Static<typeof CreateGroup> }>(
     '/groups',
-    { schema: { body: CreateGroup, response: { 201: GroupSchema, ...errors } } },
+    {
+      schema: {
+        tags: groupTags,
+        summary: 'Create a static (devices) or dynamic (filter) group',
+        body: CreateGroup,
+        response: { 201: GroupSchema, ...errors },
+      },
+    },
     async (request, reply) => {
       const group = await groups.create(request.body);
       reply.code(201);
@@ -39,13 +52,27 @@ export function registerGroupRoutes(
 
   app.get<{ Params: Static<typeof GroupName> }>(
     '/groups/:name',
-    { schema: { params: GroupName, response: { 200: GroupSchema, ...errors } } },
+    {
+      schema: {
+        tags: groupTags,
+        summary: 'A device group',
+        params: GroupName,
+        response: { 200: GroupSchema, ...errors },
+      },
+    },
     async (request) => groups.get(request.params.name),
   );
 
   app.delete<{ Params: Static<typeof GroupName> }>(
     '/groups/:name',
-    { schema: { params: GroupName } },
+    {
+      schema: {
+        tags: groupTags,
+        summary: 'Delete a device group (not while a deployment targets it)',
+        params: GroupName,
+        response: { 204: Type.Null({ description: 'Deleted' }), ...errors },
+      },
+    },
     async (request, reply) => {
       await groups.delete(request.params.name);
       reply.code(204).send();
@@ -56,32 +83,73 @@ export function registerGroupRoutes(
 
   app.put<{ Params: Static<typeof DeviceParam>; Body: Static<typeof TagsBody> }>(
     '/devices/:id/tags',
-    { schema: { params: DeviceParam, body: TagsBody, response: { 200: TagsSchema, ...errors } } },
+    {
+      schema: {
+        tags: tagTags,
+        summary: "Replace a device's tags",
+        params: DeviceParam,
+        body: TagsBody,
+        response: { 200: TagsSchema, ...errors },
+      },
+    },
     async (request) => tagged(request.params.id, await groups.setTags(request.params.id, request.body.tags)),
   );
 
   app.post<{ Params: Static<typeof DeviceParam>; Body: Static<typeof TagsBody> }>(
     '/devices/:id/tags',
-    { schema: { params: DeviceParam, body: TagsBody, response: { 200: TagsSchema, ...errors } } },
+    {
+      schema: {
+        tags: tagTags,
+        summary: 'Add tags to a device',
+        params: DeviceParam,
+        body: TagsBody,
+        response: { 200: TagsSchema, ...errors },
+      },
+    },
     async (request) => tagged(request.params.id, await groups.addTags(request.params.id, request.body.tags)),
   );
 
   app.get<{ Params: Static<typeof DeviceParam> }>(
     '/devices/:id/tags',
-    { schema: { params: DeviceParam, response: { 200: TagsSchema, ...errors } } },
+    {
+      schema: {
+        tags: tagTags,
+        summary: "A device's tags",
+        params: DeviceParam,
+        response: { 200: TagsSchema, ...errors },
+      },
+    },
     async (request) => tagged(request.params.id, await groups.listTags(request.params.id)),
   );
 
   app.delete<{ Params: Static<typeof DeviceTagParam> }>(
     '/devices/:id/tags/:tag',
-    { schema: { params: DeviceTagParam, response: { 200: TagsSchema, ...errors } } },
+    {
+      schema: {
+        tags: tagTags,
+        summary: 'Remove a tag from a device',
+        params: DeviceTagParam,
+        response: { 200: TagsSchema, ...errors },
+      },
+    },
     async (request) =>
       tagged(request.params.id, await groups.removeTags(request.params.id, [request.params.tag])),
   );
 
   app.put<{ Params: Static<typeof ProductParam>; Body: Static<typeof RolloutModeBody> }>(
     '/products/:product/rollout-mode',
-    { schema: { params: ProductParam, body: RolloutModeBody } },
+    {
+      schema: {
+        tags: ['products'],
+        summary: "Set a product's rollout mode (immediate or deployments)",
+        params: ProductParam,
+        body: RolloutModeBody,
+        response: {
+          200: Type.Object({}, { additionalProperties: true, description: 'The product' }),
+          ...errors,
+        },
+      },
+    },
     async (request) => products.setRolloutMode(request.params.product, request.body.rolloutMode),
   );
 }
