@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { ensureTestTools } from './test-tools.mjs';
+import { ensureSwupdateGeneral, ensureTestTools } from './test-tools.mjs';
 import { startThrowawayPostgres } from './test-postgres.mjs';
 
 function find(dir) {
@@ -21,6 +21,7 @@ const only = process.argv.slice(2);
 const files = (only.length ? only : find('test')).sort();
 
 ensureTestTools();
+if (files.some((f) => f.includes('swupdate-general'))) ensureSwupdateGeneral();
 
 const env = { ...process.env };
 let postgres;

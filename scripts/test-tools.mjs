@@ -19,7 +19,44 @@ export const TEST_TOOLS = [
     check: () => postgresBinDir() !== undefined,
     onlyWhen: () => !process.env.UPDRAFT_TEST_POSTGRES_URL,
   },
+  { command: 'swupdate', pkg: 'swupdate', why: 'hawkBit DDI tests run the real SWUpdate client' },
+  {
+    command: 'nginx',
+    pkg: 'nginx-light',
+    why: 'the three-replica test puts a real load balancer in front',
+    check: () => onPath('nginx') || existsSync('/usr/sbin/nginx'),
+  },
+  { command: 'radosgw', pkg: 'radosgw', why: 'S3 tests run against a real Ceph RADOS Gateway' },
+  { command: 'ceph-mon', pkg: 'ceph-mon', why: 'the throw-away Ceph cluster behind the gateway' },
+  { command: 'ceph-osd', pkg: 'ceph-osd', why: 'the throw-away Ceph cluster behind the gateway' },
+  { command: 'ceph', pkg: 'ceph-common', why: 'creates the gateway user and bucket' },
+  { command: 'uuidgen', pkg: 'uuid-runtime', why: 'the Ceph cluster id' },
 ];
+
+/** Where scripts/build-swupdate-general.sh leaves SWUpdate built with its general HTTP server module. */
+const SWUPDATE_GENERAL =
+  process.env.UPDRAFT_SWUPDATE_GENERAL ?? '/var/cache/updraft-swupdate-general/swupdate-general';
+
+/**
+ * Debian ships SWUpdate without the general HTTP server module: it is built once from Debian's own source package
+ * (root, apt) and cached. Called after the packages are in place.
+ */
+export function ensureSwupdateGeneral() {
+  if (existsSync(SWUPDATE_GENERAL)) return;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (root && onPath('apt-get')) {
+    console.error('test tools: building SWUpdate with its general HTTP server module (once, cached)');
+    const built = spawnSync('scripts/build-swupdate-general.sh', [], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (built.status === 0 && existsSync(SWUPDATE_GENERAL)) return;
+  }
+  console.error(
+    `\nThe SWUpdate general-module tests need ${SWUPDATE_GENERAL}. Build it (as root) with:\n\n` +
+      '  sudo scripts/build-swupdate-general.sh\n',
+  );
+  process.exit(1);
+}
 
 /** Debian's PostgreSQL binaries (`/usr/lib/postgresql/<major>/bin`), the newest major first. */
 export function postgresBinDir() {
