@@ -5,6 +5,8 @@ import { createCoapClient, createCoapServer, type CoapServer } from '../transpor
 import { coapAdapters } from '../transports/coap/adapters/index.js';
 import { createSuitDevices } from '../transports/coap/adapters/riot-publish.js';
 import type { RiotSeedOptions } from '../transports/http/device-adapters.js';
+import { familyName } from '../transports/family-name.js';
+import { countedCoapServer } from '../transports/coap/counted-server.js';
 
 export interface RunningCoap {
   server: CoapServer;
@@ -26,7 +28,10 @@ export async function startCoap(
   });
   const client = createCoapClient();
   const undo = coapAdapters.map((adapter) =>
-    adapter(server, services, { publicUrl: config.coapPublicUrl, client }),
+    adapter(countedCoapServer(server, familyName(adapter), services.metrics), services, {
+      publicUrl: config.coapPublicUrl,
+      client,
+    }),
   );
   const address = await server.listen();
   logger.info({ port: address.port, host: config.host }, 'CoAP listening');

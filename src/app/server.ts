@@ -9,6 +9,8 @@ import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
 import { createServices, openStorage, type Storage } from './services.js';
 import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
+import { createPrometheusMetrics, type PrometheusMetrics } from './metrics.js';
+import { startMetricsListener } from './metrics-listener.js';
 
 export interface RunningServer {
   config: Config;
@@ -18,6 +20,10 @@ export interface RunningServer {
   httpPort: number;
   /** The CoAP endpoint, unless turned off. */
   coap?: RunningCoap;
+  /** The Prometheus registry behind `/metrics`. */
+  metrics: PrometheusMetrics;
+  /** The bound port of `--metrics-port`, when the metrics have their own address. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -35,11 +41,15 @@ export interface StartOptions {
  */
 export async function startServer(
   config: Config,
-  logger: Logger = createLogger(config.logLevel),
+  logger: Logger = createLogger(config.logLevel, config.logFormat),
   { worker }: StartOptions = {},
 ): Promise<RunningServer> {
-  const storage: Storage = await openStorage(config, logger, { sweep: !worker });
-  const services = createServices(config, storage, logger);
+  const metrics = createPrometheusMetrics();
+  const storage: Storage = await openStorage(config, logger, { sweep: !worker, metrics });
+  const services = createServices(config, storage, logger, metrics);
+  // The devices-per-version gauge: one grouped query now, then kept from the registry's writes.
+  metrics.initDevices(await services.devices.versionCounts());
+  metrics.observeQueue(services.devices.pendingCount);
   services.devices.start();
   const firstProcess = !worker || worker.id === 1;
 
@@ -60,8 +70,14 @@ export async function startServer(
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
   };
+  const metricsEndpoint = {
+    text: () => metrics.text(),
+    contentType: metrics.registry.contentType,
+    token: config.metricsToken || undefined,
+  };
   const http = await buildHttpApp(services, {
     ...httpOptions,
+    metrics: config.metricsPort > 0 ? undefined : { ...metricsEndpoint, acceptAdmin: true },
     https: config.tlsCert
       ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
       : undefined,
@@ -78,6 +94,14 @@ export async function startServer(
     await plainHttp.listen({ port: config.plainHttpPort, host: config.host, ipv6Only: false });
     logger.info({ port: config.plainHttpPort, host: config.host, tls: false }, 'plain HTTP listening');
   }
+
+  const metricsListener =
+    config.metricsPort > 0
+      ? await startMetricsListener(
+          { ...metricsEndpoint, acceptAdmin: false },
+          { port: config.metricsPort, host: config.metricsHost || config.host, logger },
+        )
+      : undefined;
 
   // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
@@ -102,6 +126,7 @@ export async function startServer(
       );
       await closing;
       clearTimeout(timeout);
+      await metricsListener?.close();
       await coap?.stop();
       await riotSeed.close();
       await services.devices.stop();
@@ -111,5 +136,14 @@ export async function startServer(
     return stopping;
   }
 
-  return { config, services, http, httpPort, coap, stop };
+  return {
+    config,
+    services,
+    http,
+    httpPort,
+    coap,
+    metrics,
+    metricsPort: metricsListener?.port,
+    stop,
+  };
 }

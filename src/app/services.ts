@@ -23,6 +23,7 @@ import { createSigningProcessors } from '../core/signing/index.js';
 import { openKeyStore } from './keys.js';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { noMetrics, type Metrics } from '../core/metrics/metrics.js';
 
 export interface Storage {
   connection: SqlConnection;
@@ -37,7 +38,7 @@ export interface Storage {
 export async function openStorage(
   config: Config,
   logger: Logger,
-  { sweep = true }: { sweep?: boolean } = {},
+  { sweep = true, metrics = noMetrics }: { sweep?: boolean; metrics?: Metrics } = {},
 ): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
   if (sweep) await migrate(connection);
@@ -47,6 +48,7 @@ export async function openStorage(
       ? createCachedBlobStore(onDisk, {
           maxBytes: config.blobCacheBytes,
           maxBlobBytes: config.blobCacheMaxImageBytes,
+          onLookup: metrics.blobCache,
         })
       : onDisk;
   if (!sweep) return { connection, blobs };
@@ -65,7 +67,12 @@ export async function openStorage(
 }
 
 /** The composition of the core's use cases over the storage implementations. */
-export function createServices(config: Config, storage: Storage, logger: Logger): Services {
+export function createServices(
+  config: Config,
+  storage: Storage,
+  logger: Logger,
+  metrics: Metrics = noMetrics,
+): Services {
   const { db, dialect } = storage.connection;
   const products = createSqlProductRepository(db);
   const releaseRepo = createSqlReleaseRepository(db);
@@ -88,6 +95,7 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
   const devices = createDeviceRegistry({
     devices: createSqlDeviceRepository(db, dialect),
     flushIntervalMs: config.flushIntervalMs,
+    metrics,
     onFlushError: (err) => logger.error({ err }, 'device records could not be written; will retry'),
   });
   return {
@@ -95,12 +103,13 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     releases,
     releaseEvents,
     devices,
-    updates: createUpdateService({ releases, products: productService, registry: devices }),
+    updates: createUpdateService({ releases, products: productService, registry: devices, metrics }),
     tokens: createTokenService({
       tokens: createSqlTokenRepository(db),
       configuredAdminToken: config.adminToken || undefined,
     }),
     settings,
+    metrics,
     async readiness() {
       try {
         await sql`select 1`.execute(db);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { isValidName } from '../core/names.js';
+import { readConfigFile } from './config-file.js';
 
 /** A signing key kept outside the keys folder: a PEM file, or PEM content from an environment variable. */
 export type SigningKeySource = { file: string } | { env: string; pem: string };
@@ -64,6 +65,14 @@ export interface Config {
   notifyConcurrency: number;
   /** How long one device may take to answer a notify (slot query and trigger together), ms. */
   notifyTimeoutMs: number;
+  /** Bearer token a Prometheus scraper sends for `GET /metrics`; empty = only admin tokens (main port). */
+  metricsToken: string;
+  /** `GET /metrics` on its own port (not on the main one); 0 = served on the HTTP port. */
+  metricsPort: number;
+  /** Address of the metrics port; empty = `host`. */
+  metricsHost: string;
+  /** `pretty` (human-readable, pino-pretty), `json`, or `auto`: pretty on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -146,6 +155,16 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   seedEndpointsAuth: { env: 'UPDRAFT_SEED_ENDPOINTS_AUTH', parse: bool('seed endpoints auth') },
   notifyConcurrency: { env: 'UPDRAFT_NOTIFY_CONCURRENCY', parse: int('notify concurrency') },
   notifyTimeoutMs: { env: 'UPDRAFT_NOTIFY_TIMEOUT_MS', parse: int('notify timeout') },
+  metricsToken: { env: 'UPDRAFT_METRICS_TOKEN', parse: str },
+  metricsPort: { env: 'UPDRAFT_METRICS_PORT', parse: int('metrics port') },
+  metricsHost: { env: 'UPDRAFT_METRICS_HOST', parse: str },
+  logFormat: {
+    env: 'UPDRAFT_LOG_FORMAT',
+    parse: (v) => {
+      if (!['auto', 'json', 'pretty'].includes(v)) throw new Error('log format must be auto, json or pretty');
+      return v;
+    },
+  },
 };
 
 export const DEFAULTS: Config = {
@@ -173,19 +192,56 @@ export const DEFAULTS: Config = {
   seedEndpointsAuth: true,
   notifyConcurrency: 16,
   notifyTimeoutMs: 20_000,
+  metricsToken: '',
+  metricsPort: 0,
+  metricsHost: '',
+  logFormat: 'auto',
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
 export function loadConfig(
   overrides: Partial<Record<keyof Config, unknown>> = {},
   env: Record<string, string | undefined> = process.env,
+  file?: string,
 ): Config {
+  return resolveConfig(overrides, env, file).config;
+}
+
+/**
+ * The configuration with where each value came from (`updraft config check`): defaults ← the YAML file
+ * (`--config`, `UPDRAFT_CONFIG`) ← environment ← flags.
+ */
+export function resolveConfig(
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  env: Record<string, string | undefined> = process.env,
+  file: string | undefined = env.UPDRAFT_CONFIG || undefined,
+): { config: Config; sources: Record<keyof Config, string> } {
   const config: Record<string, unknown> = { ...DEFAULTS };
+  const sources = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, 'default'])) as Record<
+    keyof Config,
+    string
+  >;
+  const fromFile = file ? readConfigFile(file, Object.keys(CONFIG_SPEC) as (keyof Config)[]) : new Map();
   for (const [key, spec] of Object.entries(CONFIG_SPEC) as [keyof Config, Spec][]) {
+    const inFile = fromFile.get(key);
+    if (inFile) {
+      try {
+        config[key] = spec.parse(inFile.value);
+      } catch (err) {
+        throw new Error(`${file}:${inFile.line}: ${(err as Error).message}`);
+      }
+      sources[key] = `${file}:${inFile.line}`;
+    }
     const fromEnv = env[spec.env];
-    if (fromEnv !== undefined && fromEnv !== '') config[key] = spec.parse(fromEnv);
+    if (fromEnv !== undefined && fromEnv !== '') {
+      config[key] = spec.parse(fromEnv);
+      sources[key] = `env ${spec.env}`;
+    }
     const flag = overrides[key];
-    if (flag !== undefined) config[key] = typeof flag === 'string' ? spec.parse(flag) : flag;
+    if (flag !== undefined) {
+      config[key] = typeof flag === 'string' ? spec.parse(flag) : flag;
+      sources[key] = 'flag';
+    }
   }
   const c = config as unknown as Config;
   c.dataDir = resolve(c.dataDir);
@@ -205,5 +261,9 @@ export function loadConfig(
   if (c.workers < 0 || c.workers > 256) throw new Error('workers must be between 0 and 256, or auto');
   if (c.notifyConcurrency < 1) throw new Error('notify concurrency must be at least 1');
   if (c.notifyTimeoutMs < 1) throw new Error('notify timeout must be positive');
-  return c;
+  if (c.metricsPort < 0 || c.metricsPort > 65535) throw new Error('metricsPort must be between 0 and 65535');
+  if (c.databaseUrl === `sqlite:${resolve(c.dataDir, 'updraft.db')}` && sources.databaseUrl === 'default') {
+    sources.databaseUrl = 'default (from dataDir)';
+  }
+  return { config: c, sources };
 }

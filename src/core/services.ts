@@ -5,6 +5,7 @@ import type { DeviceRegistry } from './devices/device-registry.js';
 import type { SettingsRepository } from './settings.js';
 import type { TokenService } from './tokens/token-service.js';
 import type { UpdateService } from './updates/update-service.js';
+import type { Metrics } from './metrics/metrics.js';
 
 /** What the composition root hands to every transport: use cases only, never a store. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   updates: UpdateService;
   tokens: TokenService;
   settings: SettingsRepository;
+  /** Where transports report requests, bytes and downloads (Prometheus in app/, nothing in unit tests). */
+  metrics: Metrics;
   /** Throws NOT_READY when the database or blob store is unusable. */
   readiness(): Promise<void>;
 }

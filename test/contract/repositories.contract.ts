@@ -167,6 +167,14 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
       stats.byProductVersion.reduce((n, g) => n + g.count, 0),
       250,
     );
+    const counts = (await r.devices.versionCounts()).sort((a, b) =>
+      String(a.version).localeCompare(String(b.version)),
+    );
+    assert.deepEqual(counts, [
+      { product: 'p1', version: '1.0.0', count: 125 },
+      { product: 'p1', version: '2.0.0', count: 124 },
+      { product: 'p1', version: '3.0.0', count: 1 },
+    ]);
     await r.devices.saveBatch({
       devices: [],
       events: Array.from({ length: 30 }, (_, i) => ({

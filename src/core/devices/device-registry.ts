@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import { applyCheckIn } from './apply-check-in.js';
 import type { DeviceRepository } from './ports.js';
+import { noMetrics, type Metrics, type RunningVersion } from '../metrics/metrics.js';
 import type { CheckIn, Device, DeviceEvent, DeviceEventKind, DeviceQuery } from './types.js';
 
 export interface DeviceRegistryDeps {
@@ -16,6 +17,8 @@ export interface DeviceRegistryDeps {
   onFlushError?: (err: unknown) => void;
   /** How long the check-in path may use its copy of the operator pins (other replicas' changes), ms. */
   pinCacheTtlMs?: number;
+  /** Write-behind flush times and the devices-per-version gauge (kept from these writes, not by scanning). */
+  metrics?: Metrics;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface DeviceRegistryDeps {
  * interval (ADR 0001). Reads of one device flush first, so an operator always sees the latest state.
  */
 export function createDeviceRegistry(deps: DeviceRegistryDeps) {
-  const { devices, clock = systemClock } = deps;
+  const { devices, clock = systemClock, metrics = noMetrics } = deps;
   const historyLimit = deps.historyLimit ?? 100;
   const maxPending = deps.maxPending ?? 200_000;
   const chunkSize = 250;
@@ -45,8 +48,13 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     const known = await devices.getMany(ids);
     const outEvents: DeviceEvent[] = [];
     const checkInsByHour = new Map<string, number>();
+    const moves: [RunningVersion | undefined, RunningVersion][] = [];
     for (const c of batchCheckIns) {
-      const { device, events: derived } = applyCheckIn(known.get(c.deviceId), c, c.at);
+      const before = known.get(c.deviceId);
+      const { device, events: derived } = applyCheckIn(before, c, c.at);
+      if (before?.product !== device.product || before?.version !== device.version) {
+        moves.push([before && { product: before.product, version: before.version }, device]);
+      }
       known.set(device.id, device);
       outEvents.push(...derived);
       const hour = c.at.slice(0, 13);
@@ -55,6 +63,8 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     outEvents.push(...batchEvents);
     const touched = ids.map((id) => known.get(id)).filter((d): d is Device => d !== undefined);
     await devices.saveBatch({ devices: touched, events: outEvents, checkInsByHour });
+    // Counted only once written: a failed chunk is retried and its moves found again from the database.
+    for (const [from, to] of moves) metrics.deviceMoved(from, to);
     await devices.pruneHistory(dueForPruning(outEvents), historyLimit);
   }
 
@@ -79,6 +89,8 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
    * synchronous, and one large transaction would stall every request for its duration (p99).
    */
   async function writePending(): Promise<void> {
+    if (checkIns.length === 0 && events.length === 0) return;
+    const started = performance.now();
     while (checkIns.length > 0 || events.length > 0) {
       const batchCheckIns = checkIns.splice(0, chunkSize);
       const batchEvents = events.splice(0, chunkSize);
@@ -92,6 +104,7 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       }
       if (checkIns.length > 0 || events.length > 0) await new Promise((r) => setImmediate(r));
     }
+    metrics.flushed((performance.now() - started) / 1000);
   }
 
   // Flushes run one after another; a flush asked for during another starts right after it.
@@ -180,9 +193,15 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
 
     async remove(id: string): Promise<void> {
       await flush();
-      if (!(await devices.delete(id))) throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      const existing = await devices.get(id);
+      if (!existing || !(await devices.delete(id)))
+        throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      metrics.deviceMoved(existing, undefined);
       pins = undefined;
     },
+
+    /** Devices per product and running version, from one grouped query (start-up of the metrics gauge). */
+    versionCounts: () => devices.versionCounts(),
 
     pendingCount: () => checkIns.length + events.length,
   };

@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import type { ReleaseService } from '../catalog/release-service.js';
 import type { Release } from '../catalog/types.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { decideUpdate, type DeviceReport, type UpdateDecision } from './decide-update.js';
 
 export interface UpdateCheck {
@@ -20,13 +21,19 @@ export interface UpdateServiceDeps {
   releases: Pick<ReleaseService, 'listPublished' | 'find'>;
   products: { find(name: string): Promise<unknown> };
   registry: DeviceRegistry;
+  metrics?: Metrics;
 }
 
 /**
  * The use case behind every device protocol: decide, then record what the device said and what it was
  * offered. Adapters translate the wire into an UpdateCheck and the decision back into the wire.
  */
-export function createUpdateService({ releases, products, registry }: UpdateServiceDeps) {
+export function createUpdateService({
+  releases,
+  products,
+  registry,
+  metrics = noMetrics,
+}: UpdateServiceDeps) {
   async function pinnedRelease(product: string, deviceId: string | undefined): Promise<Release | undefined> {
     if (!deviceId) return undefined;
     const pin = await registry.pinOf(deviceId);
@@ -41,6 +48,7 @@ export function createUpdateService({ releases, products, registry }: UpdateServ
       if (published.length === 0 && !(await products.find(query.product))) {
         throw new DomainError('PRODUCT_NOT_FOUND', `product "${query.product}" does not exist`);
       }
+      metrics.checkIn(query.protocol, query.product);
       const decision = decideUpdate({
         published,
         artifactNames: query.artifactNames,

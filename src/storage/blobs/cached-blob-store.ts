@@ -6,6 +6,8 @@ export interface BlobCacheOptions {
   maxBytes: number;
   /** Blobs larger than this are never cached (streamed from the inner store). */
   maxBlobBytes: number;
+  /** Told of every read: answered from memory (true) or from the inner store (false). */
+  onLookup?: (hit: boolean) => void;
 }
 
 /**
@@ -39,6 +41,7 @@ export function createCachedBlobStore(
 
   async function load(key: string): Promise<Buffer | undefined> {
     const hit = cache.get(key);
+    options.onLookup?.(hit !== undefined);
     if (hit) return touch(key, hit);
     if (tooLarge.has(key)) return undefined;
     const pending = loading.get(key);

@@ -186,6 +186,15 @@ export function createSqlDeviceRepository(db: Kysely<Database>, _dialect: SqlDia
       });
     },
 
+    async versionCounts() {
+      const rows = await db
+        .selectFrom('devices')
+        .select(['product', 'version', (eb) => eb.fn.countAll<number>().as('count')])
+        .groupBy(['product', 'version'])
+        .execute();
+      return rows.map((r) => ({ product: r.product, version: r.version, count: Number(r.count) }));
+    },
+
     async stats(since) {
       const [total, groups, hours] = await Promise.all([
         db

@@ -63,7 +63,10 @@ function firmwareHandler(services: Services, view: CatalogView): CoapHandler {
       if (!found) return { code: Code.NOT_FOUND };
       return {
         code: Code.CONTENT,
-        body: artifactBody(services, found.release, found.artifact, { deviceId: deviceIdOf(req.peer) }),
+        body: artifactBody(services, found.release, found.artifact, {
+          deviceId: deviceIdOf(req.peer),
+          family: 'catalog-resources',
+        }),
       };
     } catch (err) {
       return coapErrorReply(err);

@@ -31,7 +31,7 @@ export const riotPublishAdapter: CoapAdapter = (server, services) => {
       const deviceId = req.notification ? undefined : deviceIdOf(req.peer);
       return {
         code: Code.CONTENT,
-        body: artifactBody(services, found.release, found.artifact, { deviceId }),
+        body: artifactBody(services, found.release, found.artifact, { deviceId, family: 'riot-publish' }),
       };
     },
     { rt: 'firmware' },

@@ -110,6 +110,7 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed) {
         ? { kind: 'single', manifestUrl: `${root}/${path}/${choice.file}` }
         : { kind: 'per-slot', manifestUrls: [url(choice.files[0]), url(choice.files[1])] };
     const results = await notifyDevices(devices, (device) => port.notify(device, target), seed);
+    for (const r of results) services.metrics.notify(r.status);
     request.log.info(
       { publishId: path, devices: results.length, ok: results.filter((r) => r.status === 'ok').length },
       'RIOT devices notified',
