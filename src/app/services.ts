@@ -24,6 +24,9 @@ import { openKeyStore } from './keys.js';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { noMetrics, type Metrics } from '../core/metrics/metrics.js';
+import { createAuditLog } from '../core/audit/audit-log.js';
+import { createSqlUnitOfWork } from '../storage/sql/unit-of-work.js';
+import { createSqlAuditRepository } from '../storage/sql/audit-repository.js';
 
 export interface Storage {
   connection: SqlConnection;
@@ -78,12 +81,18 @@ export function createServices(
   const releaseRepo = createSqlReleaseRepository(db);
   const settings = createSqlSettingsRepository(db);
   const releaseEvents = createReleaseEvents();
-  const productService = createProductService({ products, releases: releaseRepo });
+  // Every management action and its audit record share one transaction (docs/adr/0004-audit.md).
+  const audit = createAuditLog({
+    unitOfWork: createSqlUnitOfWork(db, dialect),
+    entries: createSqlAuditRepository(db),
+  });
+  const productService = createProductService({ products, releases: releaseRepo, audit });
   const releases = createReleaseService({
     products,
     releases: releaseRepo,
     blobs: storage.blobs,
     events: releaseEvents,
+    audit,
     maxUploadBytes: config.maxUploadBytes,
     processors: createSigningProcessors({
       keys: openKeyStore(config),
@@ -96,6 +105,7 @@ export function createServices(
     devices: createSqlDeviceRepository(db, dialect),
     flushIntervalMs: config.flushIntervalMs,
     metrics,
+    audit,
     onFlushError: (err) => logger.error({ err }, 'device records could not be written; will retry'),
   });
   return {
@@ -107,9 +117,11 @@ export function createServices(
     tokens: createTokenService({
       tokens: createSqlTokenRepository(db),
       configuredAdminToken: config.adminToken || undefined,
+      audit,
     }),
     settings,
     metrics,
+    audit,
     async readiness() {
       try {
         await sql`select 1`.execute(db);

@@ -6,6 +6,7 @@ import type { SettingsRepository } from './settings.js';
 import type { TokenService } from './tokens/token-service.js';
 import type { UpdateService } from './updates/update-service.js';
 import type { Metrics } from './metrics/metrics.js';
+import type { AuditLog } from './audit/audit-log.js';
 
 /** What the composition root hands to every transport: use cases only, never a store. */
 export interface Services {
@@ -18,6 +19,8 @@ export interface Services {
   settings: SettingsRepository;
   /** Where transports report requests, bytes and downloads (Prometheus in app/, nothing in unit tests). */
   metrics: Metrics;
+  /** Management actions, newest first (each written in its action's transaction). */
+  audit: AuditLog;
   /** Throws NOT_READY when the database or blob store is unusable. */
   readiness(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { assertValidName } from '../names.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
 import type { NewProduct, Product, ProductPatch } from './types.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 
 export interface ProductServiceDeps {
   products: ProductRepository;
@@ -10,6 +11,8 @@ export interface ProductServiceDeps {
   clock?: Clock;
   /** How long device paths may use a cached product list, ms. */
   cacheTtlMs?: number;
+  /** Each change and its audit record in one transaction; without it nothing is recorded. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 function text(value: unknown, field: string, max: number): string {
@@ -37,6 +40,7 @@ export function createProductService({
   // Every device request names its product; products change rarely. A snapshot serves the device paths,
   // dropped on this process's changes and refreshed after `cacheTtlMs` for other replicas' changes.
   const ttl = deps.cacheTtlMs ?? 2000;
+  const audit = deps.audit ?? unauditedLog({ products, releases });
   let snapshot: { at: number; byName: Promise<Map<string, Product>> } | undefined;
   function cached(): Promise<Map<string, Product>> {
     if (!snapshot || Date.now() - snapshot.at > ttl) {
@@ -77,7 +81,12 @@ export function createProductService({
       if (await products.get(product.name)) {
         throw new DomainError('PRODUCT_EXISTS', `product "${product.name}" already exists`);
       }
-      await products.create(product);
+      await audit.withAudit(
+        'product.create',
+        product.name,
+        (tx) => tx.products.create(product),
+        () => ({ deviceFamily: product.deviceFamily, hardwareClass: product.hardwareClass }),
+      );
       invalidate();
       return product;
     },
@@ -102,18 +111,30 @@ export function createProductService({
       if (patch.hardwareClass !== undefined)
         clean.hardwareClass = text(patch.hardwareClass, 'hardwareClass', 64) || null;
       if (patch.settings !== undefined) clean.settings = settings(patch.settings);
-      const updated = await products.update(name, clean);
+      const updated = await audit.withAudit(
+        'product.update',
+        name,
+        async (tx) => {
+          const result = await tx.products.update(name, clean);
+          // Nothing to record for a product that does not exist: rolled back with the NOT_FOUND below.
+          if (!result) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
+          return result;
+        },
+        () => ({ changed: Object.keys(clean) }),
+      );
       invalidate();
-      if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
       return updated;
     },
 
     async delete(name: string): Promise<void> {
       await get(name);
-      if ((await releases.list(name)).length > 0) {
-        throw new DomainError('PRODUCT_NOT_EMPTY', `product "${name}" still has releases`);
-      }
-      await products.delete(name);
+      await audit.withAudit('product.delete', name, async (tx) => {
+        // Checked inside the transaction: a release uploaded meanwhile keeps the product.
+        if ((await tx.releases.list(name)).length > 0) {
+          throw new DomainError('PRODUCT_NOT_EMPTY', `product "${name}" still has releases`);
+        }
+        await tx.products.delete(name);
+      });
       invalidate();
     },
   };

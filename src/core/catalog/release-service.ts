@@ -10,6 +10,7 @@ import type { Artifact, Product, Release, ReleaseState } from './types.js';
 import { createReleaseUpload, type ArtifactInput, type ReleaseUpload } from './release-upload.js';
 import type { ReleaseEvents } from './release-events.js';
 import { createPublishedCache } from './published-cache.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 
 export interface ReleaseServiceDeps {
   products: Pick<ProductRepository, 'get'>;
@@ -27,6 +28,8 @@ export interface ReleaseServiceDeps {
   processors?: ReleaseProcessor[];
   /** How long the hot path may serve a cached list of published releases (other replicas' changes), ms. */
   cacheTtlMs?: number;
+  /** Each change and its audit record in one transaction; without it nothing is recorded (unit tests). */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 export type ReleaseProcessor = (upload: ReleaseUpload, product: Product) => Promise<void>;
@@ -54,6 +57,7 @@ function tryNormalize(version: string): string | undefined {
 export function createReleaseService(deps: ReleaseServiceDeps) {
   const { products, releases, blobs, events, clock = systemClock } = deps;
   const published = createPublishedCache(releases, deps.cacheTtlMs ?? 2000);
+  const audit = deps.audit ?? unauditedLog({ releases });
 
   async function get(product: string, version: string): Promise<Release> {
     const release = await find(product, version);
@@ -84,7 +88,9 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       throw new DomainError('INVALID_STATE', `cannot ${action} a ${release.state} release`);
     }
     const at = isoNow(clock);
-    await releases.setState(release.id, target, at);
+    await audit.withAudit(`release.${action}`, `${product}@${release.version}`, (tx) =>
+      tx.releases.setState(release.id, target, at),
+    );
     published.invalidate(product);
     const updated = await get(product, release.version);
     events.emit({ type: target, release: updated });
@@ -145,7 +151,12 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
         throw new DomainError('PRODUCT_NOT_FOUND', `product "${upload.draft.product}" does not exist`);
       for (const process of deps.processors ?? []) await process(upload, product);
       const release = upload.build();
-      await releases.create(release);
+      await audit.withAudit(
+        'release.create',
+        `${release.product}@${release.version}`,
+        (tx) => tx.releases.create(release),
+        () => ({ state: release.state, artifacts: release.artifacts.map((a) => a.name) }),
+      );
       await dropUnreferenced(upload.replaced);
       published.invalidate(release.product);
       events.emit({ type: 'created', release });
@@ -175,7 +186,12 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
 
     async delete(product: string, version: string): Promise<void> {
       const release = await get(product, version);
-      await releases.delete(release.id);
+      await audit.withAudit(
+        'release.delete',
+        `${release.product}@${release.version}`,
+        (tx) => tx.releases.delete(release.id),
+        () => ({ state: release.state }),
+      );
       published.invalidate(product);
       await dropUnreferenced(release.artifacts);
       events.emit({ type: 'deleted', release });

@@ -3,6 +3,7 @@ import { isoNow, systemClock, type Clock } from '../clock.js';
 import { applyCheckIn } from './apply-check-in.js';
 import type { DeviceRepository } from './ports.js';
 import { noMetrics, type Metrics, type RunningVersion } from '../metrics/metrics.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import type { CheckIn, Device, DeviceEvent, DeviceEventKind, DeviceQuery } from './types.js';
 
 export interface DeviceRegistryDeps {
@@ -19,6 +20,8 @@ export interface DeviceRegistryDeps {
   pinCacheTtlMs?: number;
   /** Write-behind flush times and the devices-per-version gauge (kept from these writes, not by scanning). */
   metrics?: Metrics;
+  /** Pins and deletions with their audit record in one transaction; without it nothing is recorded. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 /**
@@ -28,6 +31,7 @@ export interface DeviceRegistryDeps {
  */
 export function createDeviceRegistry(deps: DeviceRegistryDeps) {
   const { devices, clock = systemClock, metrics = noMetrics } = deps;
+  const audit = deps.audit ?? unauditedLog({ devices });
   const historyLimit = deps.historyLimit ?? 100;
   const maxPending = deps.maxPending ?? 200_000;
   const chunkSize = 250;
@@ -186,16 +190,31 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
 
     async pin(id: string, version: string | null): Promise<void> {
       await flush();
-      if (!(await devices.setPin(id, version)))
-        throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      await audit.withAudit(
+        version === null ? 'device.unpin' : 'device.pin',
+        id,
+        async (tx) => {
+          if (!(await tx.devices.setPin(id, version)))
+            throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+        },
+        () => (version === null ? null : { version }),
+      );
       pins = undefined;
     },
 
     async remove(id: string): Promise<void> {
       await flush();
-      const existing = await devices.get(id);
-      if (!existing || !(await devices.delete(id)))
-        throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      const existing = await audit.withAudit(
+        'device.delete',
+        id,
+        async (tx) => {
+          const found = await tx.devices.get(id);
+          if (!found || !(await tx.devices.delete(id)))
+            throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+          return found;
+        },
+        (found) => ({ product: found.product, version: found.version }),
+      );
       metrics.deviceMoved(existing, undefined);
       pins = undefined;
     },

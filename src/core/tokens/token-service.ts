@@ -3,6 +3,8 @@ import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import { assertValidName } from '../names.js';
 import type { TokenKind, TokenRecord, TokenRepository } from './types.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import type { Actor } from '../audit/types.js';
 
 /**
  * Tokens are 160- or 256-bit random values, so a plain SHA-256 is enough to store them (no password stretching
@@ -34,12 +36,15 @@ export interface TokenServiceDeps {
   /** An admin token given by configuration (UPDRAFT_ADMIN_TOKEN): valid, never stored. */
   configuredAdminToken?: string;
   cacheTtlMs?: number;
+  /** Each change and its audit record in one transaction; without it nothing is recorded. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 export function createTokenService({ tokens, clock = systemClock, ...options }: TokenServiceDeps) {
   const configuredHash = options.configuredAdminToken ? hashToken(options.configuredAdminToken) : undefined;
   let cache: { at: number; list: Promise<TokenRecord[]> } | undefined;
   const ttl = options.cacheTtlMs ?? 5000;
+  const audit = options.audit ?? unauditedLog({ tokens });
 
   function all(): Promise<TokenRecord[]> {
     if (!cache || Date.now() - cache.at > ttl) {
@@ -79,7 +84,13 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
       device: input.device ?? null,
       createdAt: isoNow(clock),
     };
-    await tokens.create(record);
+    await audit.withAudit(
+      'token.create',
+      record.id,
+      (tx) => tx.tokens.create(record),
+      // The token's name and limits, never its value or hash.
+      () => ({ kind: record.kind, name: record.name, product: record.product, device: record.device }),
+    );
     cache = undefined;
     return { token, record };
   }
@@ -88,11 +99,17 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     create,
 
     async verifyAdmin(token: string | undefined): Promise<boolean> {
-      if (!token) return false;
+      return (await this.authenticateAdmin(token)) !== undefined;
+    },
+
+    /** The admin token's identity for the audit log; undefined when the token is not a valid admin token. */
+    async authenticateAdmin(token: string | undefined): Promise<Actor | undefined> {
+      if (!token) return undefined;
       const configured =
         configuredHash !== undefined && constantTimeEqualHex(configuredHash, hashToken(token));
       const stored = await match(token, 'admin');
-      return configured || stored !== undefined;
+      if (stored) return { id: stored.id, name: stored.name };
+      return configured ? { id: 'config', name: 'UPDRAFT_ADMIN_TOKEN' } : undefined;
     },
 
     /**
@@ -122,7 +139,17 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     list: (kind?: TokenKind) => tokens.list(kind),
 
     async revoke(id: string): Promise<void> {
-      if (!(await tokens.delete(id))) throw new DomainError('TOKEN_NOT_FOUND', `no token "${id}"`);
+      await audit.withAudit(
+        'token.revoke',
+        id,
+        async (tx) => {
+          const found = (await tx.tokens.list()).find((t) => t.id === id);
+          if (!found || !(await tx.tokens.delete(id)))
+            throw new DomainError('TOKEN_NOT_FOUND', `no token "${id}"`);
+          return found;
+        },
+        (found) => ({ kind: found.kind, name: found.name }),
+      );
       cache = undefined;
     },
   };

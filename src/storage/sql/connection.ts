@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0006 from './migrations/0006-audit.js';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -39,6 +40,7 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
 
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> }> = {
   '0001-initial': m0001,
+  '0006-audit': m0006,
 };
 
 /** Runs pending migrations in order; called at start-up before anything else touches the database. */

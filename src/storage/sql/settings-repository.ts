@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { SettingsRepository } from '../../core/settings.js';
 import type { Database } from './schema.js';
+import { inTransaction } from './in-transaction.js';
 
 export function createSqlSettingsRepository(db: Kysely<Database>): SettingsRepository {
   return {
@@ -29,7 +30,7 @@ export function createSqlSettingsRepository(db: Kysely<Database>): SettingsRepos
       await db.deleteFrom('settings').where('key', '=', key).execute();
     },
     async increment(key, atLeast) {
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(db, async (trx) => {
         const row = await trx
           .selectFrom('settings')
           .select('value')
