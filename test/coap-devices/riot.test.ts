@@ -7,7 +7,7 @@ import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
 import { publishRelease, tempDir, type TestServer } from '../support/server.js';
 import { coapClient, eventually, startCoapTestServer } from './helpers.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/suit/riot-draft09/', import.meta.url);
+const FIXTURES = new URL('../fixtures/suit/riot-draft09/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES));
 const slot0 = fixture('slot0.1700000000.bin');
 const slot1 = fixture('slot1.1700000000.bin');

@@ -115,10 +115,18 @@ describe('the update decision', () => {
       decideUpdate({ published: legacy, artifactNames: names, report: { version: 'v1.0.1' } }).kind,
       'none',
     );
-    assert.equal(
-      decideUpdate({ published: legacy, artifactNames: names, report: { version: 'garbage!' } }).kind !==
-        undefined,
-      true,
-    );
+    // Not SemVer on either side: natural order (docs/versions.md), where a text run sorts above a digit run, so
+    // `garbage!` counts as newer than 1.0.1 and is left alone; `0garbage` sorts below it and is updated.
+    const garbage = decideUpdate({
+      published: legacy,
+      artifactNames: names,
+      report: { version: 'garbage!' },
+    });
+    assert.deepEqual(garbage.kind === 'none' && [garbage.reason, garbage.release?.version], [
+      'up-to-date',
+      '1.0.1',
+    ]);
+    const lower = decideUpdate({ published: legacy, artifactNames: names, report: { version: '0garbage' } });
+    assert.equal(lower.kind === 'update' && lower.release.version, '1.0.1');
   });
 });

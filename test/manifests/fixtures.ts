@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The shared SUIT test vectors, one level above the repository (see /work/shared/fixtures/suit/README.md). */
-export const SUIT_FIXTURES = new URL('../../../shared/fixtures/suit/', import.meta.url);
+/** The SUIT test vectors (public IETF examples and RIOT-generated manifests; see test/fixtures/suit/README.md). */
+export const SUIT_FIXTURES = new URL('../fixtures/suit/', import.meta.url);
 
 export function fixture(path: string): Buffer {
   return readFileSync(new URL(path, SUIT_FIXTURES));

@@ -10,12 +10,9 @@ import { isDomainError } from '../../src/core/errors.js';
 import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
 import { tempDir } from '../support/server.js';
 
-const FIXTURE_PUBLIC = new URL(
-  '../../../shared/fixtures/suit/riot-draft09/test-only-ed25519-public.pem',
-  import.meta.url,
-);
+const FIXTURE_PUBLIC = new URL('../fixtures/suit/riot-draft09/test-only-ed25519-public.pem', import.meta.url);
 const FIXTURE_PRIVATE = new URL(
-  '../../../shared/fixtures/suit/riot-draft09/test-only-ed25519-private.pem',
+  '../fixtures/suit/riot-draft09/test-only-ed25519-private.pem',
   import.meta.url,
 );
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
 import { scratch } from '../manifests/fixtures.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/suit/riot-draft09/', import.meta.url);
+const FIXTURES = new URL('../fixtures/suit/riot-draft09/', import.meta.url);
 const path = (name: string) => fileURLToPath(new URL(name, FIXTURES));
 
 function updraft(args: string[]): { status: number | null; stdout: string; stderr: string } {

@@ -7,7 +7,7 @@ import { verifyEnvelope } from '../../src/core/manifests/index.js';
 import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
 import { releaseForm, startTestServer, tempDir, type TestServer } from '../support/server.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/suit/riot-draft09/', import.meta.url);
+const FIXTURES = new URL('../fixtures/suit/riot-draft09/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES));
 const slot0 = fixture('slot0.1700000000.bin');
 const slot1 = fixture('slot1.1700000000.bin');

@@ -7,6 +7,7 @@ import type { DeviceAdapterOptions } from './device-adapters.js';
 import { deviceAdapters } from './devices/index.js';
 import { familyName } from '../family-name.js';
 import { registerMetricsRoute, type MetricsEndpoint } from './metrics-route.js';
+import { rejectMultipartWithoutBoundary } from './multipart-guard.js';
 
 export interface HttpAppOptions extends DeviceAdapterOptions {
   logger: Logger;
@@ -57,6 +58,7 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
     const routeFamily = (request.routeOptions.config as { family?: string } | undefined)?.family;
     services.metrics.request('http', routeFamily ?? 'unmatched', reply.statusCode);
   });
+  app.addHook('onRequest', rejectMultipartWithoutBoundary);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -1,8 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema, HTTPMethods } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Services } from '../../core/services.js';
 import { requireAdmin } from './admin-auth.js';
-import { openApiDocument } from './api/openapi.js';
+import { API_PREFIX, registerOpenApi } from './api/openapi-document.js';
+import { formatValidationErrors } from './api/validation-message.js';
+import { schemaValidator } from './api/schema-validator.js';
 import { registerProductRoutes } from './api/products.js';
 import { registerReleaseRoutes } from './api/releases.js';
 import { registerDeviceRoutes } from './api/devices.js';
@@ -10,15 +12,43 @@ import { registerTokenRoutes } from './api/tokens.js';
 import { registerManifestRoutes } from './api/manifests.js';
 import { registerPublishIdRoutes } from './api/publish-ids.js';
 
-/** `/api/v1`: JSON, admin token required (except the OpenAPI document, which describes how to authenticate). */
+export interface ApiRoute {
+  method: HTTPMethods | HTTPMethods[];
+  url: string;
+  schema: FastifySchema | undefined;
+}
+
+const registered = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** Every `/api/v1` route the server registered, with its schema: tests hold each one to its declaration. */
+export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
+  return registered.get(app) ?? [];
+}
+
+/**
+ * `/api/v1`: JSON, admin token required (except the OpenAPI document, which describes how to authenticate).
+ * Every route declares TypeBox schemas (docs/api.md, "How to declare a route"): requests are validated against
+ * them without type coercion of bodies, and the OpenAPI document is generated from them.
+ */
 export async function registerManagementApi(
   app: FastifyInstance,
   services: Services,
   options: { maxUploadBytes: number },
 ): Promise<void> {
+  await registerOpenApi(app);
+  const routes: ApiRoute[] = [];
+  registered.set(app, routes);
   await app.register(
     async (api) => {
-      api.get('/openapi.json', async () => openApiDocument);
+      api.addHook('onRoute', ({ method, url, schema }) => {
+        routes.push({ method, url, schema });
+      });
+      api.setValidatorCompiler(schemaValidator);
+      api.setSchemaErrorFormatter(formatValidationErrors);
+      // Responses are serialised as they are: the response schemas document them (and a test holds the
+      // answers to them) but must never coerce or drop a field on the way out.
+      api.setSerializerCompiler(() => (data) => JSON.stringify(data));
+      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (secured) => {
         secured.addHook('onRequest', requireAdmin(services.tokens));
         await secured.register(multipart, { limits: { files: 64, fields: 200, parts: 300 } });
@@ -30,6 +60,6 @@ export async function registerManagementApi(
         registerPublishIdRoutes(secured, services);
       });
     },
-    { prefix: '/api/v1' },
+    { prefix: API_PREFIX },
   );
 }

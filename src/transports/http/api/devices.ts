@@ -1,84 +1,160 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../../core/services.js';
-import type { DeviceQuery } from '../../../core/devices/types.js';
-import { DomainError } from '../../../core/errors.js';
 import { normalizeMac } from '../../../core/devices/mac.js';
+import { Device, DeviceEvent, DeviceParams, errors, ListOf, NoContent } from './schemas.js';
 
-const SORTS = ['id', 'product', 'version', 'lastSeen', 'lastUpdate', 'firstSeen'] as const;
+const tags = ['devices'];
 
-function intParam(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new DomainError('INVALID_INPUT', `${name} must be an integer from ${min} to ${max}`);
-  }
-  return n;
-}
+/** A query filter left empty (`?product=`) means no filter, as the dashboard's forms send it. */
+const Filter = (description: string) => Type.Optional(Type.String({ maxLength: 200, description }));
+const Time = (description: string) =>
+  Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Literal('')], { description }));
+const Sort = Type.Union(
+  ['id', 'product', 'version', 'lastSeen', 'lastUpdate', 'firstSeen'].map((s) => Type.Literal(s)),
+);
 
-function isoParam(value: string | undefined, name: string): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw new DomainError('INVALID_INPUT', `${name} must be an ISO-8601 time`);
-  return date.toISOString();
-}
+const DeviceListQuery = Type.Object({
+  product: Filter('Only this product'),
+  version: Filter('Only this running version'),
+  search: Filter('Part of the id, address or version'),
+  seenAfter: Time('ISO-8601 time'),
+  seenBefore: Time('ISO-8601 time'),
+  sort: Type.Optional(Sort),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+  offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }),
+});
+
+const Stats = Type.Object(
+  {
+    total: Type.Integer(),
+    byProductVersion: Type.Array(
+      Type.Object({
+        product: Type.Union([Type.String(), Type.Null()]),
+        version: Type.Union([Type.String(), Type.Null()]),
+        count: Type.Integer(),
+      }),
+    ),
+    checkInsPerHour: Type.Array(Type.Object({ hour: Type.String(), count: Type.Integer() })),
+  },
+  { additionalProperties: true },
+);
+
+const iso = (value: string | undefined) => (value ? new Date(value).toISOString() : undefined);
 
 /** A MAC in any spelling finds the device; other ids are used as given. */
 const deviceId = (raw: string) => normalizeMac(raw) ?? raw;
 
 export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Services, 'devices'>): void {
-  app.get<{ Querystring: Record<string, string | undefined> }>('/devices', async (request) => {
-    const q = request.query;
-    if (q.sort && !SORTS.includes(q.sort as (typeof SORTS)[number])) {
-      throw new DomainError('INVALID_INPUT', `sort must be one of ${SORTS.join(', ')}`);
-    }
-    if (q.order && q.order !== 'asc' && q.order !== 'desc')
-      throw new DomainError('INVALID_INPUT', 'order is asc or desc');
-    const query: DeviceQuery = {
-      product: q.product || undefined,
-      version: q.version || undefined,
-      search: q.search || undefined,
-      seenAfter: isoParam(q.seenAfter, 'seenAfter'),
-      seenBefore: isoParam(q.seenBefore, 'seenBefore'),
-      sort: q.sort as DeviceQuery['sort'],
-      order: q.order as DeviceQuery['order'],
-      limit: intParam(q.limit, 'limit', 50, 1, 1000),
-      offset: intParam(q.offset, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
-    };
-    const { items, total } = await devices.list(query);
-    return { items, total, limit: query.limit, offset: query.offset };
-  });
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get<{ Params: { id: string }; Querystring: { history?: string } }>('/devices/:id', async (request) => {
-    const id = deviceId(request.params.id);
-    const device = await devices.get(id);
-    const history = await devices.history(id, intParam(request.query.history, 'history', 100, 0, 1000));
-    return { ...device, history };
-  });
-
-  app.put<{ Params: { id: string }; Body: { version?: string | null } }>(
-    '/devices/:id/pin',
+  api.get(
+    '/devices',
+    {
+      schema: {
+        tags,
+        summary: 'List devices, paginated and filtered',
+        querystring: DeviceListQuery,
+        response: {
+          200: ListOf(Device, { total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }),
+          ...errors(),
+        },
+      },
+    },
     async (request) => {
-      const version = (request.body ?? {}).version ?? null;
-      if (version !== null && typeof version !== 'string')
-        throw new DomainError('INVALID_INPUT', 'version is a string or null');
-      await devices.pin(deviceId(request.params.id), version);
+      const q = request.query;
+      const { items, total } = await devices.list({
+        product: q.product || undefined,
+        version: q.version || undefined,
+        search: q.search || undefined,
+        seenAfter: iso(q.seenAfter),
+        seenBefore: iso(q.seenBefore),
+        sort: q.sort as 'id' | undefined,
+        order: q.order,
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return { items, total, limit: q.limit, offset: q.offset };
+    },
+  );
+
+  api.get(
+    '/devices/:id',
+    {
+      schema: {
+        tags,
+        summary: 'A device with its history, newest first',
+        params: DeviceParams,
+        querystring: Type.Object({
+          history: Type.Integer({
+            minimum: 0,
+            maximum: 1000,
+            default: 100,
+            description: 'events to include',
+          }),
+        }),
+        response: {
+          200: Type.Intersect([Device, Type.Object({ history: Type.Array(DeviceEvent) })]),
+          ...errors(404),
+        },
+      },
+    },
+    async (request) => {
+      const id = deviceId(request.params.id);
+      const device = await devices.get(id);
+      const history = await devices.history(id, request.query.history);
+      return { ...device, history };
+    },
+  );
+
+  api.put(
+    '/devices/:id/pin',
+    {
+      schema: {
+        tags,
+        summary: 'Pin a device to a version (null to unpin)',
+        params: DeviceParams,
+        body: Type.Object(
+          { version: Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()]) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Device, ...errors(404) },
+      },
+    },
+    async (request) => {
+      await devices.pin(deviceId(request.params.id), request.body.version);
       return devices.get(deviceId(request.params.id));
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/devices/:id', async (request, reply) => {
-    await devices.remove(deviceId(request.params.id));
-    reply.code(204).send();
-  });
+  api.delete(
+    '/devices/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Forget a device',
+        params: DeviceParams,
+        response: { 204: NoContent, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      await devices.remove(deviceId(request.params.id));
+      reply.code(204).send(null);
+    },
+  );
 
-  app.get<{ Querystring: { hours?: string } }>('/stats', async (request) => {
-    return devices.stats(intParam(request.query.hours, 'hours', 24, 1, 24 * 90));
-  });
+  api.get(
+    '/stats',
+    {
+      schema: {
+        tags,
+        summary: 'Fleet counts and check-ins per hour',
+        querystring: Type.Object({ hours: Type.Integer({ minimum: 1, maximum: 24 * 90, default: 24 }) }),
+        response: { 200: Stats, ...errors() },
+      },
+    },
+    async (request) => devices.stats(request.query.hours),
+  );
 }

@@ -1,26 +1,75 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../../core/services.js';
-import type { NewProduct, ProductPatch } from '../../../core/catalog/types.js';
+import { errors, ListOf, NewProduct, NoContent, Product, ProductParams, ProductPatch } from './schemas.js';
+
+const tags = ['products'];
 
 export function registerProductRoutes(app: FastifyInstance, { products }: Pick<Services, 'products'>): void {
-  app.get('/products', async () => ({ items: await products.list() }));
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post<{ Body: NewProduct }>('/products', async (request, reply) => {
-    const body = (request.body ?? {}) as NewProduct;
-    reply.code(201);
-    return products.create(body);
-  });
-
-  app.get<{ Params: { product: string } }>('/products/:product', async (request) =>
-    products.get(request.params.product),
+  api.get(
+    '/products',
+    { schema: { tags, summary: 'List products', response: { 200: ListOf(Product), ...errors() } } },
+    async () => ({ items: await products.list() }),
   );
 
-  app.patch<{ Params: { product: string }; Body: ProductPatch }>('/products/:product', async (request) =>
-    products.update(request.params.product, (request.body ?? {}) as ProductPatch),
+  api.post(
+    '/products',
+    {
+      schema: {
+        tags,
+        summary: 'Create a product',
+        body: NewProduct,
+        response: { 201: Product, ...errors(409) },
+      },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return products.create(request.body);
+    },
   );
 
-  app.delete<{ Params: { product: string } }>('/products/:product', async (request, reply) => {
-    await products.delete(request.params.product);
-    reply.code(204).send();
-  });
+  api.get(
+    '/products/:product',
+    {
+      schema: {
+        tags,
+        summary: 'Get a product',
+        params: ProductParams,
+        response: { 200: Product, ...errors(404) },
+      },
+    },
+    async (request) => products.get(request.params.product),
+  );
+
+  api.patch(
+    '/products/:product',
+    {
+      schema: {
+        tags,
+        summary: 'Change a product',
+        params: ProductParams,
+        body: ProductPatch,
+        response: { 200: Product, ...errors(404) },
+      },
+    },
+    async (request) => products.update(request.params.product, request.body),
+  );
+
+  api.delete(
+    '/products/:product',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a product without releases',
+        params: ProductParams,
+        response: { 204: NoContent, ...errors(404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await products.delete(request.params.product);
+      reply.code(204).send(null);
+    },
+  );
 }

@@ -1,25 +1,69 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../../core/services.js';
-import { DomainError } from '../../../core/errors.js';
-import type { TokenKind, TokenRecord } from '../../../core/tokens/types.js';
+import type { TokenRecord } from '../../../core/tokens/types.js';
+import { errors, ListOf, NoContent, Token, TokenParams } from './schemas.js';
+
+const tags = ['tokens'];
+const Kind = Type.Union([Type.Literal('admin'), Type.Literal('device')]);
+const Limit = (description: string) =>
+  Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Null()], { description }));
+
+const NewToken = Type.Object(
+  {
+    kind: Kind,
+    name: Type.Optional(Type.String({ description: 'Defaults to `<kind>-<first 6 characters>`' })),
+    product: Limit('A device token limited to this product'),
+    device: Limit('A device token limited to this device id'),
+    token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'Bring your own value (a device token is 40 hex characters); generated when left out',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** The hash never leaves the server. */
 const publicView = ({ hash: _hash, ...rest }: TokenRecord) => rest;
 
 export function registerTokenRoutes(app: FastifyInstance, { tokens }: Pick<Services, 'tokens'>): void {
-  app.get<{ Querystring: { kind?: string } }>('/tokens', async (request) => {
-    const kind = request.query.kind;
-    if (kind && kind !== 'admin' && kind !== 'device')
-      throw new DomainError('INVALID_INPUT', 'kind is admin or device');
-    return { items: (await tokens.list(kind as TokenKind | undefined)).map(publicView) };
-  });
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post<{ Body: { kind?: string; name?: string; product?: string; device?: string; token?: string } }>(
+  api.get(
     '/tokens',
+    {
+      schema: {
+        tags,
+        summary: 'List tokens (never their values)',
+        querystring: Type.Object({ kind: Type.Optional(Kind) }),
+        response: { 200: ListOf(Token), ...errors() },
+      },
+    },
+    async (request) => ({ items: (await tokens.list(request.query.kind)).map(publicView) }),
+  );
+
+  api.post(
+    '/tokens',
+    {
+      schema: {
+        tags,
+        summary: 'Create an admin or device token; the value is shown once',
+        body: NewToken,
+        response: {
+          201: Type.Intersect([
+            Token,
+            Type.Object({ token: Type.String({ description: 'Shown only now' }) }),
+          ]),
+          ...errors(),
+        },
+      },
+    },
     async (request, reply) => {
-      const body = request.body ?? {};
-      if (body.kind !== 'admin' && body.kind !== 'device')
-        throw new DomainError('INVALID_INPUT', 'kind is admin or device');
+      const body = request.body;
       const { token, record } = await tokens.create({
         kind: body.kind,
         name: body.name,
@@ -33,8 +77,19 @@ export function registerTokenRoutes(app: FastifyInstance, { tokens }: Pick<Servi
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/tokens/:id', async (request, reply) => {
-    await tokens.revoke(request.params.id);
-    reply.code(204).send();
-  });
+  api.delete(
+    '/tokens/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke a token',
+        params: TokenParams,
+        response: { 204: NoContent, ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      await tokens.revoke(request.params.id);
+      reply.code(204).send(null);
+    },
+  );
 }
