@@ -4,6 +4,7 @@ import { registerManifest } from './commands/manifest.js';
 import { registerImport } from './commands/import.js';
 import { registerBasicAuth } from './commands/basic-auth.js';
 import { registerNotify } from './commands/riot.js';
+import { registerAudit } from './commands/audit.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
 export const cliCommands: ((program: Command) => void)[] = [
@@ -12,4 +13,5 @@ export const cliCommands: ((program: Command) => void)[] = [
   registerImport,
   registerBasicAuth,
   registerNotify,
+  registerAudit,
 ];

@@ -28,30 +28,34 @@ export function createSqlAuditRepository(db: Kysely<Database>): AuditRepository 
       if (q.action) {
         const action = q.action;
         query = query.where((eb) =>
-          eb.or([eb('action', '=', action), eb('action', 'like', sql<string>`${`${escapeLike(action)}.%`} escape '\\'`)]),
+          eb.or([
+            eb('action', '=', action),
+            eb('action', 'like', sql<string>`${`${escapeLike(action)}.%`} escape '\\'`),
+          ]),
         );
       }
       if (q.target) {
         const target = q.target;
         query = query.where((eb) =>
-          eb.or([eb('target', '=', target), eb('target', 'like', sql<string>`${`${escapeLike(target)}@%`} escape '\\'`)]),
+          eb.or([
+            eb('target', '=', target),
+            eb('target', 'like', sql<string>`${`${escapeLike(target)}@%`} escape '\\'`),
+          ]),
         );
       }
       if (q.since) query = query.where('at', '>=', q.since);
       if (q.until) query = query.where('at', '<', q.until);
       if (q.before !== undefined) query = query.where('id', '<', q.before);
       const rows = await query.orderBy('id', 'desc').limit(q.limit).execute();
-      return rows.map(
-        (r): AuditEntry => ({
-          id: Number(r.id),
-          at: r.at,
-          actor: { id: r.actor_id, name: r.actor_name },
-          address: r.address,
-          action: r.action,
-          target: r.target,
-          detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
-        }),
-      );
+      return rows.map((r): AuditEntry => ({
+        id: Number(r.id),
+        at: r.at,
+        actor: { id: r.actor_id, name: r.actor_name },
+        address: r.address,
+        action: r.action,
+        target: r.target,
+        detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+      }));
     },
   };
 }

@@ -5,7 +5,7 @@ import { DomainError } from '../../../../core/errors.js';
 import { notifyDevices, type NotifyTarget, type SuitDevices } from '../../../../core/riot-publish/notify.js';
 import { createPublishIds, type IncomingFile } from '../../../../core/riot-publish/publish-ids.js';
 import { publishPath } from '../../../../core/riot-publish/names.js';
-import { requireAdmin } from '../../admin-auth.js';
+import { auditedAs, requireAdmin } from '../../admin-auth.js';
 import type { DeviceAdapter, RiotSeedOptions } from '../../device-adapters.js';
 import { discardRestOfBody } from '../../api/receive-release.js';
 import { deviceList, one, readFields } from './fields.js';
@@ -143,6 +143,8 @@ export const riotSeedAdapter: DeviceAdapter = (app, services, options) => {
   const seed: Seed = { ...DEFAULTS, ...options.riotSeed };
   void app.register(async (scope) => {
     if (seed.auth) scope.addHook('onRequest', requireAdmin(services.tokens));
+    // The seed's clients send no token when auth is off: their publishes are recorded as `riot-seed`.
+    scope.addHook('preHandler', auditedAs({ id: null, name: 'riot-seed' }));
     await scope.register(multipart, { limits: { files: 64, fields: 200, parts: 300 } });
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
