@@ -9,12 +9,14 @@ import { Release } from './pages/Release';
 import { Devices } from './pages/Devices';
 import { Device } from './pages/Device';
 import { PublishIds } from './pages/PublishIds';
+import { Audit } from './pages/Audit';
 
 const NAV: { label: string; to: string; pages: Route['page'][] }[] = [
   { label: 'Overview', to: href.overview(), pages: ['overview'] },
   { label: 'Products', to: href.products(), pages: ['products', 'product', 'release'] },
   { label: 'Devices', to: href.devices(), pages: ['devices', 'device'] },
   { label: 'RIOT publish ids', to: href.publishIds(), pages: ['publish-ids'] },
+  { label: 'Audit log', to: href.audit(), pages: ['audit'] },
 ];
 
 function Page({ route }: { route: Route }) {
@@ -33,6 +35,8 @@ function Page({ route }: { route: Route }) {
       return <Device id={route.id} />;
     case 'publish-ids':
       return <PublishIds />;
+    case 'audit':
+      return <Audit />;
     case 'not-found':
       return (
         <p>

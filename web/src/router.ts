@@ -12,6 +12,7 @@ export type Route =
   | { page: 'devices' }
   | { page: 'device'; id: string }
   | { page: 'publish-ids' }
+  | { page: 'audit' }
   | { page: 'not-found' };
 
 function parseRoute(hash: string): Route {
@@ -30,6 +31,7 @@ function parseRoute(hash: string): Route {
     if (parts.length === 2) return { page: 'device', id: second };
   }
   if (first === 'publish-ids' && parts.length === 1) return { page: 'publish-ids' };
+  if (first === 'audit' && parts.length === 1) return { page: 'audit' };
   return { page: 'not-found' };
 }
 
@@ -42,6 +44,7 @@ export const href = {
   devices: () => '#/devices',
   device: (id: string) => `#/devices/${enc(id)}`,
   publishIds: () => '#/publish-ids',
+  audit: () => '#/audit',
 };
 
 export function navigate(to: string): void {

@@ -4,6 +4,7 @@
 // server is bundled).
 export type { Artifact, Product, Release, ReleaseState } from '../../src/core/catalog/types.js';
 export type { Device, DeviceEvent } from '../../src/core/devices/types.js';
+export type { AuditEntry } from '../../src/core/audit/types.js';
 
 export interface Page<T> {
   items: T[];
