@@ -5,6 +5,7 @@ import { registerImport } from './commands/import.js';
 import { registerBasicAuth } from './commands/basic-auth.js';
 import { registerNotify } from './commands/riot.js';
 import { registerAudit } from './commands/audit.js';
+import { registerConfig } from './commands/config.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
 export const cliCommands: ((program: Command) => void)[] = [
@@ -14,4 +15,5 @@ export const cliCommands: ((program: Command) => void)[] = [
   registerBasicAuth,
   registerNotify,
   registerAudit,
+  registerConfig,
 ];

@@ -3,6 +3,8 @@ import { isMap, isScalar, LineCounter, parseDocument, type Pair } from 'yaml';
 
 /** `http-port`, `http_port` and `httpPort` all name the option `httpPort`. */
 const camel = (key: string) => key.replace(/[-_]([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** Flag spellings that differ from the option's name (`--data`). */
+const ALIASES: Record<string, string> = { data: 'dataDir' };
 export const kebab = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 
 /**
@@ -34,7 +36,7 @@ export function readConfigFile<K extends string>(
     const keyNode = pair.key;
     const line = lineOf(isScalar(keyNode) ? keyNode.range?.[0] : undefined);
     const name = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-    const key = camel(name);
+    const key = ALIASES[name] ?? camel(name);
     if (!known.has(key)) {
       throw new Error(`${path}:${line}: unknown key "${name}" (options: docs/configuration.md)`);
     }

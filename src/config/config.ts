@@ -265,5 +265,6 @@ export function resolveConfig(
   if (c.databaseUrl === `sqlite:${resolve(c.dataDir, 'updraft.db')}` && sources.databaseUrl === 'default') {
     sources.databaseUrl = 'default (from dataDir)';
   }
+  if (sources.keysDir === 'default') sources.keysDir = 'default (from dataDir)';
   return { config: c, sources };
 }

@@ -80,7 +80,7 @@ describe('dashboard: the audit log page', () => {
     await page.getByLabel(/^Token/).fill('');
     await page.setViewportSize(PHONE);
     await rows().nth(49).waitFor();
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
     assert.ok(width <= PHONE.width, `the page scrolls sideways: ${width} px`);
     await screenshot(page, 'audit-phone');
     await page.setViewportSize(LAPTOP);
