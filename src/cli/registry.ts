@@ -6,6 +6,7 @@ import { registerBasicAuth } from './commands/basic-auth.js';
 import { registerNotify } from './commands/riot.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
+import { registerWaitReady } from './commands/wait-ready.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
 export const cliCommands: ((program: Command) => void)[] = [
@@ -16,4 +17,5 @@ export const cliCommands: ((program: Command) => void)[] = [
   registerNotify,
   registerAudit,
   registerConfig,
+  registerWaitReady,
 ];
