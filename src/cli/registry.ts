@@ -7,6 +7,7 @@ import { registerNotify } from './commands/riot.js';
 import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerWaitReady } from './commands/wait-ready.js';
+import { registerProducts } from './commands/products.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
 export const cliCommands: ((program: Command) => void)[] = [
@@ -18,4 +19,5 @@ export const cliCommands: ((program: Command) => void)[] = [
   registerAudit,
   registerConfig,
   registerWaitReady,
+  registerProducts,
 ];
