@@ -83,13 +83,16 @@ describe('CLI: progress bars on a terminal, --json on every list and show comman
       ['audit'],
       ['keys', 'list', '--data', dir],
     ];
-    for (const args of commands) {
-      const { stdout } = await cli([...args, '--json']);
-      assert.doesNotThrow(() => JSON.parse(stdout), `${args.join(' ')} --json: ${stdout.slice(0, 200)}`);
-    }
-    assert.equal(
-      (JSON.parse((await cli(['products', 'show', 'gizmo', '--json'])).stdout) as { name: string }).name,
-      'gizmo',
-    );
+    // Side by side: each run is mostly tsx starting up.
+    const outputs = await Promise.all(commands.map((args) => cli([...args, '--json'])));
+    const parsed = outputs.map(({ stdout }, i) => {
+      assert.doesNotThrow(
+        () => JSON.parse(stdout),
+        `${commands[i]?.join(' ')} --json: ${stdout.slice(0, 200)}`,
+      );
+      return JSON.parse(stdout) as unknown;
+    });
+    assert.equal((parsed[1] as { name: string }).name, 'gizmo');
+    assert.equal((parsed[5] as { id: string }).id, 'dev-9');
   });
 });
