@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { freePort, publishRelease, startTestServer, type TestServer } from '../support/server.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
 import { espImage } from '../devices/helpers.js';
@@ -129,6 +130,30 @@ describe('GET /metrics', () => {
     // Forgetting the device takes it out of the gauge.
     assert.equal((await server.api('/api/v1/devices/de:ba:7a:b1:e0:42', { method: 'DELETE' })).status, 204);
     assert.equal(value(await scrape(), 'updraft_devices{product="sensor",version="1.1.0"}'), 0);
+  });
+
+  it('docs/grafana-dashboard.json queries only series the server exports', async () => {
+    const dashboard = JSON.parse(await readFile('docs/grafana-dashboard.json', 'utf8')) as {
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
+    const text = await scrape();
+    const exported = new Set(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('# TYPE '))
+        .map((l) => l.split(' ')[2]),
+    );
+    let checked = 0;
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        for (const [name] of expr.matchAll(/\b(?:updraft|nodejs|process)_[a-z0-9_]+/g)) {
+          const family = name.replace(/_(bucket|sum|count)$/, '');
+          assert.ok(exported.has(family) || exported.has(name), `${panel.title}: ${name} is not exported`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked >= 15, `only ${checked} series referenced`);
   });
 
   it('starts the device gauge from the database after a restart', async () => {
