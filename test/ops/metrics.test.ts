@@ -1,8 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { freePort, publishRelease, startTestServer, type TestServer } from '../support/server.js';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { coapClient, startCoapTestServer } from '../coap-devices/helpers.js';
+import { freePort, publishRelease, startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
 import { espImage } from '../devices/helpers.js';
 
@@ -169,6 +171,45 @@ describe('GET /metrics', () => {
       assert.equal(value(await res.text(), 'updraft_devices{product="sensor",version="1.1.0"}'), 1);
     } finally {
       await again.stop();
+    }
+  });
+});
+
+describe('CoAP in the metrics', () => {
+  it('counts a block-wise download by libcoap coap-client: requests, bytes, started and completed', async () => {
+    const { server, url } = await startCoapTestServer({ metricsToken: METRICS_TOKEN });
+    const dir = await tempDir('updraft-metrics-coap-');
+    try {
+      const image = espImage(10_000);
+      await publishRelease(server, 'node', '1.0.0', { 'firmware.bin': image });
+      const out = join(dir, 'firmware.bin');
+      await coapClient([
+        '-m',
+        'get',
+        '-b',
+        '1024',
+        '-B',
+        '30',
+        '-o',
+        out,
+        `${url}/fw/node/latest/firmware.bin`,
+      ]);
+      assert.ok((await readFile(out)).equals(image));
+      await coapClient(['-m', 'get', '-B', '5', `${url}/fw/node/9.9.9/firmware.bin`]).catch(() => undefined);
+      const res = await fetch(`${server.url}/metrics`, {
+        headers: { Authorization: `Bearer ${METRICS_TOKEN}` },
+      });
+      const text = await res.text();
+      const family = 'family="catalog-resources"';
+      // 10 000 bytes in 1 KiB blocks: 10 requests answered 2.05, and the 4.04 for the missing version.
+      assert.equal(value(text, `updraft_requests_total{transport="coap",${family},code_class="2xx"}`), 10);
+      assert.equal(value(text, `updraft_requests_total{transport="coap",${family},code_class="4xx"}`), 1);
+      assert.equal(value(text, `updraft_served_bytes_total{${family},product="node"}`), image.length);
+      assert.equal(value(text, `updraft_downloads_total{${family},product="node",outcome="started"}`), 1);
+      assert.equal(value(text, `updraft_downloads_total{${family},product="node",outcome="completed"}`), 1);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
