@@ -19,10 +19,19 @@ import { esp8266CheckIn } from './cases/esp8266-304.js';
 import { registrySize } from './cases/registry.js';
 import { coapDownload } from './cases/coap-download.js';
 import { memory } from './cases/memory.js';
+import { deploymentCheckIn } from './cases/deployment-1m.js';
 import { metricsScrape } from './cases/metrics-scrape.js';
 import { summarizeProfiles } from './lib/profile.js';
 
-const CASES: BenchCase[] = [httpDownload, esp8266CheckIn, registrySize, coapDownload, memory, metricsScrape];
+const CASES: BenchCase[] = [
+  httpDownload,
+  esp8266CheckIn,
+  registrySize,
+  coapDownload,
+  memory,
+  deploymentCheckIn,
+  metricsScrape,
+];
 
 function intFromEnv(name: string, fallback: number): number {
   // bench/ is a tool, not the server: it reads its own settings here (the server's config stays in src/config).

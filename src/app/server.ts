@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from './metrics.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { createSuitPush } from './suit-push.js';
 
 export interface RunningServer {
   config: Config;
@@ -51,6 +52,13 @@ export async function startServer(
   metrics.initDevices(await services.devices.versionCounts());
   metrics.observeQueue(services.devices.pendingCount);
   services.devices.start();
+  // The deployment scheduler: every step is a conditional update, so several processes may tick at once.
+  const deploymentTimer = setInterval(() => {
+    services.deployments
+      .tick(new Date())
+      .catch((err: unknown) => logger.error({ err }, 'deployment scheduler pass failed'));
+  }, config.deploymentTickMs);
+  deploymentTimer.unref();
   const firstProcess = !worker || worker.id === 1;
 
   const bootstrap = worker ? undefined : await services.tokens.bootstrapAdmin();
@@ -63,6 +71,9 @@ export async function startServer(
   }
 
   const riotSeed = createRiotSeedOptions(config);
+  services.deployments.usePush(
+    createSuitPush(riotSeed.options.devices, services, config.coapPublicUrl, config.notifyTimeoutMs),
+  );
   const httpOptions = {
     logger,
     maxUploadBytes: config.maxUploadBytes,
@@ -117,6 +128,7 @@ export async function startServer(
     stopping ??= (async () => {
       logger.info('shutting down');
       await dropFolder?.stop();
+      clearInterval(deploymentTimer);
       // Stop accepting; in-flight downloads get until the timeout, then their sockets are closed.
       const apps = plainHttp ? [http, plainHttp] : [http];
       const closing = Promise.all(apps.map((app) => app.close()));

@@ -9,6 +9,10 @@ import { createReleaseEvents } from '../core/catalog/release-events.js';
 import { createDeviceRegistry } from '../core/devices/device-registry.js';
 import { createUpdateService } from '../core/updates/update-service.js';
 import { createTokenService } from '../core/tokens/token-service.js';
+import { createDeploymentService } from '../core/deployments/deployment-service.js';
+import { createGroupService } from '../core/groups/group-service.js';
+import { createSqlDeploymentRepository } from '../storage/sql/deployment-repository.js';
+import { createSqlGroupRepository, createSqlTagRepository } from '../storage/sql/group-repository.js';
 import { createFsBlobStore } from '../storage/blobs/fs-blob-store.js';
 import { createCachedBlobStore } from '../storage/blobs/cached-blob-store.js';
 import { migrate, openDatabase, type SqlConnection } from '../storage/sql/connection.js';
@@ -108,12 +112,34 @@ export function createServices(
     audit,
     onFlushError: (err) => logger.error({ err }, 'device records could not be written; will retry'),
   });
+  const deploymentRepo = createSqlDeploymentRepository(db);
+  const groups = createGroupService({
+    groups: createSqlGroupRepository(db),
+    tags: createSqlTagRepository(db),
+    inUse: (group) => deployments.targetsGroup(group),
+  });
+  const deployments = createDeploymentService({
+    repo: deploymentRepo,
+    groups,
+    releases,
+    products: productService,
+    history: devices,
+    onError: (err) => logger.error({ err }, 'deployment step failed; will retry'),
+  });
   return {
     products: productService,
     releases,
     releaseEvents,
     devices,
-    updates: createUpdateService({ releases, products: productService, registry: devices, metrics }),
+    deployments,
+    groups,
+    updates: createUpdateService({
+      releases,
+      products: productService,
+      registry: devices,
+      deployments,
+      metrics,
+    }),
     tokens: createTokenService({
       tokens: createSqlTokenRepository(db),
       configuredAdminToken: config.adminToken || undefined,

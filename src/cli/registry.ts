@@ -8,6 +8,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerConfig } from './commands/config.js';
 import { registerWaitReady } from './commands/wait-ready.js';
 import { registerProducts } from './commands/products.js';
+import { registerDeployments } from './commands/deployments.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
 export const cliCommands: ((program: Command) => void)[] = [
@@ -20,4 +21,5 @@ export const cliCommands: ((program: Command) => void)[] = [
   registerConfig,
   registerWaitReady,
   registerProducts,
+  registerDeployments,
 ];

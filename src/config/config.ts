@@ -33,6 +33,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Write-behind interval for device check-ins, ms. */
   flushIntervalMs: number;
+  /** How often the deployment scheduler opens waves and judges soak, success, failures and timeouts, ms. */
+  deploymentTickMs: number;
   /** HTTPS: certificate and key files (PEM). When both are set the HTTP port serves TLS. */
   tlsCert: string;
   tlsKey: string;
@@ -129,6 +131,7 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
   maxUploadBytes: { env: 'UPDRAFT_MAX_UPLOAD_BYTES', parse: int('max upload bytes') },
   shutdownTimeoutMs: { env: 'UPDRAFT_SHUTDOWN_TIMEOUT_MS', parse: int('shutdown timeout') },
   flushIntervalMs: { env: 'UPDRAFT_FLUSH_INTERVAL_MS', parse: int('flush interval') },
+  deploymentTickMs: { env: 'UPDRAFT_DEPLOYMENT_TICK_MS', parse: int('deployment tick') },
   tlsCert: { env: 'UPDRAFT_TLS_CERT', parse: str },
   tlsKey: { env: 'UPDRAFT_TLS_KEY', parse: str },
   plainHttpPort: { env: 'UPDRAFT_PLAIN_HTTP_PORT', parse: int('plain http port') },
@@ -179,6 +182,7 @@ export const DEFAULTS: Config = {
   maxUploadBytes: 256 * 1024 * 1024,
   shutdownTimeoutMs: 10_000,
   flushIntervalMs: 1000,
+  deploymentTickMs: 1000,
   tlsCert: '',
   tlsKey: '',
   plainHttpPort: 0,
@@ -261,6 +265,7 @@ export function resolveConfig(
   if (c.workers < 0 || c.workers > 256) throw new Error('workers must be between 0 and 256, or auto');
   if (c.notifyConcurrency < 1) throw new Error('notify concurrency must be at least 1');
   if (c.notifyTimeoutMs < 1) throw new Error('notify timeout must be positive');
+  if (c.deploymentTickMs < 10) throw new Error('deployment tick must be at least 10 ms');
   if (c.metricsPort < 0 || c.metricsPort > 65535) throw new Error('metricsPort must be between 0 and 65535');
   if (c.databaseUrl === `sqlite:${resolve(c.dataDir, 'updraft.db')}` && sources.databaseUrl === 'default') {
     sources.databaseUrl = 'default (from dataDir)';

@@ -28,6 +28,9 @@ export const ERROR_CODES = {
   KEY_INVALID: 'A signing key is missing, malformed or of an unsupported algorithm.',
   KEY_NOT_FOUND: 'No signing key has that name.',
   NOT_READY: 'A storage backend is not usable.',
+  DEPLOYMENT_NOT_FOUND: 'No deployment has that id.',
+  GROUP_NOT_FOUND: 'No device group has that name.',
+  GROUP_EXISTS: 'A device group with that name already exists.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,6 +7,8 @@ import type { TokenService } from './tokens/token-service.js';
 import type { UpdateService } from './updates/update-service.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { AuditLog } from './audit/audit-log.js';
+import type { DeploymentService } from './deployments/deployment-service.js';
+import type { GroupService } from './groups/group-service.js';
 
 /** What the composition root hands to every transport: use cases only, never a store. */
 export interface Services {
@@ -21,6 +23,10 @@ export interface Services {
   metrics: Metrics;
   /** Management actions, newest first (each written in its action's transaction). */
   audit: AuditLog;
+  /** Staged rollouts (docs/deployments.md). */
+  deployments: DeploymentService;
+  /** Device tags and groups. */
+  groups: GroupService;
   /** Throws NOT_READY when the database or blob store is unusable. */
   readiness(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { isoNow, systemClock, type Clock } from '../clock.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
 import type { NewProduct, Product, ProductPatch } from './types.js';
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import { assertRolloutMode } from '../updates/rollout-mode.js';
 
 export interface ProductServiceDeps {
   products: ProductRepository;
@@ -123,6 +124,16 @@ export function createProductService({
         () => ({ changed: Object.keys(clean) }),
       );
       invalidate();
+      return updated;
+    },
+
+    /** The product's rollout mode (`immediate` | `deployments`), kept in its settings as `rolloutMode`. */
+    async setRolloutMode(name: string, mode: unknown): Promise<Product> {
+      const rolloutMode = assertRolloutMode(mode);
+      const product = await get(name);
+      const updated = await products.update(name, { settings: { ...product.settings, rolloutMode } });
+      invalidate();
+      if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
       return updated;
     },
 

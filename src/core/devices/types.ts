@@ -21,7 +21,14 @@ export interface Device {
 }
 
 export type DeviceEventKind =
-  'check-in' | 'offered' | 'download-started' | 'download-completed' | 'download-failed' | 'updated';
+  | 'check-in'
+  | 'offered'
+  | 'download-started'
+  | 'download-completed'
+  | 'download-failed'
+  | 'updated'
+  /** A deployment moved the device (offered, succeeded, failed...; the detail names the deployment). */
+  | 'deployment';
 
 export interface DeviceEvent {
   deviceId: string;

@@ -21,12 +21,36 @@ export interface UpdateQuery {
   pinned?: Release;
 }
 
+/**
+ * Why there is no update. `not-targeted`: the product is in `deployments` rollout mode and no deployment
+ * offers this device anything. `not-now`: a deployment targets the device, but its wave, pace, window or
+ * download cap says not yet (`retryAfterSeconds` is a hint). Adapters answer both in their protocol's words
+ * for "no update".
+ */
 export type NoUpdateReason =
-  'no-release' | 'no-artifact' | 'up-to-date' | 'same-image' | 'insufficient-space';
+  | 'no-release'
+  | 'no-artifact'
+  | 'up-to-date'
+  | 'same-image'
+  | 'insufficient-space'
+  | 'not-targeted'
+  | 'not-now';
 
 export type UpdateDecision =
-  | { kind: 'none'; reason: NoUpdateReason; release?: Release; artifact?: Artifact }
-  | { kind: 'update'; release: Release; artifact: Artifact };
+  | {
+      kind: 'none';
+      reason: NoUpdateReason;
+      release?: Release;
+      artifact?: Artifact;
+      retryAfterSeconds?: number;
+    }
+  | {
+      kind: 'update';
+      release: Release;
+      artifact: Artifact;
+      /** Present when a deployment made this offer (absent in immediate mode and for pins). */
+      offer?: { deploymentId: string; rollback: boolean };
+    };
 
 export function findArtifact(release: Release, names: readonly string[]): Artifact | undefined {
   for (const name of names) {

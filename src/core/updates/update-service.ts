@@ -4,6 +4,9 @@ import type { Release } from '../catalog/types.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { decideUpdate, type DeviceReport, type UpdateDecision } from './decide-update.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
+import { decideForDeployments } from '../deployments/decide.js';
+import { rolloutModeOf } from './rollout-mode.js';
 
 export interface UpdateCheck {
   product: string;
@@ -19,9 +22,20 @@ export interface UpdateCheck {
 
 export interface UpdateServiceDeps {
   releases: Pick<ReleaseService, 'listPublished' | 'find'>;
-  products: { find(name: string): Promise<unknown> };
+  products: { find(name: string): Promise<{ settings: Record<string, unknown> } | undefined> };
   registry: DeviceRegistry;
   metrics?: Metrics;
+  /** Without it, every product behaves as in `immediate` mode. */
+  deployments?: DeploymentService;
+}
+
+/** A protocol's explicit status report (DDI feedback, SWUpdate's progress). */
+export interface OutcomeReport {
+  deviceId: string;
+  product: string;
+  version: string;
+  outcome: 'downloading' | 'downloaded' | 'succeeded' | 'failed' | 'rejected' | 'cancel-acknowledged';
+  detail?: string;
 }
 
 /**
@@ -32,6 +46,7 @@ export function createUpdateService({
   releases,
   products,
   registry,
+  deployments,
   metrics = noMetrics,
 }: UpdateServiceDeps) {
   async function pinnedRelease(product: string, deviceId: string | undefined): Promise<Release | undefined> {
@@ -45,16 +60,36 @@ export function createUpdateService({
   return {
     async check(query: UpdateCheck): Promise<UpdateDecision> {
       const published = await releases.listPublished(query.product);
-      if (published.length === 0 && !(await products.find(query.product))) {
+      // The product list is cached (no query on this path).
+      const product = await products.find(query.product);
+      if (published.length === 0 && !product) {
         throw new DomainError('PRODUCT_NOT_FOUND', `product "${query.product}" does not exist`);
       }
       metrics.checkIn(query.protocol, query.product);
-      const decision = decideUpdate({
-        published,
-        artifactNames: query.artifactNames,
-        report: query.report,
-        pinned: await pinnedRelease(query.product, query.deviceId),
-      });
+      const pinned = await pinnedRelease(query.product, query.deviceId);
+      const immediate = () =>
+        decideUpdate({ published, artifactNames: query.artifactNames, report: query.report, pinned });
+      let decision: UpdateDecision;
+      if (pinned || !deployments || !query.deviceId) {
+        // Operator pins win over deployments; anonymous devices cannot be targeted.
+        decision =
+          !pinned && deployments && rolloutModeOf(product) === 'deployments'
+            ? { kind: 'none', reason: 'not-targeted' }
+            : immediate();
+      } else {
+        const fromDeployment = await decideForDeployments(deployments.internal, {
+          product: query.product,
+          deviceId: query.deviceId,
+          protocol: query.protocol,
+          report: query.report,
+          attributes: query.attributes,
+          artifactNames: query.artifactNames,
+          published,
+        });
+        decision =
+          fromDeployment ??
+          (rolloutModeOf(product) === 'deployments' ? { kind: 'none', reason: 'not-targeted' } : immediate());
+      }
       if (query.deviceId) {
         query.attributes ??= {};
         query.attributes['last-decision'] = decision.kind === 'update' ? 'update' : decision.reason;
@@ -81,6 +116,21 @@ export function createUpdateService({
     ): void {
       if (!deviceId) return;
       registry.record(deviceId, `download-${stage}`, release.version, detail ?? null);
+      deployments?.onDownload(deviceId, release, stage, detail);
+    },
+
+    /**
+     * For protocols that report status explicitly (DDI feedback, SWUpdate's log): records a device event and
+     * moves the device's state in the deployment that offered `version`.
+     */
+    async reportOutcome(r: OutcomeReport): Promise<void> {
+      registry.record(
+        r.deviceId,
+        'deployment',
+        r.version,
+        `reported ${r.outcome}${r.detail ? `: ${r.detail.slice(0, 500)}` : ''}`,
+      );
+      await deployments?.reportOutcome(r);
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0006 from './migrations/0006-audit.js';
+import * as m0002 from './migrations/0002-deployments.js';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -41,6 +42,7 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> }> = {
   '0001-initial': m0001,
   '0006-audit': m0006,
+  '0002-deployments': m0002,
 };
 
 /** Runs pending migrations in order; called at start-up before anything else touches the database. */

@@ -80,4 +80,54 @@ export interface Database {
     target: string;
     detail: string | null;
   };
+  device_tags: {
+    device_id: string;
+    tag: string;
+  };
+  device_groups: {
+    name: string;
+    kind: string;
+    filter: string | null;
+    members: string;
+    created_at: string;
+  };
+  deployments: {
+    id: string;
+    product: string;
+    version: string;
+    state: string;
+    current_wave: number;
+    spec: string;
+    wave_opened_at: string | null;
+    soak_until: string | null;
+    failure_base: number;
+    halt_reason: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  deployment_devices: {
+    deployment_id: string;
+    device_id: string;
+    wave: number;
+    state: string;
+    protocol: string | null;
+    previous_version: string | null;
+    offered_at: string | null;
+    updated_at: string;
+    reason: string | null;
+  };
+  deployment_counts: {
+    deployment_id: string;
+    wave: number;
+    state: string;
+    count: number;
+  };
+  deployment_events: {
+    id: Generated<number>;
+    deployment_id: string;
+    device_id: string | null;
+    at: string;
+    kind: string;
+    detail: string | null;
+  };
 }

@@ -26,6 +26,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   KEY_INVALID: 400,
   KEY_NOT_FOUND: 404,
   NOT_READY: 503,
+  DEPLOYMENT_NOT_FOUND: 404,
+  GROUP_NOT_FOUND: 404,
+  GROUP_EXISTS: 409,
 };
 
 export interface ErrorBody {

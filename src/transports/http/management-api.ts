@@ -12,6 +12,8 @@ import { registerTokenRoutes } from './api/tokens.js';
 import { registerManifestRoutes } from './api/manifests.js';
 import { registerPublishIdRoutes } from './api/publish-ids.js';
 import { registerAuditRoutes } from './api/audit.js';
+import { registerDeploymentRoutes } from './api/deployments.js';
+import { registerGroupRoutes } from './api/groups.js';
 
 export interface ApiRoute {
   method: HTTPMethods | HTTPMethods[];
@@ -61,6 +63,8 @@ export async function registerManagementApi(
         registerManifestRoutes(secured, services);
         registerPublishIdRoutes(secured, services);
         registerAuditRoutes(secured, services);
+        registerDeploymentRoutes(secured, services);
+        registerGroupRoutes(secured, services);
       });
     },
     { prefix: API_PREFIX },

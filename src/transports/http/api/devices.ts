@@ -47,7 +47,10 @@ const iso = (value: string | undefined) => (value ? new Date(value).toISOString(
 /** A MAC in any spelling finds the device; other ids are used as given. */
 const deviceId = (raw: string) => normalizeMac(raw) ?? raw;
 
-export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Services, 'devices'>): void {
+export function registerDeviceRoutes(
+  app: FastifyInstance,
+  { devices, groups }: Pick<Services, 'devices' | 'groups'>,
+): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
 
   api.get(
@@ -96,7 +99,10 @@ export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Ser
           }),
         }),
         response: {
-          200: Type.Intersect([Device, Type.Object({ history: Type.Array(DeviceEvent) })]),
+          200: Type.Intersect([
+            Device,
+            Type.Object({ tags: Type.Array(Type.String()), history: Type.Array(DeviceEvent) }),
+          ]),
           ...errors(404),
         },
       },
@@ -105,7 +111,7 @@ export function registerDeviceRoutes(app: FastifyInstance, { devices }: Pick<Ser
       const id = deviceId(request.params.id);
       const device = await devices.get(id);
       const history = await devices.history(id, request.query.history);
-      return { ...device, history };
+      return { ...device, tags: await groups.listTags(id), history };
     },
   );
 

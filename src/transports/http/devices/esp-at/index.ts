@@ -84,6 +84,10 @@ export const espAtAdapter: DeviceAdapter = (app, services, options) => {
         report: {},
         artifactNames: ['ota.bin'],
       });
+      // A deployment's "not now" / "not targeted": AT+CIUPDATE gives up on a 404 and tries again later.
+      if (decision.kind === 'none' && (decision.reason === 'not-now' || decision.reason === 'not-targeted')) {
+        return fail(reply, 404, 'no update for this device now');
+      }
       if (!decision.release) return fail(reply, 404, `${product.name} has no published release`);
       reply.hijack();
       return writeWhole(

@@ -74,6 +74,12 @@ export const espHttpUpdateAdapter: DeviceAdapter = (app, services, options) => {
 
     if (esp.mode === 'version') {
       // getAvailableVersion (ESP8266 core ≥ 3.1): 200 + x-version, body ignored; 304 is not understood there.
+      // A deployment's "not now" / "not targeted": the version the device runs is the one it should run.
+      if (decision.kind === 'none' && (decision.reason === 'not-now' || decision.reason === 'not-targeted')) {
+        if (!esp.report.version) return reply.code(304).send();
+        reply.header('x-version', esp.report.version);
+        return reply.code(200).header('Content-Length', 0).send();
+      }
       const release = decision.release;
       if (!release) return text(reply, 404, `${product.name} has no published release`);
       reply.header('x-version', deviceVersion(release));

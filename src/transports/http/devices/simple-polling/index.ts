@@ -60,6 +60,10 @@ export const simplePollingAdapter: DeviceAdapter = (app, services, options) => {
     const ctx = await context(request, reply);
     if (!ctx) return reply;
     const decision = await services.updates.check({ ...ctx.check, report: { version: ctx.version } });
+    // A deployment's "not now" / "not targeted": the version to run is the one the device runs.
+    if (decision.kind === 'none' && (decision.reason === 'not-now' || decision.reason === 'not-targeted')) {
+      return text(reply, 200, `${ctx.version}\n`);
+    }
     if (!decision.release) return text(reply, 404, 'Firmware version not found.');
     return text(reply, 200, `${deviceVersion(decision.release)}\n`);
   });
@@ -88,7 +92,10 @@ export const simplePollingAdapter: DeviceAdapter = (app, services, options) => {
     }
     const decision = await services.updates.check({ ...ctx.check, report: { version: running } });
     if (decision.kind === 'none') {
-      return decision.reason === 'up-to-date' || decision.reason === 'same-image'
+      return decision.reason === 'up-to-date' ||
+        decision.reason === 'same-image' ||
+        decision.reason === 'not-now' ||
+        decision.reason === 'not-targeted'
         ? reply.code(204).send()
         : text(reply, 404, 'Firmware version not found.');
     }

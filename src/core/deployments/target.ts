@@ -1,0 +1,31 @@
+import { matchesFilter, parseFilter, type DeviceFacts, type Filter } from '../groups/filter.js';
+import type { Group } from '../groups/types.js';
+import type { Target } from './types.js';
+
+export type GroupView = Group & { parsed?: Filter; members: Set<string> };
+
+/**
+ * A deployment's target as a predicate: the union of its groups and devices (the whole product when both are
+ * empty), narrowed by its filter. Groups are looked up at each evaluation, so a device that starts matching a
+ * dynamic group later (a new device, a changed version) joins.
+ */
+export function compileTarget(
+  target: Target,
+): (d: DeviceFacts, groups: Map<string, GroupView>, now: Date) => boolean {
+  const devices = new Set(target.devices);
+  const filter = target.filter ? parseFilter(target.filter) : undefined;
+  const everyone = target.groups.length === 0 && devices.size === 0;
+  return (d, groups, now) => {
+    if (!everyone && !devices.has(d.id)) {
+      const inGroup = target.groups.some((name) => {
+        const g = groups.get(name);
+        if (!g) return false;
+        return g.kind === 'static'
+          ? g.members.has(d.id)
+          : g.parsed !== undefined && matchesFilter(g.parsed, d, now);
+      });
+      if (!inGroup) return false;
+    }
+    return filter === undefined || matchesFilter(filter, d, now);
+  };
+}

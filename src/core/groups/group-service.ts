@@ -1,0 +1,151 @@
+import { EventEmitter } from 'node:events';
+import { DomainError } from '../errors.js';
+import { assertValidName } from '../names.js';
+import { isoNow, systemClock, type Clock } from '../clock.js';
+import { normalizeMac } from '../devices/mac.js';
+import { assertValidTag, parseFilter, type Filter } from './filter.js';
+import type { Group, GroupRepository, NewGroup, TagRepository } from './types.js';
+
+export interface GroupServiceDeps {
+  groups: GroupRepository;
+  tags: TagRepository;
+  clock?: Clock;
+  /** Refuses to delete a group an active deployment still targets. */
+  inUse?: (group: string) => Promise<boolean>;
+}
+
+/** A device id as operators type it: a MAC in any spelling becomes the registry's form. */
+export const normalizeDeviceId = (raw: string): string => normalizeMac(raw) ?? raw.trim();
+
+const MAX_STATIC = 100_000;
+
+/**
+ * Device tags and groups. Both are read on every check-in of a targeted product (membership), so both are
+ * held in memory: loaded once, changed through this service, and reloaded by `invalidate()` (another replica's
+ * change, via the bus).
+ */
+export function createGroupService({ groups, tags, clock = systemClock, ...deps }: GroupServiceDeps) {
+  const events = new EventEmitter();
+  let tagCache: Promise<Map<string, Set<string>>> | undefined;
+  let groupCache: Promise<Map<string, Group & { parsed?: Filter; members: Set<string> }>> | undefined;
+
+  function loadTags() {
+    tagCache ??= tags.all().then((m) => new Map([...m].map(([id, list]) => [id, new Set(list)])));
+    tagCache.catch(() => (tagCache = undefined));
+    return tagCache;
+  }
+  function loadGroups() {
+    groupCache ??= groups
+      .list()
+      .then(
+        (list) =>
+          new Map(
+            list.map((g) => [
+              g.name,
+              { ...g, parsed: g.filter ? parseFilter(g.filter) : undefined, members: new Set(g.devices) },
+            ]),
+          ),
+      );
+    groupCache.catch(() => (groupCache = undefined));
+    return groupCache;
+  }
+  const changed = () => events.emit('changed');
+
+  function cleanTags(list: unknown): string[] {
+    if (!Array.isArray(list) || list.length > 64) {
+      throw new DomainError('INVALID_INPUT', 'tags must be a list of at most 64 tags');
+    }
+    return [...new Set(list.map(assertValidTag))];
+  }
+
+  async function withTags(deviceId: string, change: (id: string) => Promise<void>): Promise<string[]> {
+    const id = normalizeDeviceId(deviceId);
+    await change(id);
+    tagCache = undefined;
+    changed();
+    return tags.of(id);
+  }
+
+  return {
+    events,
+
+    /** Reloads tags and groups on next use (a change made by another replica). */
+    invalidate(): void {
+      tagCache = undefined;
+      groupCache = undefined;
+    },
+
+    /** For the check-in path: the device's tags, from memory. */
+    async tagsOf(deviceId: string): Promise<ReadonlySet<string>> {
+      return (await loadTags()).get(deviceId) ?? new Set();
+    },
+    /** Synchronous view once loaded (undefined before the first load). */
+    async tagMap(): Promise<Map<string, Set<string>>> {
+      return loadTags();
+    },
+    async groupMap() {
+      return loadGroups();
+    },
+
+    setTags: (deviceId: string, list: unknown) => withTags(deviceId, (id) => tags.set(id, cleanTags(list))),
+    addTags: (deviceId: string, list: unknown) => withTags(deviceId, (id) => tags.add(id, cleanTags(list))),
+    removeTags: (deviceId: string, list: unknown) =>
+      withTags(deviceId, (id) => tags.remove(id, cleanTags(list))),
+    listTags: (deviceId: string) => tags.of(normalizeDeviceId(deviceId)),
+
+    async list(): Promise<Group[]> {
+      return groups.list();
+    },
+
+    async get(name: string): Promise<Group> {
+      const group = await groups.get(name);
+      if (!group) throw new DomainError('GROUP_NOT_FOUND', `no group "${name}"`);
+      return group;
+    },
+
+    async create(input: NewGroup): Promise<Group> {
+      const body = (input ?? {}) as Partial<NewGroup>;
+      const name = assertValidName(body.name, 'group');
+      const hasFilter = body.filter !== undefined && body.filter !== null && body.filter !== '';
+      const hasDevices = Array.isArray(body.devices);
+      if (hasFilter === hasDevices) {
+        throw new DomainError(
+          'INVALID_INPUT',
+          'a group has either a filter (dynamic) or a device list (static)',
+        );
+      }
+      let group: Group;
+      if (hasFilter) {
+        const filter = parseFilter(body.filter);
+        group = { name, kind: 'dynamic', filter: filter.text, devices: [], createdAt: isoNow(clock) };
+      } else {
+        const list = body.devices as unknown[];
+        if (
+          list.length > MAX_STATIC ||
+          list.some((d) => typeof d !== 'string' || d.trim() === '' || d.length > 256)
+        ) {
+          throw new DomainError('INVALID_INPUT', `devices must be up to ${MAX_STATIC} non-empty ids`);
+        }
+        const devices = [...new Set((list as string[]).map(normalizeDeviceId))];
+        group = { name, kind: 'static', filter: null, devices, createdAt: isoNow(clock) };
+      }
+      if (!(await groups.create(group))) {
+        throw new DomainError('GROUP_EXISTS', `group "${name}" already exists`);
+      }
+      groupCache = undefined;
+      changed();
+      return group;
+    },
+
+    async delete(name: string): Promise<void> {
+      if (await deps.inUse?.(name)) {
+        throw new DomainError('INVALID_STATE', `group "${name}" is targeted by an active deployment`);
+      }
+      if (!(await groups.delete(name))) throw new DomainError('GROUP_NOT_FOUND', `no group "${name}"`);
+      groupCache = undefined;
+      changed();
+    },
+  };
+}
+
+export type GroupService = ReturnType<typeof createGroupService>;

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import type { Services } from '../../../core/services.js';
+import {
+  CreateGroup,
+  DeviceParam,
+  DeviceTagParam,
+  ErrorSchema,
+  GroupList,
+  GroupName,
+  GroupSchema,
+  ProductParam,
+  RolloutModeBody,
+  TagsBody,
+  TagsSchema,
+} from './deployment-schemas.js';
+import { normalizeDeviceId } from '../../../core/groups/group-service.js';
+
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
+
+/** Groups, device tags and the product's rollout mode: what deployments target. */
+export function registerGroupRoutes(
+  app: FastifyInstance,
+  { groups, products }: Pick<Services, 'groups' | 'products'>,
+): void {
+  app.get('/groups', { schema: { response: { 200: GroupList, ...errors } } }, async () => ({
+    items: await groups.list(),
+  }));
+
+  app.post<{ Body: Static<typeof CreateGroup> }>(
+    '/groups',
+    { schema: { body: CreateGroup, response: { 201: GroupSchema, ...errors } } },
+    async (request, reply) => {
+      const group = await groups.create(request.body);
+      reply.code(201);
+      return group;
+    },
+  );
+
+  app.get<{ Params: Static<typeof GroupName> }>(
+    '/groups/:name',
+    { schema: { params: GroupName, response: { 200: GroupSchema, ...errors } } },
+    async (request) => groups.get(request.params.name),
+  );
+
+  app.delete<{ Params: Static<typeof GroupName> }>(
+    '/groups/:name',
+    { schema: { params: GroupName } },
+    async (request, reply) => {
+      await groups.delete(request.params.name);
+      reply.code(204).send();
+    },
+  );
+
+  const tagged = async (raw: string, tags: string[]) => ({ id: normalizeDeviceId(raw), tags });
+
+  app.put<{ Params: Static<typeof DeviceParam>; Body: Static<typeof TagsBody> }>(
+    '/devices/:id/tags',
+    { schema: { params: DeviceParam, body: TagsBody, response: { 200: TagsSchema, ...errors } } },
+    async (request) => tagged(request.params.id, await groups.setTags(request.params.id, request.body.tags)),
+  );
+
+  app.post<{ Params: Static<typeof DeviceParam>; Body: Static<typeof TagsBody> }>(
+    '/devices/:id/tags',
+    { schema: { params: DeviceParam, body: TagsBody, response: { 200: TagsSchema, ...errors } } },
+    async (request) => tagged(request.params.id, await groups.addTags(request.params.id, request.body.tags)),
+  );
+
+  app.get<{ Params: Static<typeof DeviceParam> }>(
+    '/devices/:id/tags',
+    { schema: { params: DeviceParam, response: { 200: TagsSchema, ...errors } } },
+    async (request) => tagged(request.params.id, await groups.listTags(request.params.id)),
+  );
+
+  app.delete<{ Params: Static<typeof DeviceTagParam> }>(
+    '/devices/:id/tags/:tag',
+    { schema: { params: DeviceTagParam, response: { 200: TagsSchema, ...errors } } },
+    async (request) =>
+      tagged(request.params.id, await groups.removeTags(request.params.id, [request.params.tag])),
+  );
+
+  app.put<{ Params: Static<typeof ProductParam>; Body: Static<typeof RolloutModeBody> }>(
+    '/products/:product/rollout-mode',
+    { schema: { params: ProductParam, body: RolloutModeBody } },
+    async (request) => products.setRolloutMode(request.params.product, request.body.rolloutMode),
+  );
+}
