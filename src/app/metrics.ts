@@ -20,13 +20,26 @@ function bound2<C>(make: (a: string, b: string) => C): (a: string, b: string) =>
   };
 }
 
+/** What the deployment gauges need of a deployment (`services.deployments.list`). */
+export interface ActiveDeployment {
+  id: string;
+  product: string;
+  version: string;
+  state: string;
+  waves: { counts: Record<string, number> }[];
+}
+
 export interface PrometheusMetrics extends Metrics {
   registry: Registry;
   /** The write-behind queue's depth, read at scrape time. */
   observeQueue(depth: () => number): void;
   /** Sets the devices-per-version gauge from one grouped query at start-up. */
   initDevices(counts: { product: string | null; version: string | null; count: number }[]): void;
-  /** Extra gauges maintained elsewhere (deployments), registered on this registry. */
+  /**
+   * The deployment gauges, read at scrape time from the deployments' maintained counters (a row per deployment,
+   * wave and state: the cost does not grow with the fleet). Active deployments only, so the label set stays small.
+   */
+  observeDeployments(active: () => Promise<ActiveDeployment[]>): void;
   text(): Promise<string>;
 }
 
@@ -103,6 +116,59 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     registers,
   });
 
+  let deploymentsNow: () => Promise<ActiveDeployment[]> = async () => [];
+  let pendingRead: Promise<ActiveDeployment[]> | undefined;
+  // Both gauges are filled from one read per scrape.
+  const readDeployments = () => (pendingRead ??= deploymentsNow().finally(() => (pendingRead = undefined)));
+  new Gauge({
+    name: 'updraft_deployment_devices',
+    help: 'Devices of each active deployment by state (pending, offered, downloading, ..., succeeded, failed)',
+    labelNames: ['deployment', 'product', 'version', 'state'],
+    registers,
+    async collect() {
+      const list = await readDeployments();
+      this.reset();
+      for (const d of list) {
+        const totals: Record<string, number> = {};
+        for (const w of d.waves)
+          for (const [state, n] of Object.entries(w.counts)) totals[state] = (totals[state] ?? 0) + n;
+        for (const [state, n] of Object.entries(totals)) {
+          this.labels({ deployment: d.id, product: d.product, version: d.version, state }).set(n);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'updraft_deployment_wave_devices',
+    help: 'Devices of each wave of an active deployment by state',
+    labelNames: ['deployment', 'wave', 'state'],
+    registers,
+    async collect() {
+      const list = await readDeployments();
+      this.reset();
+      for (const d of list) {
+        d.waves.forEach((w, i) => {
+          for (const [state, n] of Object.entries(w.counts)) {
+            this.labels({ deployment: d.id, wave: String(i + 1), state }).set(n);
+          }
+        });
+      }
+    },
+  });
+  new Gauge({
+    name: 'updraft_deployments',
+    help: 'Active deployments by state (scheduled, running, soaking, paused)',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      const list = await readDeployments();
+      this.reset();
+      for (const state of ['scheduled', 'running', 'soaking', 'paused']) {
+        this.labels({ state }).set(list.filter((d) => d.state === state).length);
+      }
+    },
+  });
+
   const requestChild = bound2((transport, family) =>
     CLASSES.map((code_class) => requests.labels({ transport, family, code_class })),
   );
@@ -157,6 +223,9 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     },
     observeQueue(depth) {
       queueDepth = depth;
+    },
+    observeDeployments(active) {
+      deploymentsNow = active;
     },
     initDevices(counts) {
       fleet.clear();

@@ -51,6 +51,9 @@ export async function startServer(
   // The devices-per-version gauge: one grouped query now, then kept from the registry's writes.
   metrics.initDevices(await services.devices.versionCounts());
   metrics.observeQueue(services.devices.pendingCount);
+  metrics.observeDeployments(() =>
+    services.deployments.list({ states: ['scheduled', 'running', 'soaking', 'paused'] }),
+  );
   services.devices.start();
   // The deployment scheduler: every step is a conditional update, so several processes may tick at once.
   const deploymentTimer = setInterval(() => {

@@ -175,6 +175,79 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('deployments in the metrics', () => {
+  it('shows devices per state per deployment and per wave, from the maintained counters', async () => {
+    const server = await startTestServer({ metricsToken: METRICS_TOKEN });
+    try {
+      await publishRelease(server, 'meter', '2.0.0', { 'firmware.bin': espImage(1000) });
+      const devices = ['d-1', 'd-2', 'd-3', 'd-4'];
+      for (const id of devices) {
+        server.services.devices.checkIn({
+          deviceId: id,
+          product: 'meter',
+          version: '1.0.0',
+          protocol: 'test',
+        });
+      }
+      await server.services.devices.flush();
+      const res = await server.api('/api/v1/deployments', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          product: 'meter',
+          version: '2.0.0',
+          devices,
+          waves: ['1', '4'],
+          successPercent: 0,
+        }),
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      const { id } = (await res.json()) as { id: string };
+      const text = await (
+        await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } })
+      ).text();
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      assert.equal(check.status, 0, `promtool: ${check.stdout}${check.stderr}`);
+      const total = [
+        'pending',
+        'offered',
+        'downloading',
+        'downloaded',
+        'succeeded',
+        'failed',
+        'timed-out',
+        'skipped',
+      ]
+        .map((state) =>
+          value(
+            text,
+            `updraft_deployment_devices{deployment="${id}",product="meter",version="2.0.0",state="${state}"}`,
+          ),
+        )
+        .reduce((a, b) => a + b, 0);
+      assert.equal(total, 4);
+      assert.equal(
+        value(text, `updraft_deployment_wave_devices{deployment="${id}",wave="1",state="pending"}`),
+        1,
+      );
+      assert.equal(
+        value(text, `updraft_deployment_wave_devices{deployment="${id}",wave="2",state="pending"}`),
+        3,
+      );
+      const active = ['scheduled', 'running', 'soaking', 'paused'].map((state) =>
+        value(text, `updraft_deployments{state="${state}"}`),
+      );
+      assert.equal(
+        active.reduce((a, b) => a + b, 0),
+        1,
+        'one active deployment',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('CoAP in the metrics', () => {
   it('counts a block-wise download by libcoap coap-client: requests, bytes, started and completed', async () => {
     const { server, url } = await startCoapTestServer({ metricsToken: METRICS_TOKEN });
