@@ -42,11 +42,13 @@ export const metricsScrape: BenchCase = {
     const servers: Updraft[] = [];
     const notes: string[] = [];
     try {
+      const smallDir = await ctx.dataDir(1000);
+      const largeDir = await ctx.dataDir(LARGE);
       const t0 = Date.now();
-      const small = await ctx.updraft({ name: 'metrics-1k', dataDir: await ctx.dataDir(1000) });
+      const small = await ctx.updraft({ name: 'metrics-1k', dataDir: smallDir });
       servers.push(small);
       const t1 = Date.now();
-      const large = await ctx.updraft({ name: 'metrics-1m', dataDir: await ctx.dataDir(LARGE) });
+      const large = await ctx.updraft({ name: 'metrics-1m', dataDir: largeDir });
       servers.push(large);
       notes.push(
         `start-up to /readyz (includes the one grouped query that seeds the devices gauge): ${t1 - t0} ms with 1,000 devices, ${Date.now() - t1} ms with 1,000,000 (data folders prepared before)`,
