@@ -117,6 +117,7 @@ export function createServices(
     groups: createSqlGroupRepository(db),
     tags: createSqlTagRepository(db),
     inUse: (group) => deployments.targetsGroup(group),
+    audit,
   });
   const deployments = createDeploymentService({
     repo: deploymentRepo,
@@ -125,6 +126,7 @@ export function createServices(
     products: productService,
     history: devices,
     onError: (err) => logger.error({ err }, 'deployment step failed; will retry'),
+    audit,
   });
   return {
     products: productService,

@@ -222,6 +222,58 @@ describe('audit log', () => {
     assert.equal((await audit('?action=release.revoke&target=lamp')).items.length, 1);
   });
 
+  it('records deployment, group and tag actions', async () => {
+    await publishRelease(server, 'valve', '1.0.0', { 'firmware.bin': espImage(1500) });
+    const start = new Date().toISOString();
+    for (const id of ['v-1', 'v-2']) {
+      server.services.devices.checkIn({ deviceId: id, product: 'valve', version: '0.9.0', protocol: 'test' });
+    }
+    await server.services.devices.flush();
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await server.api(path, {
+        method,
+        ...(body === undefined ? {} : { headers: json, body: JSON.stringify(body) }),
+      });
+      assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+      return res.status === 204 ? undefined : ((await res.json()) as { id?: string });
+    };
+    await server.services.groups.addTags('v-1', ['kitchen']);
+    await server.services.groups.removeTags('v-1', ['kitchen']);
+    await server.services.groups.create({ name: 'pair', devices: ['v-1', 'v-2'] } as never);
+    const created = await call('POST', '/api/v1/deployments', {
+      product: 'valve',
+      version: '1.0.0',
+      devices: ['v-1', 'v-2'],
+      waves: ['1', '2'],
+      successPercent: 0,
+      startAt: '2099-01-01T00:00:00Z',
+    });
+    const id = created?.id ?? '';
+    for (const action of ['pause', 'resume', 'cancel'])
+      await call('POST', `/api/v1/deployments/${id}/${action}`);
+    await server.services.groups.delete('pair');
+    const { items } = await audit(`?since=${encodeURIComponent(start)}`);
+    assert.deepEqual(items.map((e) => `${e.action} ${e.target}`).reverse(), [
+      'device.tags.add v-1',
+      'device.tags.remove v-1',
+      'group.create pair',
+      `deployment.create ${id}`,
+      `deployment.pause ${id}`,
+      `deployment.resume ${id}`,
+      `deployment.cancel ${id}`,
+      'group.delete pair',
+    ]);
+    const viaApi = items.filter((e) => e.action.startsWith('deployment.'));
+    assert.ok(viaApi.every((e) => e.actor.name === 'UPDRAFT_ADMIN_TOKEN' && e.address === '127.0.0.1'));
+    assert.deepEqual(items.find((e) => e.action === 'deployment.create')?.detail, {
+      product: 'valve',
+      version: '1.0.0',
+      devices: 2,
+      waves: 2,
+    });
+    assert.equal(items.find((e) => e.action === 'group.create')?.actor.name, 'system');
+  });
+
   it('updraft audit prints the log as a table and as JSON', async () => {
     const cli = (args: string[]) =>
       run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {

@@ -2,6 +2,8 @@ import type { ProductRepository, ReleaseRepository } from '../catalog/ports.js';
 import type { DeviceRepository } from '../devices/ports.js';
 import type { SettingsRepository } from '../settings.js';
 import type { TokenRepository } from '../tokens/types.js';
+import type { DeploymentRepository } from '../deployments/ports.js';
+import type { GroupRepository, TagRepository } from '../groups/types.js';
 
 /** Who acted: the admin token (its id and name), or the server itself (`system`, `drop-folder`). */
 export interface Actor {
@@ -60,6 +62,9 @@ export interface TransactionStores {
   devices: DeviceRepository;
   tokens: TokenRepository;
   settings: SettingsRepository;
+  deployments: DeploymentRepository;
+  groups: GroupRepository;
+  tags: TagRepository;
   audit: AuditRepository;
 }
 

@@ -7,6 +7,8 @@ import { createSqlDeviceRepository } from './device-repository.js';
 import { createSqlTokenRepository } from './token-repository.js';
 import { createSqlSettingsRepository } from './settings-repository.js';
 import { createSqlAuditRepository } from './audit-repository.js';
+import { createSqlDeploymentRepository } from './deployment-repository.js';
+import { createSqlGroupRepository, createSqlTagRepository } from './group-repository.js';
 
 /** The repositories over one connection or transaction (cheap: closures over `db`). */
 export function sqlStores(db: Kysely<Database>, dialect: SqlDialect): TransactionStores {
@@ -16,6 +18,9 @@ export function sqlStores(db: Kysely<Database>, dialect: SqlDialect): Transactio
     devices: createSqlDeviceRepository(db, dialect),
     tokens: createSqlTokenRepository(db),
     settings: createSqlSettingsRepository(db),
+    deployments: createSqlDeploymentRepository(db),
+    groups: createSqlGroupRepository(db),
+    tags: createSqlTagRepository(db),
     audit: createSqlAuditRepository(db),
   };
 }
