@@ -23,6 +23,7 @@ import { ddiPoll } from './cases/ddi-poll.js';
 import { replicaCheckIns } from './cases/replicas.js';
 import { deploymentCheckIn } from './cases/deployment-1m.js';
 import { s3Download } from './cases/s3-download.js';
+import { metricsScrape } from './cases/metrics-scrape.js';
 import { summarizeProfiles } from './lib/profile.js';
 
 const CASES: BenchCase[] = [
@@ -35,6 +36,7 @@ const CASES: BenchCase[] = [
   replicaCheckIns,
   deploymentCheckIn,
   s3Download,
+  metricsScrape,
 ];
 
 function intFromEnv(name: string, fallback: number): number {

@@ -12,6 +12,7 @@ export const TEST_TOOLS = [
   },
   { command: 'chromium', pkg: 'chromium', why: 'dashboard tests drive a real browser' },
   { command: 'openssl', pkg: 'openssl', why: 'signing and HTTPS tests' },
+  { command: 'curl', pkg: 'curl', why: "the seeds' README examples are run with curl" },
   {
     command: 'initdb',
     pkg: 'postgresql',
@@ -31,6 +32,8 @@ export const TEST_TOOLS = [
   { command: 'ceph-osd', pkg: 'ceph-osd', why: 'the throw-away Ceph cluster behind the gateway' },
   { command: 'ceph', pkg: 'ceph-common', why: 'creates the gateway user and bucket' },
   { command: 'uuidgen', pkg: 'uuid-runtime', why: 'the Ceph cluster id' },
+  { command: 'promtool', pkg: 'prometheus', why: 'the /metrics test checks the exposition with promtool' },
+  { command: 'systemd-analyze', pkg: 'systemd', why: 'the service unit is checked with systemd-analyze verify' },
 ];
 
 /** Where scripts/build-swupdate-general.sh leaves SWUpdate built with its general HTTP server module. */

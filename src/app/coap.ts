@@ -6,6 +6,8 @@ import { coapAdapters } from '../transports/coap/adapters/index.js';
 import { createSuitDevices } from '../transports/coap/adapters/riot-publish.js';
 import { createDeviceAdmission } from '../transports/coap/adapters/device-admission.js';
 import type { RiotSeedOptions } from '../transports/http/device-adapters.js';
+import { familyName } from '../transports/family-name.js';
+import { countedCoapServer } from '../transports/coap/counted-server.js';
 
 export interface RunningCoap {
   server: CoapServer;
@@ -32,7 +34,11 @@ export async function startCoap(
   // One budget for every CoAP adapter: unauthenticated sources create device records at a bounded rate.
   const deviceIds = createDeviceAdmission(config.coapNewDevicesPerMinute);
   const undo = coapAdapters.map((adapter) =>
-    adapter(server, services, { publicUrl: config.coapPublicUrl, client, deviceIds }),
+    adapter(countedCoapServer(server, familyName(adapter), services.metrics), services, {
+      publicUrl: config.coapPublicUrl,
+      client,
+      deviceIds,
+    }),
   );
   const address = await server.listen();
   logger.info({ port: address.port, host: config.host }, 'CoAP listening');

@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 import type { Config } from '../config/config.js';
 
 /**
@@ -24,7 +25,21 @@ export function resilientStdout(fd = 1): DestinationStream & { dropped(): number
   };
 }
 
-/** Structured JSON logs on stdout (pino); pipe through `pino-pretty` to read them by eye. */
-export function createLogger(level: Config['logLevel']): Logger {
-  return pino({ level, base: { service: 'updraft' } }, resilientStdout());
+/**
+ * Structured logs on stdout (pino): JSON for a log collector, or human-readable lines (pino-pretty) for a person
+ * at a terminal. `auto` picks pretty when the output is a terminal, so systemd's journal and containers get JSON.
+ */
+export function createLogger(
+  level: Config['logLevel'],
+  format: Config['logFormat'] = 'auto',
+  destination: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
+): Logger {
+  const options = { level, base: { service: 'updraft' } };
+  const tty = destination.isTTY === true;
+  const pretty = format === 'pretty' || (format === 'auto' && tty);
+  // JSON on stdout goes through the resilient writer: a full disk drops lines, never the server.
+  if (!pretty) return pino(options, destination === process.stdout ? resilientStdout() : destination);
+  // In-process and synchronous (no worker thread): a crash still prints its last lines.
+  const stream = PinoPretty({ colorize: tty, sync: true, destination });
+  return pino(options, stream);
 }

@@ -13,6 +13,8 @@ import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
 import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
+import { createPrometheusMetrics, type PrometheusMetrics } from './metrics.js';
+import { startMetricsListener } from './metrics-listener.js';
 import { createSuitPush } from './suit-push.js';
 
 export interface RunningServer {
@@ -30,6 +32,10 @@ export interface RunningServer {
   leadership: Leadership;
   /** One pass of blob garbage collection (also run on a timer where `blobGcIntervalMs` > 0). */
   runBlobGc(now?: Date): Promise<BlobGcReport>;
+  /** The Prometheus registry behind `/metrics`. */
+  metrics: PrometheusMetrics;
+  /** The bound port of `--metrics-port`, when the metrics have their own address. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -47,19 +53,26 @@ export interface StartOptions {
  */
 export async function startServer(
   config: Config,
-  logger: Logger = createLogger(config.logLevel),
+  logger: Logger = createLogger(config.logLevel, config.logFormat),
   { worker }: StartOptions = {},
 ): Promise<RunningServer> {
   // SQLite serves one process (its cluster workers aside): a second `serve` on the same file is refused.
   const unlock = worker ? () => undefined : lockSqliteDatabase(config.databaseUrl);
+  const metrics = createPrometheusMetrics();
   let storage: Storage;
   try {
-    storage = await openStorage(config, logger, { sweep: !worker });
+    storage = await openStorage(config, logger, { sweep: !worker, metrics });
   } catch (err) {
     unlock();
     throw err;
   }
-  const services = createServices(config, storage, logger);
+  const services = createServices(config, storage, logger, metrics);
+  // The devices-per-version gauge: one grouped query now, then kept from the registry's writes.
+  metrics.initDevices(await services.devices.versionCounts());
+  metrics.observeQueue(services.devices.pendingCount);
+  metrics.observeDeployments(() =>
+    services.deployments.list({ states: ['scheduled', 'running', 'soaking', 'paused'] }),
+  );
   services.devices.start();
   const firstProcess = !worker || worker.id === 1;
 
@@ -94,8 +107,14 @@ export async function startServer(
     downloadRedirectTtlS: config.s3Redirect ? config.s3RedirectTtlS : undefined,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
   };
+  const metricsEndpoint = {
+    text: () => metrics.text(),
+    contentType: metrics.registry.contentType,
+    token: config.metricsToken || undefined,
+  };
   const http = await buildHttpApp(services, {
     ...httpOptions,
+    metrics: config.metricsPort > 0 ? undefined : { ...metricsEndpoint, acceptAdmin: true },
     https: config.tlsCert
       ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
       : undefined,
@@ -115,6 +134,15 @@ export async function startServer(
 
   // Node 20's dgram has no SO_REUSEPORT: one CoAP endpoint per machine (cluster worker 1). Its observers hear of
   // changes made through any worker or replica through the events bus.
+  const metricsListener =
+    config.metricsPort > 0
+      ? await startMetricsListener(
+          { ...metricsEndpoint, acceptAdmin: false },
+          { port: config.metricsPort, host: config.metricsHost || config.host, logger },
+        )
+      : undefined;
+
+  // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
   const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
   if (coap) riotSeed.setCoapPort(coap.port);
 
@@ -181,6 +209,7 @@ export async function startServer(
       );
       await closing;
       clearTimeout(timeout);
+      await metricsListener?.close();
       await coap?.stop();
       await riotSeed.close();
       await services.devices.stop();
@@ -192,5 +221,16 @@ export async function startServer(
     return stopping;
   }
 
-  return { config, services, http, httpPort, coap, leadership, runBlobGc, stop };
+  return {
+    config,
+    services,
+    http,
+    httpPort,
+    coap,
+    leadership,
+    runBlobGc,
+    metrics,
+    metricsPort: metricsListener?.port,
+    stop,
+  };
 }

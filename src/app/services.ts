@@ -31,6 +31,10 @@ import { backfillSha1 } from '../storage/sql/backfill-sha1.js';
 import { createLocalEventBus, type EventBus } from '../core/events/event-bus.js';
 import { createPgEventBus } from '../storage/sql/pg-event-bus.js';
 import { clusterRelay } from './cluster.js';
+import { noMetrics, type Metrics } from '../core/metrics/metrics.js';
+import { createAuditLog } from '../core/audit/audit-log.js';
+import { createSqlUnitOfWork } from '../storage/sql/unit-of-work.js';
+import { createSqlAuditRepository } from '../storage/sql/audit-repository.js';
 
 export interface Storage {
   connection: SqlConnection;
@@ -62,11 +66,11 @@ async function openEventBus(connection: SqlConnection, url: string, logger: Logg
 export async function openStorage(
   config: Config,
   logger: Logger,
-  { sweep = true }: { sweep?: boolean } = {},
+  { sweep = true, metrics = noMetrics }: { sweep?: boolean; metrics?: Metrics } = {},
 ): Promise<Storage> {
   const connection = await openDatabase(config.databaseUrl);
   if (sweep) await migrate(connection);
-  const blobs = await openBlobStore(config);
+  const blobs = await openBlobStore(config, metrics.blobCache);
   const events = await openEventBus(connection, config.databaseUrl, logger);
   if (!sweep) return { connection, blobs, events };
   // Migration 0003 cannot read blobs: artifacts stored before it get their SHA-1 (hawkBit DDI) here.
@@ -114,20 +118,31 @@ export function createBlobGc(config: Config, storage: Storage, logger: Logger) {
 }
 
 /** The composition of the core's use cases over the storage implementations. */
-export function createServices(config: Config, storage: Storage, logger: Logger): Services {
+export function createServices(
+  config: Config,
+  storage: Storage,
+  logger: Logger,
+  metrics: Metrics = noMetrics,
+): Services {
   const { db, dialect } = storage.connection;
   const products = createSqlProductRepository(db);
   const releaseRepo = createSqlReleaseRepository(db);
   const settings = createSqlSettingsRepository(db);
   const bus = storage.events;
   const releaseEvents = createReleaseEvents(bus);
-  const productService = createProductService({ products, releases: releaseRepo, bus });
+  // Every management action and its audit record share one transaction (docs/adr/0004-audit.md).
+  const audit = createAuditLog({
+    unitOfWork: createSqlUnitOfWork(db, dialect),
+    entries: createSqlAuditRepository(db),
+  });
+  const productService = createProductService({ products, releases: releaseRepo, bus, audit });
   const releases = createReleaseService({
     products,
     releases: releaseRepo,
     blobs: storage.blobs,
     events: releaseEvents,
     bus,
+    audit,
     maxUploadBytes: config.maxUploadBytes,
     holds: { repository: createSqlBlobGcRepository(db) },
     onBlobMissing: (artifact, err) =>
@@ -146,6 +161,8 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     devices: createSqlDeviceRepository(db, dialect),
     flushIntervalMs: config.flushIntervalMs,
     bus,
+    metrics,
+    audit,
     onFlushError: (err) => logger.error({ err }, 'device records could not be written; will retry'),
   });
   const deploymentRepo = createSqlDeploymentRepository(db);
@@ -153,6 +170,7 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     groups: createSqlGroupRepository(db),
     tags: createSqlTagRepository(db),
     inUse: (group) => deployments.targetsGroup(group),
+    audit,
   });
   const deployments = createDeploymentService({
     repo: deploymentRepo,
@@ -161,6 +179,7 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     products: productService,
     history: devices,
     onError: (err) => logger.error({ err }, 'deployment step failed; will retry'),
+    audit,
   });
   shareDeploymentChanges(bus, deployments, groups);
   return {
@@ -170,14 +189,23 @@ export function createServices(config: Config, storage: Storage, logger: Logger)
     devices,
     deployments,
     groups,
-    updates: createUpdateService({ releases, products: productService, registry: devices, deployments }),
+    updates: createUpdateService({
+      releases,
+      products: productService,
+      registry: devices,
+      deployments,
+      metrics,
+    }),
     tokens: createTokenService({
       tokens: createSqlTokenRepository(db),
       configuredAdminToken: config.adminToken || undefined,
       bus,
+      audit,
     }),
     settings,
     events: bus,
+    metrics,
+    audit,
     async readiness() {
       try {
         await sql`select 1`.execute(db);

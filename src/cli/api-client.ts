@@ -1,8 +1,11 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 export interface ClientOptions {
   server: string;
@@ -117,7 +120,52 @@ export function createApiClient({ server, token }: ClientOptions) {
     });
   }
 
-  return { call, upload, base };
+  /**
+   * Streams a file to `dest` (through `<dest>.part`, renamed when complete), reporting progress, and checks
+   * its sha256 against the server's ETag (the image's digest) before keeping it.
+   */
+  async function download(
+    path: string,
+    dest: string,
+    onProgress?: (received: number, total: number) => void,
+  ): Promise<{ size: number; sha256: string }> {
+    const response = await fetch(`${base}${path}`, { headers: headers() });
+    if (!response.ok || !response.body) {
+      const err = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+      throw new ApiError(response.status, err.code ?? 'HTTP_ERROR', err.message ?? `HTTP ${response.status}`);
+    }
+    const total = Number(response.headers.get('content-length') ?? 0);
+    const hash = createHash('sha256');
+    let received = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        hash.update(chunk);
+        onProgress?.(received, Math.max(total, received));
+        done(null, chunk);
+      },
+    });
+    const part = `${dest}.part`;
+    try {
+      await pipeline(
+        Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>),
+        count,
+        createWriteStream(part),
+      );
+      const sha256 = hash.digest('hex');
+      const etag = response.headers.get('etag')?.replace(/"/g, '');
+      if (etag && /^[0-9a-f]{64}$/.test(etag) && etag !== sha256) {
+        throw new ApiError(0, 'DIGEST_MISMATCH', `received ${sha256}, the server announced ${etag}`);
+      }
+      await rename(part, dest);
+      return { size: received, sha256 };
+    } catch (err) {
+      await rm(part, { force: true });
+      throw err;
+    }
+  }
+
+  return { call, upload, download, base };
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;

@@ -1,3 +1,8 @@
+import cliProgress from 'cli-progress';
+
+const { SingleBar, Presets } = cliProgress;
+type SingleBar = InstanceType<typeof SingleBar>;
+
 /** Prints rows as an aligned table (or JSON with --json), for humans and scripts alike. */
 export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
@@ -15,18 +20,38 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** A one-line progress bar on stderr, only when stderr is a terminal or the upload is large. */
-export function progressBar(label: string): (sent: number, total: number) => void {
-  let last = -1;
-  return (sent, total) => {
-    if (total < 1024 * 1024) return;
-    const pct = Math.floor((sent / total) * 100);
-    if (pct === last) return;
-    last = pct;
-    const filled = Math.round(pct / 4);
-    process.stderr.write(
-      `\r${label} [${'#'.repeat(filled)}${'.'.repeat(25 - filled)}] ${pct}% ${(sent / 1048576).toFixed(1)} MiB`,
-    );
-    if (sent === total) process.stderr.write('\n');
+/**
+ * Progress of an upload or download, on stderr: a live bar (cli-progress) when stderr is a terminal; otherwise a
+ * single summary line at the end, so a script's log gets no carriage-return noise.
+ */
+export function progressBar(label: string): (done: number, total: number) => void {
+  const started = Date.now();
+  const mib = (n: number) => (n / 1048576).toFixed(1);
+  if (!process.stderr.isTTY) {
+    return (done, total) => {
+      if (done === total) {
+        process.stderr.write(
+          `${label}: ${mib(total)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        );
+      }
+    };
+  }
+  let bar: SingleBar | undefined;
+  return (done, total) => {
+    if (!bar) {
+      bar = new SingleBar(
+        {
+          stream: process.stderr,
+          format: `${label} [{bar}] {percentage}% {done}/{size} MiB {speed} MiB/s`,
+          hideCursor: true,
+          fps: 10,
+        },
+        Presets.shades_classic,
+      );
+      bar.start(total, 0, { done: '0.0', size: mib(total), speed: '0.0' });
+    }
+    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+    bar.update(done, { done: mib(done), speed: mib(done / seconds) });
+    if (done === total) bar.stop();
   };
 }

@@ -4,6 +4,10 @@ import { registerManifest } from './commands/manifest.js';
 import { registerImport } from './commands/import.js';
 import { registerBasicAuth } from './commands/basic-auth.js';
 import { registerNotify } from './commands/riot.js';
+import { registerAudit } from './commands/audit.js';
+import { registerConfig } from './commands/config.js';
+import { registerWaitReady } from './commands/wait-ready.js';
+import { registerProducts } from './commands/products.js';
 import { registerDeployments } from './commands/deployments.js';
 
 /** Commands added by feature areas (keys, manifest, notify, import...), registered after the core ones. */
@@ -13,5 +17,9 @@ export const cliCommands: ((program: Command) => void)[] = [
   registerImport,
   registerBasicAuth,
   registerNotify,
+  registerAudit,
+  registerConfig,
+  registerWaitReady,
+  registerProducts,
   registerDeployments,
 ];

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { isValidName } from '../core/names.js';
+import { readConfigFile } from './config-file.js';
 
 /** A signing key kept outside the keys folder: a PEM file, or PEM content from an environment variable. */
 export type SigningKeySource = { file: string } | { env: string; pem: string };
@@ -115,6 +116,14 @@ export interface Config {
   coapNewDevicesPerMinute: number;
   /** A request body with no byte for this long is answered 408 and its partial upload removed, ms; 0 = never. */
   bodyIdleTimeoutMs: number;
+  /** Bearer token a Prometheus scraper sends for `GET /metrics`; empty = only admin tokens (main port). */
+  metricsToken: string;
+  /** `GET /metrics` on its own port (not on the main one); 0 = served on the HTTP port. */
+  metricsPort: number;
+  /** Address of the metrics port; empty = `host`. */
+  metricsHost: string;
+  /** `pretty` (human-readable, pino-pretty), `json`, or `auto`: pretty on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
 }
 
 type Spec = { env: string; parse: (v: string) => unknown };
@@ -274,6 +283,16 @@ export const CONFIG_SPEC: Record<keyof Config, Spec> = {
     env: 'UPDRAFT_NOTIFY_PORTS',
     parse: (v) => list(v).map((p) => int('notify ports')(p)),
   },
+  metricsToken: { env: 'UPDRAFT_METRICS_TOKEN', parse: str },
+  metricsPort: { env: 'UPDRAFT_METRICS_PORT', parse: int('metrics port') },
+  metricsHost: { env: 'UPDRAFT_METRICS_HOST', parse: str },
+  logFormat: {
+    env: 'UPDRAFT_LOG_FORMAT',
+    parse: (v) => {
+      if (!['auto', 'json', 'pretty'].includes(v)) throw new Error('log format must be auto, json or pretty');
+      return v;
+    },
+  },
 };
 
 export const DEFAULTS: Config = {
@@ -322,19 +341,56 @@ export const DEFAULTS: Config = {
   notifyMaxQueued: 1000,
   notifyAllow: [],
   notifyPorts: [],
+  metricsToken: '',
+  metricsPort: 0,
+  metricsHost: '',
+  logFormat: 'auto',
 };
 
 /** Builds and validates the configuration once; throws with a readable message on bad input. */
 export function loadConfig(
   overrides: Partial<Record<keyof Config, unknown>> = {},
   env: Record<string, string | undefined> = process.env,
+  file?: string,
 ): Config {
+  return resolveConfig(overrides, env, file).config;
+}
+
+/**
+ * The configuration with where each value came from (`updraft config check`): defaults ← the YAML file
+ * (`--config`, `UPDRAFT_CONFIG`) ← environment ← flags.
+ */
+export function resolveConfig(
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  env: Record<string, string | undefined> = process.env,
+  file: string | undefined = env.UPDRAFT_CONFIG || undefined,
+): { config: Config; sources: Record<keyof Config, string> } {
   const config: Record<string, unknown> = { ...DEFAULTS };
+  const sources = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, 'default'])) as Record<
+    keyof Config,
+    string
+  >;
+  const fromFile = file ? readConfigFile(file, Object.keys(CONFIG_SPEC) as (keyof Config)[]) : new Map();
   for (const [key, spec] of Object.entries(CONFIG_SPEC) as [keyof Config, Spec][]) {
+    const inFile = fromFile.get(key);
+    if (inFile) {
+      try {
+        config[key] = spec.parse(inFile.value);
+      } catch (err) {
+        throw new Error(`${file}:${inFile.line}: ${(err as Error).message}`);
+      }
+      sources[key] = `${file}:${inFile.line}`;
+    }
     const fromEnv = env[spec.env];
-    if (fromEnv !== undefined && fromEnv !== '') config[key] = spec.parse(fromEnv);
+    if (fromEnv !== undefined && fromEnv !== '') {
+      config[key] = spec.parse(fromEnv);
+      sources[key] = `env ${spec.env}`;
+    }
     const flag = overrides[key];
-    if (flag !== undefined) config[key] = typeof flag === 'string' ? spec.parse(flag) : flag;
+    if (flag !== undefined) {
+      config[key] = typeof flag === 'string' ? spec.parse(flag) : flag;
+      sources[key] = 'flag';
+    }
   }
   const c = config as unknown as Config;
   c.dataDir = resolve(c.dataDir);
@@ -361,5 +417,10 @@ export function loadConfig(
   if (c.blobGcIntervalMs < 0 || c.blobGcGraceMs < 0 || c.blobIncompleteAfterMs < 0)
     throw new Error('blob gc intervals must not be negative');
   if (c.leaderPollMs < 10) throw new Error('leader poll must be at least 10 ms');
-  return c;
+  if (c.metricsPort < 0 || c.metricsPort > 65535) throw new Error('metricsPort must be between 0 and 65535');
+  if (c.databaseUrl === `sqlite:${resolve(c.dataDir, 'updraft.db')}` && sources.databaseUrl === 'default') {
+    sources.databaseUrl = 'default (from dataDir)';
+  }
+  if (sources.keysDir === 'default') sources.keysDir = 'default (from dataDir)';
+  return { config: c, sources };
 }

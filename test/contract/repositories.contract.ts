@@ -7,6 +7,9 @@ import type { SettingsRepository } from '../../src/core/settings.js';
 import type { Release } from '../../src/core/catalog/types.js';
 import type { Device } from '../../src/core/devices/types.js';
 import { isDomainError } from '../../src/core/errors.js';
+import type { AuditRepository, UnitOfWork } from '../../src/core/audit/types.js';
+import { createAuditLog } from '../../src/core/audit/audit-log.js';
+import { runAs } from '../../src/core/audit/context.js';
 
 export interface Repositories {
   products: ProductRepository;
@@ -14,6 +17,10 @@ export interface Repositories {
   devices: DeviceRepository;
   tokens: TokenRepository;
   settings: SettingsRepository;
+  audit: AuditRepository;
+  unitOfWork: UnitOfWork;
+  /** Makes every later audit insert fail (a trigger), as a full disk or a lost connection would. */
+  breakAuditLog(): Promise<void>;
 }
 
 const product = (name: string) => ({
@@ -167,6 +174,14 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
       stats.byProductVersion.reduce((n, g) => n + g.count, 0),
       250,
     );
+    const counts = (await r.devices.versionCounts()).sort((a, b) =>
+      String(a.version).localeCompare(String(b.version)),
+    );
+    assert.deepEqual(counts, [
+      { product: 'p1', version: '1.0.0', count: 125 },
+      { product: 'p1', version: '2.0.0', count: 124 },
+      { product: 'p1', version: '3.0.0', count: 1 },
+    ]);
     await r.devices.saveBatch({
       devices: [],
       events: Array.from({ length: 30 }, (_, i) => ({
@@ -226,5 +241,46 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
     assert.equal(await r.settings.increment('seq', 500), 500);
     await r.settings.delete('a:1');
     assert.equal(await r.settings.get('a:1'), undefined);
+  });
+
+  it('audit: a change and its record commit together, or neither does; filters and cursor', async () => {
+    const r = await make();
+    const log = createAuditLog({ unitOfWork: r.unitOfWork, entries: r.audit });
+    const as = { actor: { id: 't1', name: 'ops' }, address: '192.0.2.7' };
+    await runAs(as, () => log.withAudit('product.create', 'p1', (tx) => tx.products.create(product('p1'))));
+    await runAs(as, () =>
+      log.withAudit('release.create', 'p1@1.0.0', (tx) => tx.releases.create(release('r1', '1.0.0'))),
+    );
+    // The work fails after its change: the change is rolled back and nothing is recorded.
+    await assert.rejects(
+      log.withAudit('product.create', 'p2', async (tx) => {
+        await tx.products.create(product('p2'));
+        throw new Error('crash after the change');
+      }),
+      /crash after the change/,
+    );
+    assert.equal(await r.products.get('p2'), undefined);
+    const page = await log.list({ limit: 10 });
+    assert.deepEqual(
+      page.items.map((e) => [e.action, e.target, e.actor.name, e.address]),
+      [
+        ['release.create', 'p1@1.0.0', 'ops', '192.0.2.7'],
+        ['product.create', 'p1', 'ops', '192.0.2.7'],
+      ],
+    );
+    assert.equal(page.next, null);
+    assert.equal((await log.list({ limit: 1 })).next, page.items[0]?.id);
+    assert.equal((await log.list({ limit: 10, before: page.items[0]?.id })).items.length, 1);
+    assert.equal((await log.list({ limit: 10, target: 'p1' })).items.length, 2);
+    assert.equal((await log.list({ limit: 10, action: 'release' })).items.length, 1);
+    assert.equal((await log.list({ limit: 10, action: 'rel' })).items.length, 0);
+    assert.equal((await log.list({ limit: 10, actor: 't1' })).items.length, 2);
+    assert.equal((await log.list({ limit: 10, actor: 'nobody' })).items.length, 0);
+    // The record cannot be written: the change it describes is rolled back.
+    await r.breakAuditLog();
+    await assert.rejects(log.withAudit('product.create', 'p3', (tx) => tx.products.create(product('p3'))));
+    assert.equal(await r.products.get('p3'), undefined);
+    await assert.rejects(log.withAudit('release.delete', 'p1@1.0.0', (tx) => tx.releases.delete('r1')));
+    assert.equal((await r.releases.getById('r1'))?.version, '1.0.0', 'a nested transaction took part');
   });
 }

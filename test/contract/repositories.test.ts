@@ -10,6 +10,9 @@ import { createSqlDeviceRepository } from '../../src/storage/sql/device-reposito
 import { createSqlTokenRepository } from '../../src/storage/sql/token-repository.js';
 import { createSqlSettingsRepository } from '../../src/storage/sql/settings-repository.js';
 import { repositoriesContract, type Repositories } from './repositories.contract.js';
+import { sql } from 'kysely';
+import { createSqlAuditRepository } from '../../src/storage/sql/audit-repository.js';
+import { createSqlUnitOfWork } from '../../src/storage/sql/unit-of-work.js';
 
 const connections: SqlConnection[] = [];
 
@@ -24,6 +27,22 @@ async function repositories(url: string): Promise<Repositories> {
     devices: createSqlDeviceRepository(db, dialect),
     tokens: createSqlTokenRepository(db),
     settings: createSqlSettingsRepository(db),
+    audit: createSqlAuditRepository(db),
+    unitOfWork: createSqlUnitOfWork(db, dialect),
+    async breakAuditLog() {
+      if (dialect === 'sqlite') {
+        await sql`create trigger audit_down before insert on audit_log begin select raise(abort, 'audit down'); end`.execute(
+          db,
+        );
+      } else {
+        await sql`create function audit_down() returns trigger language plpgsql as $$ begin raise exception 'audit down'; end $$`.execute(
+          db,
+        );
+        await sql`create trigger audit_down before insert on audit_log for each row execute function audit_down()`.execute(
+          db,
+        );
+      }
+    },
   };
 }
 

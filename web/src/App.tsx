@@ -11,6 +11,7 @@ import { Device } from './pages/Device';
 import { PublishIds } from './pages/PublishIds';
 import { Deployments } from './pages/Deployments';
 import { Deployment } from './pages/Deployment';
+import { Audit } from './pages/Audit';
 
 const NAV: { label: string; to: string; pages: Route['page'][] }[] = [
   { label: 'Overview', to: href.overview(), pages: ['overview'] },
@@ -18,6 +19,7 @@ const NAV: { label: string; to: string; pages: Route['page'][] }[] = [
   { label: 'Devices', to: href.devices(), pages: ['devices', 'device'] },
   { label: 'Deployments', to: href.deployments(), pages: ['deployments', 'deployment'] },
   { label: 'RIOT publish ids', to: href.publishIds(), pages: ['publish-ids'] },
+  { label: 'Audit log', to: href.audit(), pages: ['audit'] },
 ];
 
 function Page({ route }: { route: Route }) {
@@ -40,6 +42,8 @@ function Page({ route }: { route: Route }) {
       return <Deployments />;
     case 'deployment':
       return <Deployment id={route.id} />;
+    case 'audit':
+      return <Audit />;
     case 'not-found':
       return (
         <p>

@@ -14,6 +14,7 @@ export type Route =
   | { page: 'publish-ids' }
   | { page: 'deployments' }
   | { page: 'deployment'; id: string }
+  | { page: 'audit' }
   | { page: 'not-found' };
 
 function parseRoute(hash: string): Route {
@@ -36,6 +37,7 @@ function parseRoute(hash: string): Route {
     if (second === undefined) return { page: 'deployments' };
     if (parts.length === 2) return { page: 'deployment', id: second };
   }
+  if (first === 'audit' && parts.length === 1) return { page: 'audit' };
   return { page: 'not-found' };
 }
 
@@ -50,6 +52,7 @@ export const href = {
   publishIds: () => '#/publish-ids',
   deployments: () => '#/deployments',
   deployment: (id: string) => `#/deployments/${enc(id)}`,
+  audit: () => '#/audit',
 };
 
 export function navigate(to: string): void {

@@ -12,6 +12,7 @@ export type {
   DeviceState,
   DryRun,
 } from '../../src/core/deployments/types.js';
+export type { AuditEntry } from '../../src/core/audit/types.js';
 
 export interface Page<T> {
   items: T[];

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { basename } from 'node:path';
 import { clientFor, enc, withServer } from '../remote.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printTable, progressBar } from '../output.js';
 import type { Release } from '../../core/catalog/types.js';
 
 function show(release: Release, json?: boolean): void {
@@ -53,6 +54,26 @@ export function registerReleases(program: Command): void {
       },
     );
   }
+
+  withServer(
+    releases
+      .command('download')
+      .description('download an artifact (sha256 checked), with a progress bar on a terminal')
+      .argument('<product>')
+      .argument('<version>')
+      .argument('<artifact>')
+      .option('-o, --out <file>', 'where to write it (default: the artifact name)'),
+  ).action(async (product: string, version: string, artifact: string, _o, command: Command) => {
+    const o = command.opts<{ out?: string; json?: boolean }>();
+    const out = o.out ?? basename(artifact);
+    const result = await clientFor(command).download(
+      `/api/v1/products/${enc(product)}/releases/${enc(version)}/artifacts/${enc(artifact)}`,
+      out,
+      progressBar(`downloading ${artifact}`),
+    );
+    if (o.json) return printJson({ file: out, ...result });
+    process.stdout.write(`${out}  ${result.size} bytes  sha256 ${result.sha256}\n`);
+  });
 
   withServer(releases.command('delete').argument('<product>').argument('<version>')).action(
     async (product: string, version: string, _o, command: Command) => {

@@ -61,40 +61,27 @@ export function registerServe(program: Command): void {
       '--s3-redirect',
       'answer downloads of clients that follow redirects with a 302 to a presigned URL (env UPDRAFT_S3_REDIRECT)',
     )
+    .option('--config <file>', 'YAML configuration file (env UPDRAFT_CONFIG; docs/configuration.md)')
+    .option(
+      '--metrics-token <token>',
+      'bearer token for GET /metrics (env UPDRAFT_METRICS_TOKEN; prefer the environment)',
+    )
+    .option('--metrics-port <port>', 'serve /metrics on its own port instead (env UPDRAFT_METRICS_PORT)')
+    .option('--metrics-host <host>', 'address of the metrics port (env UPDRAFT_METRICS_HOST)')
+    .option('--log-format <format>', 'auto|json|pretty (env UPDRAFT_LOG_FORMAT, default auto)')
     .action(async (flags: Record<string, string | undefined>) => {
       let config: Config;
       try {
-        config = loadConfig({
-          httpPort: flags.httpPort,
-          coapPort: flags.coapPort,
-          host: flags.host,
-          dataDir: flags.data,
-          databaseUrl: flags.databaseUrl,
-          firmwareDir: flags.firmwareDir,
-          logLevel: flags.logLevel,
-          maxUploadBytes: flags.maxUploadBytes,
-          tlsCert: flags.tlsCert,
-          tlsKey: flags.tlsKey,
-          plainHttpPort: flags.plainHttpPort,
-          coapPublicUrl: flags.coapPublicUrl,
-          keysDir: flags.keysDir,
-          accelRedirectPrefix: flags.accelRedirectPrefix,
-          workers: flags.workers,
-          // commander sets seedAuth to true when --no-seed-auth is absent: only "off" overrides the environment.
-          seedEndpointsAuth: (flags.seedAuth as unknown) === false ? false : undefined,
-          notifyConcurrency: flags.notifyConcurrency,
-          notifyTimeoutMs: flags.notifyTimeoutMs,
-          ddiTenants: flags.ddiTenants,
-          trustProxy: flags.trustProxy,
-          blobStore: flags.blobStore,
-          s3Endpoint: flags.s3Endpoint,
-          s3Redirect: (flags.s3Redirect as unknown) === true ? true : undefined,
-        });
+        config = loadConfig(
+          serveOverrides(flags),
+          process.env,
+          flags.config ?? (process.env.UPDRAFT_CONFIG || undefined),
+        );
       } catch (err) {
         process.stderr.write(`updraft: ${(err as Error).message}\n`);
         process.exit(2);
       }
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(config.logLevel, config.logFormat);
       // A full disk under stdout/stderr must not crash or stop the server (issue 13, defect 9): the logger
       // drops lines it cannot write, and a failed direct write (the bootstrap token notice) is ignored.
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
@@ -126,4 +113,40 @@ export function registerServe(program: Command): void {
       process.on('SIGINT', () => shutdown('SIGINT'));
       process.on('SIGTERM', () => shutdown('SIGTERM'));
     });
+}
+
+/** The `serve` flags as configuration overrides (also what `updraft config check` applies). */
+export function serveOverrides(
+  flags: Record<string, string | undefined>,
+): Partial<Record<keyof Config, unknown>> {
+  return {
+    httpPort: flags.httpPort,
+    coapPort: flags.coapPort,
+    host: flags.host,
+    dataDir: flags.data,
+    databaseUrl: flags.databaseUrl,
+    firmwareDir: flags.firmwareDir,
+    logLevel: flags.logLevel,
+    maxUploadBytes: flags.maxUploadBytes,
+    tlsCert: flags.tlsCert,
+    tlsKey: flags.tlsKey,
+    plainHttpPort: flags.plainHttpPort,
+    coapPublicUrl: flags.coapPublicUrl,
+    keysDir: flags.keysDir,
+    accelRedirectPrefix: flags.accelRedirectPrefix,
+    workers: flags.workers,
+    // commander sets seedAuth to true when --no-seed-auth is absent: only "off" overrides the environment.
+    seedEndpointsAuth: (flags.seedAuth as unknown) === false ? false : undefined,
+    notifyConcurrency: flags.notifyConcurrency,
+    notifyTimeoutMs: flags.notifyTimeoutMs,
+    metricsToken: flags.metricsToken,
+    metricsPort: flags.metricsPort,
+    metricsHost: flags.metricsHost,
+    logFormat: flags.logFormat,
+    ddiTenants: flags.ddiTenants,
+    trustProxy: flags.trustProxy,
+    blobStore: flags.blobStore,
+    s3Endpoint: flags.s3Endpoint,
+    s3Redirect: (flags.s3Redirect as unknown) === true ? true : undefined,
+  };
 }

@@ -6,6 +6,7 @@ import { createSnapshot } from '../cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
 import type { NewProduct, Product, ProductPatch } from './types.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import { assertRolloutMode } from '../updates/rollout-mode.js';
 
 export interface ProductServiceDeps {
@@ -16,6 +17,8 @@ export interface ProductServiceDeps {
   cacheTtlMs?: number;
   /** Carries the invalidation of a product change to every replica. */
   bus?: EventBus;
+  /** Each change and its audit record in one transaction; without it nothing is recorded. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 function text(value: unknown, field: string, max: number): string {
@@ -54,6 +57,7 @@ export function createProductService({
   });
   const cached = snapshot.get;
   const invalidate = snapshot.invalidate;
+  const audit = deps.audit ?? unauditedLog({ products, releases });
 
   async function get(name: string): Promise<Product> {
     const product = await products.get(name);
@@ -84,7 +88,12 @@ export function createProductService({
       if (await products.get(product.name)) {
         throw new DomainError('PRODUCT_EXISTS', `product "${product.name}" already exists`);
       }
-      await products.create(product);
+      await audit.withAudit(
+        'product.create',
+        product.name,
+        (tx) => tx.products.create(product),
+        () => ({ deviceFamily: product.deviceFamily, hardwareClass: product.hardwareClass }),
+      );
       invalidate();
       return product;
     },
@@ -109,9 +118,18 @@ export function createProductService({
       if (patch.hardwareClass !== undefined)
         clean.hardwareClass = text(patch.hardwareClass, 'hardwareClass', 64) || null;
       if (patch.settings !== undefined) clean.settings = settings(patch.settings);
-      const updated = await products.update(name, clean);
+      const updated = await audit.withAudit(
+        'product.update',
+        name,
+        async (tx) => {
+          const result = await tx.products.update(name, clean);
+          // Nothing to record for a product that does not exist: rolled back with the NOT_FOUND below.
+          if (!result) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
+          return result;
+        },
+        () => ({ changed: Object.keys(clean) }),
+      );
       invalidate();
-      if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
       return updated;
     },
 
@@ -127,10 +145,13 @@ export function createProductService({
 
     async delete(name: string): Promise<void> {
       await get(name);
-      if ((await releases.list(name)).length > 0) {
-        throw new DomainError('PRODUCT_NOT_EMPTY', `product "${name}" still has releases`);
-      }
-      await products.delete(name);
+      await audit.withAudit('product.delete', name, async (tx) => {
+        // Checked inside the transaction: a release uploaded meanwhile keeps the product.
+        if ((await tx.releases.list(name)).length > 0) {
+          throw new DomainError('PRODUCT_NOT_EMPTY', `product "${name}" still has releases`);
+        }
+        await tx.products.delete(name);
+      });
       invalidate();
     },
   };

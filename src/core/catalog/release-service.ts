@@ -13,6 +13,7 @@ import { createReleaseUpload, type ArtifactInput, type ReleaseUpload } from './r
 import type { ReleaseEvents } from './release-events.js';
 import { createPublishedCache } from './published-cache.js';
 import type { EventBus } from '../events/event-bus.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 
 export interface ReleaseServiceDeps {
   products: Pick<ProductRepository, 'get'>;
@@ -39,6 +40,8 @@ export interface ReleaseServiceDeps {
   onBlobMissing?: (artifact: Artifact, err: unknown) => void;
   /** Carries cache invalidations to every replica. */
   bus?: EventBus;
+  /** Each change and its audit record in one transaction; without it nothing is recorded (unit tests). */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 export type ReleaseProcessor = (upload: ReleaseUpload, product: Product) => Promise<void>;
@@ -71,6 +74,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     bus: deps.bus,
   });
   const publishedOf = async (product: string): Promise<Release[]> => (await published.get(product)) ?? [];
+  const audit = deps.audit ?? unauditedLog({ releases });
 
   async function get(product: string, version: string): Promise<Release> {
     const release = await find(product, version);
@@ -116,7 +120,9 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       throw new DomainError('INVALID_STATE', `cannot ${action} a ${release.state} release`);
     }
     const at = isoNow(clock);
-    await releases.setState(release.id, target, at);
+    await audit.withAudit(`release.${action}`, `${product}@${release.version}`, (tx) =>
+      tx.releases.setState(release.id, target, at),
+    );
     published.invalidate(product);
     const updated = await get(product, release.version);
     events.emit({ type: target, release: updated });
@@ -185,7 +191,12 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       for (const process of deps.processors ?? []) await process(upload, product);
       const release = upload.build();
       await assertStored(release.artifacts);
-      await releases.create(release);
+      await audit.withAudit(
+        'release.create',
+        `${release.product}@${release.version}`,
+        (tx) => tx.releases.create(release),
+        () => ({ state: release.state, artifacts: release.artifacts.map((a) => a.name) }),
+      );
       // The release references the blobs now: the upload's holds are no longer needed.
       await upload.holds?.release();
       published.invalidate(release.product);
@@ -221,7 +232,12 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     async delete(product: string, version: string): Promise<void> {
       const release = await get(product, version);
       // Its blobs, unless another release or an upload uses them, are deleted by garbage collection later.
-      await releases.delete(release.id);
+      await audit.withAudit(
+        'release.delete',
+        `${release.product}@${release.version}`,
+        (tx) => tx.releases.delete(release.id),
+        () => ({ state: release.state }),
+      );
       published.invalidate(product);
       events.emit({ type: 'deleted', release });
     },

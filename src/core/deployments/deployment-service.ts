@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
@@ -41,6 +42,8 @@ export interface DeploymentServiceDeps {
   /** Protocols that push instead of being polled (RIOT SUIT): called as a device's wave opens. */
   push?: PushOffers;
   onError?: (err: unknown) => void;
+  /** Operator actions (create, pause, resume, cancel, rollback) with their audit record, one transaction. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 /** Telling a device to fetch a release now (RIOT `/suit/trigger`); true when the device accepted. */
@@ -101,6 +104,9 @@ export const totalOf = (c: Counts): number => DEVICE_STATES.reduce((n, s) => n +
  */
 export function createDeploymentService(deps: DeploymentServiceDeps) {
   const { repo, groups, clock = systemClock } = deps;
+  const audit = deps.audit ?? unauditedLog({ deployments: repo });
+  /** Thrown inside an audited advance that lost its race: rolls the (empty) change and its record back. */
+  const LOST_RACE = Symbol('lost race');
   const events = new EventEmitter();
   let cache: Promise<Cache> | undefined;
 
@@ -330,14 +336,28 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     row: DeploymentRow,
     patch: Partial<Omit<DeploymentRow, 'id' | 'spec'>>,
     event: { kind: string; detail: string | null },
+    /** An operator's action: recorded in the audit log in the same transaction as the change. */
+    action?: string,
   ): Promise<DeploymentRow | undefined> {
     const updatedAt = isoNow(clock);
-    const ok = await repo.advance(
-      row.id,
-      { state: row.state, currentWave: row.currentWave },
-      { ...patch, updatedAt },
-      event,
-    );
+    const expected = { state: row.state, currentWave: row.currentWave };
+    const ok = action
+      ? await audit
+          .withAudit(
+            action,
+            row.id,
+            async (tx) => {
+              if (!(await tx.deployments.advance(row.id, expected, { ...patch, updatedAt }, event)))
+                throw LOST_RACE;
+              return true;
+            },
+            () => ({ product: row.product, version: row.version, from: row.state, detail: event.detail }),
+          )
+          .catch((err: unknown) => {
+            if (err === LOST_RACE) return false;
+            throw err;
+          })
+      : await repo.advance(row.id, expected, { ...patch, updatedAt }, event);
     if (!ok) {
       // Another process (or request) moved it first: take its row.
       const fresh = await repo.get(row.id);
@@ -476,9 +496,20 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         createdAt: at,
         updatedAt: at,
       };
-      await repo.create(
-        row,
-        placed.map((m) => ({ deviceId: m.deviceId, wave: m.wave, protocol: m.protocol })),
+      await audit.withAudit(
+        'deployment.create',
+        row.id,
+        (tx) =>
+          tx.deployments.create(
+            row,
+            placed.map((m) => ({ deviceId: m.deviceId, wave: m.wave, protocol: m.protocol })),
+          ),
+        () => ({
+          product: row.product,
+          version: row.version,
+          devices: placed.length,
+          waves: row.spec.waves.length,
+        }),
       );
       await refreshRow(row);
       // Open the first wave at once unless the start time is later.
@@ -498,6 +529,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         row,
         { state: 'paused', haltReason: 'paused by the operator' },
         { kind: 'paused', detail: 'by the operator' },
+        'deployment.pause',
       );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       return toDeployment(next);
@@ -517,6 +549,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         row,
         { state, haltReason: null, failureBase: failures },
         { kind: 'resumed', detail: `by the operator; ${failures} earlier failures acknowledged` },
+        'deployment.resume',
       );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       await scheduler.tick(clock());
@@ -532,6 +565,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         row,
         { state: 'cancelled' },
         { kind: 'cancelled', detail: 'by the operator' },
+        'deployment.cancel',
       );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       return toDeployment(next);
@@ -543,7 +577,12 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       if (row.state === 'rolled-back' || row.state === 'cancelled') {
         throw new DomainError('INVALID_STATE', `deployment ${id} is ${row.state}`);
       }
-      const next = await advance(row, { state: 'rolled-back' }, { kind: 'rolled-back', detail: reason });
+      const next = await advance(
+        row,
+        { state: 'rolled-back' },
+        { kind: 'rolled-back', detail: reason },
+        'deployment.rollback',
+      );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       return toDeployment(next);
     },

@@ -4,6 +4,8 @@ import { applyCheckIn } from './apply-check-in.js';
 import { createSnapshot } from '../cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DeviceRepository } from './ports.js';
+import { noMetrics, type Metrics, type RunningVersion } from '../metrics/metrics.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import type { CheckIn, Device, DeviceEvent, DeviceEventKind, DeviceQuery } from './types.js';
 
 export interface DeviceRegistryDeps {
@@ -20,6 +22,10 @@ export interface DeviceRegistryDeps {
   pinCacheTtlMs?: number;
   /** Carries a pin change to every replica. */
   bus?: EventBus;
+  /** Write-behind flush times and the devices-per-version gauge (kept from these writes, not by scanning). */
+  metrics?: Metrics;
+  /** Pins and deletions with their audit record in one transaction; without it nothing is recorded. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 /**
@@ -28,7 +34,8 @@ export interface DeviceRegistryDeps {
  * interval (ADR 0001). Reads of one device flush first, so an operator always sees the latest state.
  */
 export function createDeviceRegistry(deps: DeviceRegistryDeps) {
-  const { devices, clock = systemClock } = deps;
+  const { devices, clock = systemClock, metrics = noMetrics } = deps;
+  const audit = deps.audit ?? unauditedLog({ devices });
   const historyLimit = deps.historyLimit ?? 100;
   const maxPending = deps.maxPending ?? 200_000;
   const chunkSize = 250;
@@ -53,8 +60,13 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     const known = await devices.getMany(ids);
     const outEvents: DeviceEvent[] = [];
     const checkInsByHour = new Map<string, number>();
+    const moves: [RunningVersion | undefined, RunningVersion][] = [];
     for (const c of batchCheckIns) {
-      const { device, events: derived } = applyCheckIn(known.get(c.deviceId), c, c.at);
+      const before = known.get(c.deviceId);
+      const { device, events: derived } = applyCheckIn(before, c, c.at);
+      if (before?.product !== device.product || before?.version !== device.version) {
+        moves.push([before && { product: before.product, version: before.version }, device]);
+      }
       known.set(device.id, device);
       outEvents.push(...derived);
       const hour = c.at.slice(0, 13);
@@ -63,6 +75,8 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     outEvents.push(...batchEvents);
     const touched = ids.map((id) => known.get(id)).filter((d): d is Device => d !== undefined);
     await devices.saveBatch({ devices: touched, events: outEvents, checkInsByHour });
+    // Counted only once written: a failed chunk is retried and its moves found again from the database.
+    for (const [from, to] of moves) metrics.deviceMoved(from, to);
     await devices.pruneHistory(dueForPruning(outEvents), historyLimit);
   }
 
@@ -87,6 +101,8 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
    * synchronous, and one large transaction would stall every request for its duration (p99).
    */
   async function writePending(): Promise<void> {
+    if (checkIns.length === 0 && events.length === 0) return;
+    const started = performance.now();
     while (checkIns.length > 0 || events.length > 0) {
       const batchCheckIns = checkIns.splice(0, chunkSize);
       const batchEvents = events.splice(0, chunkSize);
@@ -100,6 +116,7 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       }
       if (checkIns.length > 0 || events.length > 0) await new Promise((r) => setImmediate(r));
     }
+    metrics.flushed((performance.now() - started) / 1000);
   }
 
   // Flushes run one after another; a flush asked for during another starts right after it.
@@ -239,16 +256,37 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
 
     async pin(id: string, version: string | null): Promise<void> {
       await flush();
-      if (!(await devices.setPin(id, version)))
-        throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      await audit.withAudit(
+        version === null ? 'device.unpin' : 'device.pin',
+        id,
+        async (tx) => {
+          if (!(await tx.devices.setPin(id, version)))
+            throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+        },
+        () => (version === null ? null : { version }),
+      );
       pins.invalidate();
     },
 
     async remove(id: string): Promise<void> {
       await flush();
-      if (!(await devices.delete(id))) throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+      const existing = await audit.withAudit(
+        'device.delete',
+        id,
+        async (tx) => {
+          const found = await tx.devices.get(id);
+          if (!found || !(await tx.devices.delete(id)))
+            throw new DomainError('DEVICE_NOT_FOUND', `no device "${id}"`);
+          return found;
+        },
+        (found) => ({ product: found.product, version: found.version }),
+      );
+      metrics.deviceMoved(existing, undefined);
       pins.invalidate();
     },
+
+    /** Devices per product and running version, from one grouped query (start-up of the metrics gauge). */
+    versionCounts: () => devices.versionCounts(),
 
     pendingCount: () => checkIns.length + events.length,
   };

@@ -16,6 +16,8 @@ export interface DeviceRepository {
   listPins(): Promise<{ id: string; product: string | null; version: string }[]>;
   delete(id: string): Promise<boolean>;
   stats(since: string): Promise<DeviceStats>;
+  /** Devices per product and running version: one grouped query, run once at start-up for the metrics. */
+  versionCounts(): Promise<{ product: string | null; version: string | null; count: number }[]>;
   /** Keeps only the newest `keep` events of each of these devices. */
   pruneHistory(ids: string[], keep: number): Promise<void>;
 }

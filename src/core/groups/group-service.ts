@@ -1,3 +1,4 @@
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import { EventEmitter } from 'node:events';
 import { DomainError } from '../errors.js';
 import { assertValidName } from '../names.js';
@@ -12,6 +13,8 @@ export interface GroupServiceDeps {
   clock?: Clock;
   /** Refuses to delete a group an active deployment still targets. */
   inUse?: (group: string) => Promise<boolean>;
+  /** Group and tag changes with their audit record, one transaction. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 /** A device id as operators type it: a MAC in any spelling becomes the registry's form. */
@@ -25,6 +28,7 @@ const MAX_STATIC = 100_000;
  * change, via the bus).
  */
 export function createGroupService({ groups, tags, clock = systemClock, ...deps }: GroupServiceDeps) {
+  const audit = deps.audit ?? unauditedLog({ groups, tags });
   const events = new EventEmitter();
   let tagCache: Promise<Map<string, Set<string>>> | undefined;
   let groupCache: Promise<Map<string, Group & { parsed?: Filter; members: Set<string> }>> | undefined;
@@ -58,9 +62,19 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
     return [...new Set(list.map(assertValidTag))];
   }
 
-  async function withTags(deviceId: string, change: (id: string) => Promise<void>): Promise<string[]> {
+  async function withTags(
+    action: string,
+    deviceId: string,
+    list: string[],
+    change: (tx: TagRepository, id: string) => Promise<void>,
+  ): Promise<string[]> {
     const id = normalizeDeviceId(deviceId);
-    await change(id);
+    await audit.withAudit(
+      action,
+      id,
+      (tx) => change(tx.tags, id),
+      () => ({ tags: list }),
+    );
     tagCache = undefined;
     changed();
     return tags.of(id);
@@ -87,10 +101,18 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
       return loadGroups();
     },
 
-    setTags: (deviceId: string, list: unknown) => withTags(deviceId, (id) => tags.set(id, cleanTags(list))),
-    addTags: (deviceId: string, list: unknown) => withTags(deviceId, (id) => tags.add(id, cleanTags(list))),
-    removeTags: (deviceId: string, list: unknown) =>
-      withTags(deviceId, (id) => tags.remove(id, cleanTags(list))),
+    setTags: (deviceId: string, list: unknown) => {
+      const clean = cleanTags(list);
+      return withTags('device.tags.set', deviceId, clean, (tx, id) => tx.set(id, clean));
+    },
+    addTags: (deviceId: string, list: unknown) => {
+      const clean = cleanTags(list);
+      return withTags('device.tags.add', deviceId, clean, (tx, id) => tx.add(id, clean));
+    },
+    removeTags: (deviceId: string, list: unknown) => {
+      const clean = cleanTags(list);
+      return withTags('device.tags.remove', deviceId, clean, (tx, id) => tx.remove(id, clean));
+    },
     listTags: (deviceId: string) => tags.of(normalizeDeviceId(deviceId)),
 
     async list(): Promise<Group[]> {
@@ -129,9 +151,16 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
         const devices = [...new Set((list as string[]).map(normalizeDeviceId))];
         group = { name, kind: 'static', filter: null, devices, createdAt: isoNow(clock) };
       }
-      if (!(await groups.create(group))) {
-        throw new DomainError('GROUP_EXISTS', `group "${name}" already exists`);
-      }
+      await audit.withAudit(
+        'group.create',
+        name,
+        async (tx) => {
+          if (!(await tx.groups.create(group))) {
+            throw new DomainError('GROUP_EXISTS', `group "${name}" already exists`);
+          }
+        },
+        () => ({ kind: group.kind, filter: group.filter, devices: group.devices.length }),
+      );
       groupCache = undefined;
       changed();
       return group;
@@ -141,7 +170,9 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
       if (await deps.inUse?.(name)) {
         throw new DomainError('INVALID_STATE', `group "${name}" is targeted by an active deployment`);
       }
-      if (!(await groups.delete(name))) throw new DomainError('GROUP_NOT_FOUND', `no group "${name}"`);
+      await audit.withAudit('group.delete', name, async (tx) => {
+        if (!(await tx.groups.delete(name))) throw new DomainError('GROUP_NOT_FOUND', `no group "${name}"`);
+      });
       groupCache = undefined;
       changed();
     },

@@ -5,6 +5,8 @@ import { assertValidName } from '../names.js';
 import { createSnapshot } from '../cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { TokenKind, TokenRecord, TokenRepository } from './types.js';
+import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import type { Actor } from '../audit/types.js';
 
 /**
  * Tokens are 160- or 256-bit random values, so a plain SHA-256 is enough to store them (no password stretching
@@ -41,6 +43,8 @@ export interface TokenServiceDeps {
   cacheTtlMs?: number;
   /** Carries a revoke to every replica, so the token is refused everywhere at once. */
   bus?: EventBus;
+  /** Each change and its audit record in one transaction; without it nothing is recorded. */
+  audit?: Pick<AuditLog, 'withAudit'>;
 }
 
 /**
@@ -59,6 +63,7 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     load: () => tokens.list(),
   });
   const all = cache.get;
+  const audit = options.audit ?? unauditedLog({ tokens });
 
   function scan(records: TokenRecord[], hash: string, kind: TokenKind): TokenRecord | undefined {
     let found: TokenRecord | undefined;
@@ -123,7 +128,13 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
       device: input.device ?? null,
       createdAt: isoNow(clock),
     };
-    await tokens.create(record);
+    await audit.withAudit(
+      'token.create',
+      record.id,
+      (tx) => tx.tokens.create(record),
+      // The token's name and limits, never its value or hash.
+      () => ({ kind: record.kind, name: record.name, product: record.product, device: record.device }),
+    );
     cache.invalidate();
     return { token, record };
   }
@@ -132,12 +143,18 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     create,
 
     async verifyAdmin(token: string | undefined): Promise<boolean> {
-      if (!token) return false;
+      return (await this.authenticateAdmin(token)) !== undefined;
+    },
+
+    /** The admin token's identity for the audit log; undefined when the token is not a valid admin token. */
+    async authenticateAdmin(token: string | undefined): Promise<Actor | undefined> {
+      if (!token) return undefined;
       const configured =
         configuredHash !== undefined && constantTimeEqualHex(configuredHash, hashToken(token));
       // The configured token is never stored: it must not cost a reload on every request.
       const stored = await match(token, 'admin', { reloadOnMiss: !configured });
-      return configured || stored !== undefined;
+      if (stored) return { id: stored.id, name: stored.name };
+      return configured ? { id: 'config', name: 'UPDRAFT_ADMIN_TOKEN' } : undefined;
     },
 
     /**
@@ -173,7 +190,17 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     list: (kind?: TokenKind) => tokens.list(kind),
 
     async revoke(id: string): Promise<void> {
-      if (!(await tokens.delete(id))) throw new DomainError('TOKEN_NOT_FOUND', `no token "${id}"`);
+      await audit.withAudit(
+        'token.revoke',
+        id,
+        async (tx) => {
+          const found = (await tx.tokens.list()).find((t) => t.id === id);
+          if (!found || !(await tx.tokens.delete(id)))
+            throw new DomainError('TOKEN_NOT_FOUND', `no token "${id}"`);
+          return found;
+        },
+        (found) => ({ kind: found.kind, name: found.name }),
+      );
       cache.invalidate();
     },
   };

@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import type { ReleaseService } from '../catalog/release-service.js';
 import type { Release } from '../catalog/types.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { decideUpdate, type DeviceReport, type UpdateDecision } from './decide-update.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import { decideForDeployments } from '../deployments/decide.js';
@@ -23,6 +24,7 @@ export interface UpdateServiceDeps {
   releases: Pick<ReleaseService, 'listPublished' | 'find'>;
   products: { find(name: string): Promise<{ settings: Record<string, unknown> } | undefined> };
   registry: DeviceRegistry;
+  metrics?: Metrics;
   /** Without it, every product behaves as in `immediate` mode. */
   deployments?: DeploymentService;
 }
@@ -40,7 +42,13 @@ export interface OutcomeReport {
  * The use case behind every device protocol: decide, then record what the device said and what it was
  * offered. Adapters translate the wire into an UpdateCheck and the decision back into the wire.
  */
-export function createUpdateService({ releases, products, registry, deployments }: UpdateServiceDeps) {
+export function createUpdateService({
+  releases,
+  products,
+  registry,
+  deployments,
+  metrics = noMetrics,
+}: UpdateServiceDeps) {
   async function pinnedRelease(product: string, deviceId: string | undefined): Promise<Release | undefined> {
     if (!deviceId) return undefined;
     const pin = await registry.pinOf(deviceId);
@@ -57,6 +65,7 @@ export function createUpdateService({ releases, products, registry, deployments 
       if (published.length === 0 && !product) {
         throw new DomainError('PRODUCT_NOT_FOUND', `product "${query.product}" does not exist`);
       }
+      metrics.checkIn(query.protocol, query.product);
       const pinned = await pinnedRelease(query.product, query.deviceId);
       const immediate = () =>
         decideUpdate({ published, artifactNames: query.artifactNames, report: query.report, pinned });

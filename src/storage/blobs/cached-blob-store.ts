@@ -8,6 +8,8 @@ export interface BlobCacheOptions {
   maxBytes: number;
   /** Blobs larger than this are never cached (streamed from the inner store). */
   maxBlobBytes: number;
+  /** Told of every read: answered from memory (true) or from the inner store (false). */
+  onLookup?: (hit: boolean) => void;
 }
 
 /**
@@ -49,10 +51,12 @@ export function createCachedBlobStore(
     },
   });
   async function load(key: string): Promise<Buffer | undefined> {
+    const hit = cache.has(key);
+    options.onLookup?.(hit);
     if (tooLarge.has(key)) return undefined;
     // Size first: a load in flight holds room in the cache (lru-cache's placeholder), and a blob that will not
     // be kept must not evict one that is.
-    if (!cache.has(key)) {
+    if (!hit) {
       const stat = await inner.stat(key);
       if (!stat) return undefined;
       if (stat.size > maxEntry) {

@@ -4,6 +4,7 @@ import type { ProductRepository, ReleaseRepository } from '../../core/catalog/po
 import type { Artifact, Product, Release, ReleaseState } from '../../core/catalog/types.js';
 import type { Database } from './schema.js';
 import { isUniqueViolation } from './sql-errors.js';
+import { inTransaction } from './in-transaction.js';
 
 const toProduct = (row: Selectable<Database['products']>): Product => ({
   name: row.name,
@@ -106,7 +107,7 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
   return {
     async create(release) {
       try {
-        await db.transaction().execute(async (trx) => {
+        await inTransaction(db, async (trx) => {
           await trx
             .insertInto('releases')
             .values({
@@ -191,7 +192,7 @@ export function createSqlReleaseRepository(db: Kysely<Database>): ReleaseReposit
         .execute();
     },
     async delete(id) {
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(db, async (trx) => {
         await trx.deleteFrom('artifacts').where('release_id', '=', id).execute();
         const result = await trx.deleteFrom('releases').where('id', '=', id).executeTakeFirst();
         return Number(result.numDeletedRows) > 0;

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
 import * as m0001 from './migrations/0001-initial.js';
+import * as m0006 from './migrations/0006-audit.js';
 import * as m0002 from './migrations/0002-deployments.js';
 import * as m0003 from './migrations/0003-ddi.js';
 import * as m0004 from './migrations/0004-blob-gc.js';
@@ -43,6 +44,7 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
 
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> }> = {
   '0001-initial': m0001,
+  '0006-audit': m0006,
   '0002-deployments': m0002,
   '0003-ddi': m0003,
   '0004-blob-gc': m0004,

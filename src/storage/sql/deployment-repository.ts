@@ -7,6 +7,7 @@ import type {
 } from '../../core/deployments/ports.js';
 import { DEVICE_STATES, type DeploymentState, type DeviceState } from '../../core/deployments/types.js';
 import type { Database } from './schema.js';
+import { inTransaction } from './in-transaction.js';
 
 const toDeployment = (r: Selectable<Database['deployments']>): DeploymentRow => ({
   id: r.id,
@@ -56,7 +57,7 @@ async function bump(
 export function createSqlDeploymentRepository(db: Kysely<Database>): DeploymentRepository {
   return {
     async create(row, members) {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         await trx
           .insertInto('deployments')
           .values({
@@ -136,7 +137,7 @@ export function createSqlDeploymentRepository(db: Kysely<Database>): DeploymentR
     },
 
     async advance(id, expected, patch, event) {
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(db, async (trx) => {
         const set: Partial<Database['deployments']> = { updated_at: patch.updatedAt };
         if (patch.state !== undefined) set.state = patch.state;
         if (patch.currentWave !== undefined) set.current_wave = patch.currentWave;
@@ -167,7 +168,7 @@ export function createSqlDeploymentRepository(db: Kysely<Database>): DeploymentR
     },
 
     async moveDevice(m, detail) {
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(db, async (trx) => {
         const set: Partial<Database['deployment_devices']> = { state: m.to, updated_at: m.at };
         if (m.protocol !== undefined) set.protocol = m.protocol;
         if (m.previousVersion !== undefined) set.previous_version = m.previousVersion;

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DeviceRepository } from '../../core/devices/ports.js';
 import type { Device, DeviceEvent, DeviceEventKind } from '../../core/devices/types.js';
 import type { Database } from './schema.js';
+import { inTransaction } from './in-transaction.js';
 import type { SqlDialect } from './connection.js';
 
 const toDevice = (r: Selectable<Database['devices']>): Device => ({
@@ -94,7 +95,7 @@ export function createSqlDeviceRepository(db: Kysely<Database>, dialect: SqlDial
     },
 
     async saveBatch({ devices, events, checkInsByHour }) {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         // 13 columns a row: stay well under SQLite's parameter limit.
         for (const part of chunks(devices, 60)) {
           await trx
@@ -195,11 +196,20 @@ export function createSqlDeviceRepository(db: Kysely<Database>, dialect: SqlDial
     },
 
     async delete(id) {
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(db, async (trx) => {
         await trx.deleteFrom('device_events').where('device_id', '=', id).execute();
         const result = await trx.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
         return Number(result.numDeletedRows) > 0;
       });
+    },
+
+    async versionCounts() {
+      const rows = await db
+        .selectFrom('devices')
+        .select(['product', 'version', (eb) => eb.fn.countAll<number>().as('count')])
+        .groupBy(['product', 'version'])
+        .execute();
+      return rows.map((r) => ({ product: r.product, version: r.version, count: Number(r.count) }));
     },
 
     async stats(since) {

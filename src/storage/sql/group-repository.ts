@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Group, GroupRepository, TagRepository } from '../../core/groups/types.js';
 import type { Database } from './schema.js';
+import { inTransaction } from './in-transaction.js';
 
 export function createSqlGroupRepository(db: Kysely<Database>): GroupRepository {
   const toGroup = (r: Database['device_groups']): Group => ({
@@ -73,7 +74,7 @@ export function createSqlTagRepository(db: Kysely<Database>): TagRepository {
       await db.deleteFrom('device_tags').where('device_id', '=', deviceId).where('tag', 'in', tags).execute();
     },
     async set(deviceId, tags) {
-      await db.transaction().execute(async (trx) => {
+      await inTransaction(db, async (trx) => {
         await trx.deleteFrom('device_tags').where('device_id', '=', deviceId).execute();
         await add(deviceId, tags, trx);
       });

@@ -74,6 +74,16 @@ export interface Database {
     key: string;
     value: string;
   };
+  audit_log: {
+    id: Generated<number>;
+    at: string;
+    actor_id: string | null;
+    actor_name: string;
+    address: string | null;
+    action: string;
+    target: string;
+    detail: string | null;
+  };
   device_tags: {
     device_id: string;
     tag: string;

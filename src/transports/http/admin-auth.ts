@@ -1,5 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { TokenService } from '../../core/tokens/token-service.js';
+import type { Actor } from '../../core/audit/types.js';
+import { runAs } from '../../core/audit/context.js';
+
+/** The admin token each authenticated request came with, for the audit log. */
+const actors = new WeakMap<FastifyRequest, Actor>();
 
 /** `Authorization: Bearer <admin token>` (RFC 6750 §2.1); anything else is 401 with a JSON body. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -10,7 +15,9 @@ export function bearerToken(header: string | undefined): string | undefined {
 export function requireAdmin(tokens: TokenService) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const token = bearerToken(request.headers.authorization);
-    if (!(await tokens.verifyAdmin(token))) {
+    const actor = await tokens.authenticateAdmin(token);
+    if (actor) actors.set(request, actor);
+    else {
       reply
         .code(401)
         .header('WWW-Authenticate', 'Bearer realm="updraft"')
@@ -21,5 +28,16 @@ export function requireAdmin(tokens: TokenService) {
             : 'an admin token is required (Authorization: Bearer <token>)',
         });
     }
+  };
+}
+
+/**
+ * A `preHandler` hook: the handler and every core call it makes run with the caller (token id and name, peer
+ * address) as the audit context. `preHandler`, not `onRequest`: a parsed body resumes the request lifecycle from
+ * the socket's events, outside a context entered earlier.
+ */
+export function auditedAs(fallback: Actor = { id: null, name: 'anonymous' }) {
+  return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    runAs({ actor: actors.get(request) ?? fallback, address: request.ip }, done);
   };
 }

@@ -6,6 +6,8 @@ import { registerManagementApi } from './management-api.js';
 import type { DeviceAdapterOptions } from './device-adapters.js';
 import { deviceAdapters } from './devices/index.js';
 import { registerBodyWatch } from './body-watch.js';
+import { familyName } from '../family-name.js';
+import { registerMetricsRoute, type MetricsEndpoint } from './metrics-route.js';
 import { rejectMultipartWithoutBoundary } from './multipart-guard.js';
 import { trackRoutes } from './route-registry.js';
 
@@ -22,6 +24,8 @@ export interface HttpAppOptions extends DeviceAdapterOptions {
   trustProxy?: string;
   /** Extra routes registered last (the dashboard's static files). */
   extras?: ((app: FastifyInstance) => Promise<void> | void)[];
+  /** `GET /metrics` on this app (absent when the metrics have their own address, `--metrics-port`). */
+  metrics?: MetricsEndpoint;
 }
 
 const trustProxyOption = (value: string): boolean | string => (value === 'true' ? true : value);
@@ -58,6 +62,17 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
       .send({ code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
   });
 
+  // Every route carries the protocol family that registered it, for updraft_requests_total and the
+  // download counters (a label lookup per request; the label set is the fixed list of adapters).
+  let family = 'health';
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { family?: string };
+    route.config = { ...config, family: config.family ?? family } as typeof route.config;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const routeFamily = (request.routeOptions.config as { family?: string } | undefined)?.family;
+    services.metrics.request('http', routeFamily ?? 'unmatched', reply.statusCode);
+  });
   app.addHook('onRequest', rejectMultipartWithoutBoundary);
   registerBodyWatch(app, options.bodyIdleTimeoutMs ?? 30_000);
 
@@ -72,8 +87,17 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
     }
   });
 
+  if (options.metrics) {
+    family = 'metrics';
+    registerMetricsRoute(app, options.metrics, services.tokens);
+  }
+  family = 'api';
   await registerManagementApi(app, services, options);
-  for (const adapter of deviceAdapters) adapter(app, services, options);
+  for (const adapter of deviceAdapters) {
+    family = familyName(adapter);
+    adapter(app, services, options);
+  }
+  family = 'dashboard';
   for (const extra of options.extras ?? []) await extra(app);
   return app;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Services } from '../../core/services.js';
-import { requireAdmin } from './admin-auth.js';
+import { auditedAs, requireAdmin } from './admin-auth.js';
 import { API_PREFIX, registerOpenApi } from './api/openapi-document.js';
 import { formatValidationErrors } from './api/validation-message.js';
 import { schemaValidator } from './api/schema-validator.js';
@@ -11,6 +11,7 @@ import { registerDeviceRoutes } from './api/devices.js';
 import { registerTokenRoutes } from './api/tokens.js';
 import { registerManifestRoutes } from './api/manifests.js';
 import { registerPublishIdRoutes } from './api/publish-ids.js';
+import { registerAuditRoutes } from './api/audit.js';
 import { registerDeploymentRoutes } from './api/deployments.js';
 import { registerGroupRoutes } from './api/groups.js';
 
@@ -35,6 +36,7 @@ export async function registerManagementApi(
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
       await api.register(async (secured) => {
         secured.addHook('onRequest', requireAdmin(services.tokens));
+        secured.addHook('preHandler', auditedAs());
         await secured.register(multipart, { limits: { files: 64, fields: 200, parts: 300 } });
         registerProductRoutes(secured, services);
         registerReleaseRoutes(secured, services, options);
@@ -42,6 +44,7 @@ export async function registerManagementApi(
         registerTokenRoutes(secured, services);
         registerManifestRoutes(secured, services);
         registerPublishIdRoutes(secured, services);
+        registerAuditRoutes(secured, services);
         registerDeploymentRoutes(secured, services);
         registerGroupRoutes(secured, services);
       });

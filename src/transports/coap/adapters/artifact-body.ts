@@ -24,6 +24,8 @@ export interface ArtifactBodyOptions {
   offset?: number;
   /** Undefined for a representation nobody downloads as such (an Observe notification): nothing is recorded. */
   deviceId: string | undefined;
+  /** The protocol family in metrics (the adapter's name, as in `updraft_requests_total`). */
+  family?: string;
   /** Default octet-stream (42); `null` sends no Content-Format (the STM32 seed sends none). */
   contentFormat?: number | null;
 }
@@ -34,18 +36,21 @@ export interface ArtifactBodyOptions {
  * request can record a stage twice, which the device history tolerates.
  */
 export function artifactBody(
-  services: Pick<Services, 'releases' | 'updates'>,
+  services: Pick<Services, 'releases' | 'updates' | 'metrics'>,
   release: Release,
   artifact: Artifact,
-  { offset = 0, deviceId, contentFormat = ContentFormat.OCTET_STREAM }: ArtifactBodyOptions,
+  { offset = 0, deviceId, contentFormat = ContentFormat.OCTET_STREAM, family = 'coap' }: ArtifactBodyOptions,
 ): CoapBody {
   const size = artifact.size - offset;
+  const { metrics } = services;
   return {
     size,
     etag: etagFromSha256(artifact.sha256),
     ...(contentFormat !== null ? { contentFormat } : {}),
     read: (start, length) => {
+      metrics.bytesServed(family, release.product, length);
       if (start === 0) {
+        metrics.download(family, release.product, 'started');
         services.updates.recordDownload(
           deviceId,
           release,
@@ -57,6 +62,7 @@ export function artifactBody(
       if (start + length !== size) return bytes;
       return bytes.then((block) => {
         services.updates.recordDownload(deviceId, release, 'completed', artifact.name);
+        metrics.download(family, release.product, 'completed');
         return block;
       });
     },

@@ -75,7 +75,10 @@ function firmwareHandler(
       if (!found) return { code: Code.NOT_FOUND };
       return {
         code: Code.CONTENT,
-        body: artifactBody(services, found.release, found.artifact, { deviceId: deviceIds(req.peer) }),
+        body: artifactBody(services, found.release, found.artifact, {
+          deviceId: deviceIds(req.peer),
+          family: 'catalog-resources',
+        }),
       };
     } catch (err) {
       return coapErrorReply(err);

@@ -37,7 +37,7 @@ export const riotPublishAdapter: CoapAdapter = (server, services, options) => {
       const deviceId = req.notification ? undefined : deviceIds(req.peer);
       return {
         code: Code.CONTENT,
-        body: artifactBody(services, found.release, found.artifact, { deviceId }),
+        body: artifactBody(services, found.release, found.artifact, { deviceId, family: 'riot-publish' }),
       };
     },
     { rt: 'firmware' },

@@ -111,6 +111,7 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
         body: artifactBody(services, offer.release, offer.artifact, {
           offset,
           deviceId: deviceIds(req.peer),
+          family: 'stm32-updates',
           // The seed sends no Content-Format; the image is opaque (encrypted) data to everyone but the device.
           contentFormat: null,
         }),

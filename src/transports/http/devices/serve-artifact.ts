@@ -32,11 +32,14 @@ export interface ArtifactAnswer {
 export async function serveArtifact(
   request: FastifyRequest,
   reply: FastifyReply,
-  services: Pick<Services, 'releases' | 'updates'>,
+  services: Pick<Services, 'releases' | 'updates' | 'metrics'>,
   options: DeviceAdapterOptions,
   { deviceId, release, artifact, headers, followsRedirects, namedRelease }: ArtifactAnswer,
 ): Promise<SendOutcome> {
-  const { releases, updates } = services;
+  const { releases, updates, metrics } = services;
+  // The route's protocol family, set when the adapter registered it (http-app.ts).
+  const family = (request.routeOptions.config as { family?: string } | undefined)?.family ?? 'http';
+  let bodyBytes = 0;
   if (followsRedirects && options.downloadRedirectTtlS && request.method === 'GET') {
     const url = await releases.downloadUrl(artifact, options.downloadRedirectTtlS);
     if (url) {
@@ -66,6 +69,8 @@ export async function serveArtifact(
         started = true;
         // A range from byte 0 is a fresh start too (clients that fetch in pieces begin there).
         if (!range || range.start === 0) resumeGuard.started(release.product, who, artifact.sha256);
+        bodyBytes = range ? range.end - range.start + 1 : artifact.size;
+        metrics.download(family, release.product, 'started');
         updates.recordDownload(
           deviceId,
           release,
@@ -77,15 +82,25 @@ export async function serveArtifact(
     });
     if (outcome === 'completed') {
       // With X-Accel-Redirect nginx sends the body; the end of the transfer is not seen here.
-      if (accel) updates.recordDownload(deviceId, release, 'started', 'handed to nginx (X-Accel-Redirect)');
-      else updates.recordDownload(deviceId, release, 'completed', artifact.name);
+      if (accel) {
+        updates.recordDownload(deviceId, release, 'started', 'handed to nginx (X-Accel-Redirect)');
+        metrics.download(family, release.product, 'started');
+      } else {
+        updates.recordDownload(deviceId, release, 'completed', artifact.name);
+        metrics.download(family, release.product, 'completed');
+        metrics.bytesServed(family, release.product, bodyBytes);
+      }
     } else if (outcome === 'aborted') {
       updates.recordDownload(deviceId, release, 'failed', 'connection closed before the last byte');
+      metrics.download(family, release.product, 'aborted');
     }
     return outcome;
   } catch (err) {
     request.log.error({ err, release: release.version, artifact: artifact.name }, 'device download failed');
-    if (started) updates.recordDownload(deviceId, release, 'failed', 'the image could not be read');
+    if (started) {
+      updates.recordDownload(deviceId, release, 'failed', 'the image could not be read');
+      metrics.download(family, release.product, 'failed');
+    }
     if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'Content-Length': 0 });
     reply.raw.end();
     return 'aborted';

@@ -11,7 +11,7 @@ import {
 } from '../../../../core/riot-publish/notify.js';
 import { createPublishIds, type IncomingFile } from '../../../../core/riot-publish/publish-ids.js';
 import { publishPath } from '../../../../core/riot-publish/names.js';
-import { bearerToken, requireAdmin } from '../../admin-auth.js';
+import { auditedAs, bearerToken, requireAdmin } from '../../admin-auth.js';
 import type { DeviceAdapter, RiotSeedOptions } from '../../device-adapters.js';
 import { discardRestOfBody, endedEarly, untilAborted } from '../../api/receive-release.js';
 import { deviceList, one, readFields } from './fields.js';
@@ -182,6 +182,7 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed, bu
       budget.release(devices.length);
       reply.raw.off('close', onClose);
     }
+    for (const r of results) services.metrics.notify(r.status);
     request.log.info(
       { publishId: path, devices: results.length, ok: results.filter((r) => r.status === 'ok').length },
       'RIOT devices notified',
@@ -237,6 +238,8 @@ export const riotSeedAdapter: DeviceAdapter = (app, services, options) => {
         }
       });
     }
+    // The seed's clients send no token when auth is off: their publishes are recorded as `riot-seed`.
+    scope.addHook('preHandler', auditedAs({ id: null, name: 'riot-seed' }));
     await scope.register(multipart, { limits: { files: 64, fields: 200, parts: 300 } });
     scope.addContentTypeParser(
       'application/x-www-form-urlencoded',
