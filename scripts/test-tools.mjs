@@ -33,7 +33,11 @@ export const TEST_TOOLS = [
   { command: 'ceph', pkg: 'ceph-common', why: 'creates the gateway user and bucket' },
   { command: 'uuidgen', pkg: 'uuid-runtime', why: 'the Ceph cluster id' },
   { command: 'promtool', pkg: 'prometheus', why: 'the /metrics test checks the exposition with promtool' },
-  { command: 'systemd-analyze', pkg: 'systemd', why: 'the service unit is checked with systemd-analyze verify' },
+  {
+    command: 'systemd-analyze',
+    pkg: 'systemd',
+    why: 'the service unit is checked with systemd-analyze verify',
+  },
 ];
 
 /** Where scripts/build-swupdate-general.sh leaves SWUpdate built with its general HTTP server module. */

@@ -44,10 +44,7 @@ export async function createS3Client(config: Config): Promise<S3Client> {
  * The configured blob store, behind the memory cache of hot images when that is on; `onLookup` is told of every
  * cache hit and miss (the metrics).
  */
-export async function openBlobStore(
-  config: Config,
-  onLookup?: (hit: boolean) => void,
-): Promise<BlobStore> {
+export async function openBlobStore(config: Config, onLookup?: (hit: boolean) => void): Promise<BlobStore> {
   let store: BlobStore;
   if (config.blobStore.startsWith('s3://')) {
     const { createS3BlobStore, S3_MAX_BLOB_BYTES } = await import('../storage/blobs/s3-blob-store.js');

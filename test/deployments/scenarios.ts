@@ -1,4 +1,4 @@
-import { after, it } from 'node:test';
+import { afterEach, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
@@ -117,8 +117,10 @@ export function deploymentScenarios(database: DatabaseFactory, only: readonly nu
     if (only.includes(n)) it(name, fn);
   };
   const servers: TestServer[] = [];
-  after(async () => {
-    for (const s of servers) await s.close();
+  // Each scenario's servers stop when it ends: before the file's `after` hooks drop its PostgreSQL schemas, which
+  // a server still flushing device records would otherwise write into.
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
   });
   async function server(): Promise<TestServer> {
     const databaseUrl = await database();
