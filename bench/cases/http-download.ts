@@ -1,4 +1,5 @@
 import { Context, interleave, OLDER } from '../lib/context.js';
+import { cpuOf, withCost, type Costed } from '../lib/cpu.js';
 import { checkDownload, esp8266Headers } from '../lib/esp.js';
 import { startNginx } from '../lib/nginx.js';
 import { freeTcpPort } from '../lib/proc.js';
@@ -62,19 +63,29 @@ export const httpDownload: BenchCase = {
         if (viaNginx.get('content-length') !== String(image.bytes.length)) {
           throw new Error(`behind nginx: Content-Length ${viaNginx.get('content-length')}`);
         }
+        // CPU of the process trees of `servers` per download wrk counted.
         const wrk =
-          (url: string, h: Record<string, string> = {}) =>
+          (servers: number[], url: string, h: Record<string, string> = {}) =>
           () =>
-            runWrk({ url, seconds: ctx.seconds, connections: 64, headers: h });
+            withCost(
+              servers,
+              () => runWrk({ url, seconds: ctx.seconds, connections: 64, headers: h }),
+              (r) => r.requests,
+            );
+        const nginxPid = nginx.proc.pid;
         const results = await interleave(ctx.runs, [
-          { key: 'nginx', run: wrk(direct) },
-          { key: 'updraft-1', run: wrk(one.url + path, headers) },
-          { key: 'updraft-w2', run: wrk(two.url + path, headers) },
-          { key: 'updraft-accel', run: wrk(`http://127.0.0.1:${accelPort}${path}`, headers) },
+          { key: 'nginx', run: wrk([nginxPid], direct) },
+          { key: 'updraft-1', run: wrk([one.proc.pid], one.url + path, headers) },
+          { key: 'updraft-w2', run: wrk([two.proc.pid], two.url + path, headers) },
+          // The deployment's cost: Updraft's redirect answer and nginx proxying it and sending the file.
+          {
+            key: 'updraft-accel',
+            run: wrk([accel.proc.pid, nginxPid], `http://127.0.0.1:${accelPort}${path}`, headers),
+          },
         ]);
         const size = image.bytes.length >= 16 * 1024 * 1024 ? '16 MiB' : '1 MiB';
         const series = (key: string, label: string): Series => {
-          const runs = results.get(key) as WrkResult[];
+          const runs = results.get(key) as Costed<WrkResult>[];
           const non2xx = runs.reduce((n, r) => n + r.non2xx3xx, 0);
           const errors = runs.reduce((n, r) => n + r.socketErrors, 0);
           if (non2xx || errors)
@@ -84,6 +95,7 @@ export const httpDownload: BenchCase = {
             unit: 'MiB/s',
             values: runs.map((r) => r.bytesPerSec / 2 ** 20),
             p99Ms: runs.map((r) => r.p99),
+            cpu: cpuOf('download', runs),
           };
         };
         const reference = series('nginx', `nginx sendfile, ${size}`);
@@ -102,7 +114,7 @@ export const httpDownload: BenchCase = {
           },
           {
             name: `${size}: Updraft behind nginx, X-Accel-Redirect`,
-            ours: series('updraft-accel', `nginx → Updraft (X-Accel-Redirect), ${size}`),
+            ours: series('updraft-accel', `nginx → Updraft (X-Accel-Redirect; CPU: both), ${size}`),
             reference,
             goal: { kind: 'ratio-at-least', value: 0.9 },
           },
