@@ -66,20 +66,24 @@ export const esp8266CheckIn: BenchCase = {
   title: 'ESP8266 check-in, no update (304)',
   async run(ctx: Context): Promise<CaseResult> {
     const started = Date.now();
-    const dataDir = await ctx.dataDir(1000);
+    // One folder per server: SQLite serves one process.
+    const dirs = {
+      one: await ctx.privateDataDir(1000, 'esp-1'),
+      two: await ctx.privateDataDir(1000, 'esp-w2'),
+    };
     const servers: Updraft[] = [];
     const notes: string[] = [];
     const commands: string[] = [];
     let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
     try {
-      const one = await ctx.updraft({ name: 'esp-1', dataDir });
+      const one = await ctx.updraft({ name: 'esp-1', dataDir: dirs.one });
       servers.push(one);
-      const two = await ctx.updraft({ name: 'esp-w2', dataDir, workers: 2 });
+      const two = await ctx.updraft({ name: 'esp-w2', dataDir: dirs.two, workers: 2 });
       servers.push(two);
       const directPort = await freeTcpPort();
       nginx = await startNginx({
         prefix: `${ctx.work}/nginx-304`,
-        blobs: blobsDir(dataDir),
+        blobs: blobsDir(dirs.one),
         directPort,
         accelPort: await freeTcpPort(),
         updraftPort: one.options.httpPort,

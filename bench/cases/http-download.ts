@@ -20,24 +20,33 @@ export const httpDownload: BenchCase = {
   title: 'HTTP download, 64 keep-alive connections',
   async run(ctx: Context): Promise<CaseResult> {
     const started = Date.now();
-    const dataDir = await ctx.dataDir(1000);
+    // One folder per server: SQLite serves one process.
+    const dirs = {
+      one: await ctx.privateDataDir(1000, 'http-1'),
+      two: await ctx.privateDataDir(1000, 'http-w2'),
+      accel: await ctx.privateDataDir(1000, 'http-accel'),
+    };
     const servers: Updraft[] = [];
     const commands: string[] = [];
     const notes: string[] = [];
     const comparisons: Comparison[] = [];
     let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
     try {
-      const one = await ctx.updraft({ name: 'http-1', dataDir });
+      const one = await ctx.updraft({ name: 'http-1', dataDir: dirs.one });
       servers.push(one);
-      const two = await ctx.updraft({ name: 'http-w2', dataDir, workers: 2 });
+      const two = await ctx.updraft({ name: 'http-w2', dataDir: dirs.two, workers: 2 });
       servers.push(two);
-      const accel = await ctx.updraft({ name: 'http-accel', dataDir, accelRedirectPrefix: ACCEL_PREFIX });
+      const accel = await ctx.updraft({
+        name: 'http-accel',
+        dataDir: dirs.accel,
+        accelRedirectPrefix: ACCEL_PREFIX,
+      });
       servers.push(accel);
       const directPort = await freeTcpPort();
       const accelPort = await freeTcpPort();
       nginx = await startNginx({
         prefix: `${ctx.work}/nginx-http`,
-        blobs: blobsDir(dataDir),
+        blobs: blobsDir(dirs.accel),
         directPort,
         accelPort,
         updraftPort: accel.options.httpPort,

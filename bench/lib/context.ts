@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freeTcpPort, freeUdpPort } from './proc.js';
 import { prefillDevices } from './prefill.js';
@@ -75,6 +75,18 @@ export class Context {
       this.#dataDirs.set(key, pending);
     }
     return pending;
+  }
+
+  /**
+   * A copy of `dataDir(devices)` for one server: SQLite serves one process (`serve` holds `<db>.lock`), so servers
+   * that run side by side need their own folder. Make the copies before any server starts on the original.
+   */
+  async privateDataDir(devices: number, name: string): Promise<string> {
+    const source = await this.dataDir(devices);
+    const dir = join(this.work, `data-${devices}-${name}`);
+    await rm(dir, { recursive: true, force: true });
+    await cp(source, dir, { recursive: true, filter: (path) => !path.endsWith('.lock') });
+    return dir;
   }
 
   async updraft(o: {
