@@ -67,8 +67,11 @@ function verdictText(v: Verdict): string {
 
 /** CPU per unit, Updraft / reference (µs), and their ratio; '–' where a series has no CPU figures. */
 function cpuCells(c: Comparison): [string, string] {
-  const med = (s: Comparison['ours'] | undefined) =>
-    s?.cpu && s.cpu.us.length ? summarize(s.cpu.us).median : undefined;
+  const med = (s: Comparison['ours'] | undefined) => {
+    // A run that served nothing has no cost per unit (NaN): left out.
+    const us = s?.cpu?.us.filter(Number.isFinite) ?? [];
+    return us.length ? summarize(us).median : undefined;
+  };
   const ours = med(c.ours);
   const ref = med(c.reference);
   if (ours === undefined && ref === undefined) return ['–', '–'];
