@@ -1,5 +1,6 @@
 import { Context, interleave } from '../lib/context.js';
 import { coapDownloads, coapGetArgs, coapProbe, startLibcoapServer } from '../lib/coap.js';
+import { cpuOf, withCost } from '../lib/cpu.js';
 import { freeUdpPort, type Proc } from '../lib/proc.js';
 import { caseResult, type BenchCase, type CaseResult, type Comparison, type Series } from '../lib/types.js';
 import type { Updraft } from '../lib/updraft.js';
@@ -27,17 +28,26 @@ export const coapDownload: BenchCase = {
       const ours = `coap://127.0.0.1:${updraft.options.coapPort}${coapPath(image.product)}`;
       const problem = await coapProbe(ours, image.bytes, ctx.work);
       for (const clients of [1, 16, 64]) {
-        const configs = [
-          { key: 'libcoap', run: () => coapDownloads(libcoap?.url ?? '', clients, image.bytes, ctx.work) },
-        ];
-        if (!problem)
-          configs.push({ key: 'updraft', run: () => coapDownloads(ours, clients, image.bytes, ctx.work) });
+        // CPU of each server's processes per block it served (coap-client is the harness's child: not counted).
+        const download = (pid: number, url: string) => () =>
+          withCost(
+            [pid],
+            () => coapDownloads(url, clients, image.bytes, ctx.work),
+            (r) => r.blocks,
+          );
+        const configs = [{ key: 'libcoap', run: download(libcoap.proc.pid, libcoap.url) }];
+        if (!problem) configs.push({ key: 'updraft', run: download(updraft.proc.pid, ours) });
         const results = await interleave(ctx.runs, configs);
         const series = (key: string, label: string): Series => {
           const runs = results.get(key) ?? [];
           const failures = runs.reduce((s, r) => s + r.failures, 0);
           if (failures) notes.push(`${label}, ${clients} clients: ${failures} downloads not byte-identical`);
-          return { label, unit: 'blocks/s', values: runs.map((r) => r.blocksPerSec) };
+          return {
+            label,
+            unit: 'blocks/s',
+            values: runs.map((r) => r.blocksPerSec),
+            cpu: cpuOf('block', runs),
+          };
         };
         const reference = series('libcoap', `libcoap coap-server, ${clients} clients`);
         comparisons.push({

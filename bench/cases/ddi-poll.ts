@@ -4,7 +4,7 @@ import { esp8266Headers } from '../lib/esp.js';
 import { caseResult, type BenchCase, type CaseResult } from '../lib/types.js';
 import type { Updraft } from '../lib/updraft.js';
 import { runWrk } from '../lib/wrk.js';
-import { check304, checkInLoad, toSeries } from './esp8266-304.js';
+import { check304, checkInLoad, costedWrk, toSeries } from './esp8266-304.js';
 
 const DDI_SCRIPT = fileURLToPath(new URL('../wrk/ddi-poll.lua', import.meta.url));
 
@@ -57,11 +57,12 @@ export const ddiPoll: BenchCase = {
       const espUrl = `${server.url}/${product}`;
       await check304(espUrl, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
       const url = server.url;
+      const pid = server.proc.pid;
       const results = await interleave(ctx.runs, [
-        { key: 'esp', run: checkInLoad(ctx, espUrl, 1000) },
+        { key: 'esp', run: checkInLoad(ctx, espUrl, 1000, [pid]) },
         {
           key: 'ddi',
-          run: () =>
+          run: costedWrk([pid], () =>
             runWrk({
               url,
               seconds: ctx.seconds,
@@ -69,6 +70,7 @@ export const ddiPoll: BenchCase = {
               script: DDI_SCRIPT,
               scriptArgs: [token, '1000'],
             }),
+          ),
         },
       ]);
       for (const key of ['esp', 'ddi']) {

@@ -84,8 +84,8 @@ export const deploymentCheckIn: BenchCase = {
         `  deployment page at ${filled.members} members: ${shown.ms.map((m) => m.toFixed(1)).join(', ')} ms`,
       );
       const results = await interleave(ctx.runs, [
-        { key: 'none', run: checkInLoad(ctx, none.url + path, DEVICES) },
-        { key: 'active', run: checkInLoad(ctx, active.url + path, DEVICES) },
+        { key: 'none', run: checkInLoad(ctx, none.url + path, DEVICES, [none.proc.pid]) },
+        { key: 'active', run: checkInLoad(ctx, active.url + path, DEVICES, [active.proc.pid]) },
       ]);
       const reference = toSeries('no deployment', 'req/s', results.get('none') ?? [], notes);
       const ours = toSeries(

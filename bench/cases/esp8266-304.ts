@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Context, interleave, PUBLISHED } from '../lib/context.js';
+import { cpuOf, withCost, type Costed } from '../lib/cpu.js';
 import { esp8266Headers } from '../lib/esp.js';
 import { startNginx } from '../lib/nginx.js';
 import { freeTcpPort } from '../lib/proc.js';
@@ -9,21 +10,44 @@ import { runWrk, type WrkResult } from '../lib/wrk.js';
 
 const CHECK_IN_SCRIPT = fileURLToPath(new URL('../wrk/esp8266-304.lua', import.meta.url));
 
-export function toSeries(label: string, unit: string, runs: WrkResult[], notes: string[]): Series {
+/** Requests/s and p99 of wrk runs; with the CPU per request when the runs were costed. */
+export function toSeries(
+  label: string,
+  unit: string,
+  runs: (WrkResult | Costed<WrkResult>)[],
+  notes: string[],
+  per = 'request',
+): Series {
   const errors = runs.reduce((n, r) => n + r.socketErrors, 0);
   if (errors) notes.push(`${label}: ${errors} socket errors over ${runs.length} runs`);
-  return { label, unit, values: runs.map((r) => r.requestsPerSec), p99Ms: runs.map((r) => r.p99) };
+  const costed = runs.every((r): r is Costed<WrkResult> => 'cpuUs' in r);
+  return {
+    label,
+    unit,
+    values: runs.map((r) => r.requestsPerSec),
+    p99Ms: runs.map((r) => r.p99),
+    ...(costed && runs.length ? { cpu: cpuOf(per, runs) } : {}),
+  };
 }
 
-/** wrk sending ESP8266 check-ins of PUBLISHED to `url`, 64 connections, the MACs cycling over `devices` devices. */
-export const checkInLoad = (ctx: Context, url: string, devices: number) => () =>
-  runWrk({
-    url,
-    seconds: ctx.seconds,
-    connections: 64,
-    script: CHECK_IN_SCRIPT,
-    scriptArgs: [PUBLISHED, String(devices)],
-  });
+/** wrk under the CPU meter: what the process trees of `servers` spent per request wrk counted. */
+export const costedWrk = (servers: number[], work: () => Promise<WrkResult>) => () =>
+  withCost(servers, work, (r) => r.requests);
+
+/**
+ * wrk sending ESP8266 check-ins of PUBLISHED to `url`, 64 connections, the MACs cycling over `devices` devices;
+ * the CPU of the process trees of `servers` is measured meanwhile.
+ */
+export const checkInLoad = (ctx: Context, url: string, devices: number, servers: number[]) =>
+  costedWrk(servers, () =>
+    runWrk({
+      url,
+      seconds: ctx.seconds,
+      connections: 64,
+      script: CHECK_IN_SCRIPT,
+      scriptArgs: [PUBLISHED, String(devices)],
+    }),
+  );
 
 /** Checks that a check-in is answered 304 before timing it. */
 export async function check304(url: string, headers: Record<string, string>): Promise<void> {
@@ -42,24 +66,24 @@ export const esp8266CheckIn: BenchCase = {
   title: 'ESP8266 check-in, no update (304)',
   async run(ctx: Context): Promise<CaseResult> {
     const started = Date.now();
-    const dataDir = await ctx.dataDir(1000);
+    // One folder per server: SQLite serves one process.
+    const dirs = {
+      one: await ctx.privateDataDir(1000, 'esp-1'),
+      two: await ctx.privateDataDir(1000, 'esp-w2'),
+    };
     const servers: Updraft[] = [];
     const notes: string[] = [];
     const commands: string[] = [];
     let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
     try {
-      const one = await ctx.updraft({ name: 'esp-1', dataDir });
+      const one = await ctx.updraft({ name: 'esp-1', dataDir: dirs.one });
       servers.push(one);
-      const two = await ctx.updraft({
-        name: 'esp-w2',
-        dataDir: await ctx.dataDirCopy(1000, 'esp-w2'),
-        workers: 2,
-      });
+      const two = await ctx.updraft({ name: 'esp-w2', dataDir: dirs.two, workers: 2 });
       servers.push(two);
       const directPort = await freeTcpPort();
       nginx = await startNginx({
         prefix: `${ctx.work}/nginx-304`,
-        blobs: blobsDir(dataDir),
+        blobs: blobsDir(dirs.one),
         directPort,
         accelPort: await freeTcpPort(),
         updraftPort: one.options.httpPort,
@@ -71,19 +95,22 @@ export const esp8266CheckIn: BenchCase = {
       const product = `/${ctx.images.small.product}`;
       await check304(one.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
       await check304(two.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
+      const nginxProc = nginx.proc;
       const results = await interleave(ctx.runs, [
         {
           key: 'nginx',
-          run: () =>
+          // nginx: master and workers (the tree of the master's PID).
+          run: costedWrk([nginxProc.pid], () =>
             runWrk({
               url: staticUrl,
               seconds: ctx.seconds,
               connections: 64,
               headers: { 'If-None-Match': etag },
             }),
+          ),
         },
-        { key: 'updraft-1', run: checkInLoad(ctx, one.url + product, 1000) },
-        { key: 'updraft-w2', run: checkInLoad(ctx, two.url + product, 1000) },
+        { key: 'updraft-1', run: checkInLoad(ctx, one.url + product, 1000, [one.proc.pid]) },
+        { key: 'updraft-w2', run: checkInLoad(ctx, two.url + product, 1000, [two.proc.pid]) },
       ]);
       const reference = toSeries('nginx 304 (If-None-Match)', 'req/s', results.get('nginx') ?? [], notes);
       const comparisons: Comparison[] = [

@@ -1,4 +1,5 @@
 import { Context, interleave, OLDER } from '../lib/context.js';
+import { cpuOf, withCost, type Costed } from '../lib/cpu.js';
 import { checkDownload, esp8266Headers } from '../lib/esp.js';
 import { startNginx } from '../lib/nginx.js';
 import { freeTcpPort } from '../lib/proc.js';
@@ -19,25 +20,25 @@ export const httpDownload: BenchCase = {
   title: 'HTTP download, 64 keep-alive connections',
   async run(ctx: Context): Promise<CaseResult> {
     const started = Date.now();
-    const dataDir = await ctx.dataDir(1000);
+    // One folder per server: SQLite serves one process.
+    const dirs = {
+      one: await ctx.privateDataDir(1000, 'http-1'),
+      two: await ctx.privateDataDir(1000, 'http-w2'),
+      accel: await ctx.privateDataDir(1000, 'http-accel'),
+    };
     const servers: Updraft[] = [];
     const commands: string[] = [];
     const notes: string[] = [];
     const comparisons: Comparison[] = [];
     let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
     try {
-      const one = await ctx.updraft({ name: 'http-1', dataDir });
+      const one = await ctx.updraft({ name: 'http-1', dataDir: dirs.one });
       servers.push(one);
-      const two = await ctx.updraft({
-        name: 'http-w2',
-        dataDir: await ctx.dataDirCopy(1000, 'http-w2'),
-        workers: 2,
-      });
+      const two = await ctx.updraft({ name: 'http-w2', dataDir: dirs.two, workers: 2 });
       servers.push(two);
-      // Its copy holds the same blobs under the same paths that nginx serves from `dataDir`.
       const accel = await ctx.updraft({
         name: 'http-accel',
-        dataDir: await ctx.dataDirCopy(1000, 'http-accel'),
+        dataDir: dirs.accel,
         accelRedirectPrefix: ACCEL_PREFIX,
       });
       servers.push(accel);
@@ -45,7 +46,7 @@ export const httpDownload: BenchCase = {
       const accelPort = await freeTcpPort();
       nginx = await startNginx({
         prefix: `${ctx.work}/nginx-http`,
-        blobs: blobsDir(dataDir),
+        blobs: blobsDir(dirs.accel),
         directPort,
         accelPort,
         updraftPort: accel.options.httpPort,
@@ -71,19 +72,29 @@ export const httpDownload: BenchCase = {
         if (viaNginx.get('content-length') !== String(image.bytes.length)) {
           throw new Error(`behind nginx: Content-Length ${viaNginx.get('content-length')}`);
         }
+        // CPU of the process trees of `servers` per download wrk counted.
         const wrk =
-          (url: string, h: Record<string, string> = {}) =>
+          (servers: number[], url: string, h: Record<string, string> = {}) =>
           () =>
-            runWrk({ url, seconds: ctx.seconds, connections: 64, headers: h });
+            withCost(
+              servers,
+              () => runWrk({ url, seconds: ctx.seconds, connections: 64, headers: h }),
+              (r) => r.requests,
+            );
+        const nginxPid = nginx.proc.pid;
         const results = await interleave(ctx.runs, [
-          { key: 'nginx', run: wrk(direct) },
-          { key: 'updraft-1', run: wrk(one.url + path, headers) },
-          { key: 'updraft-w2', run: wrk(two.url + path, headers) },
-          { key: 'updraft-accel', run: wrk(`http://127.0.0.1:${accelPort}${path}`, headers) },
+          { key: 'nginx', run: wrk([nginxPid], direct) },
+          { key: 'updraft-1', run: wrk([one.proc.pid], one.url + path, headers) },
+          { key: 'updraft-w2', run: wrk([two.proc.pid], two.url + path, headers) },
+          // The deployment's cost: Updraft's redirect answer and nginx proxying it and sending the file.
+          {
+            key: 'updraft-accel',
+            run: wrk([accel.proc.pid, nginxPid], `http://127.0.0.1:${accelPort}${path}`, headers),
+          },
         ]);
         const size = image.bytes.length >= 16 * 1024 * 1024 ? '16 MiB' : '1 MiB';
         const series = (key: string, label: string): Series => {
-          const runs = results.get(key) as WrkResult[];
+          const runs = results.get(key) as Costed<WrkResult>[];
           const non2xx = runs.reduce((n, r) => n + r.non2xx3xx, 0);
           const errors = runs.reduce((n, r) => n + r.socketErrors, 0);
           if (non2xx || errors)
@@ -93,6 +104,7 @@ export const httpDownload: BenchCase = {
             unit: 'MiB/s',
             values: runs.map((r) => r.bytesPerSec / 2 ** 20),
             p99Ms: runs.map((r) => r.p99),
+            cpu: cpuOf('download', runs),
           };
         };
         const reference = series('nginx', `nginx sendfile, ${size}`);
@@ -111,7 +123,7 @@ export const httpDownload: BenchCase = {
           },
           {
             name: `${size}: Updraft behind nginx, X-Accel-Redirect`,
-            ours: series('updraft-accel', `nginx → Updraft (X-Accel-Redirect), ${size}`),
+            ours: series('updraft-accel', `nginx → Updraft (X-Accel-Redirect; CPU: both), ${size}`),
             reference,
             goal: { kind: 'ratio-at-least', value: 0.9 },
           },

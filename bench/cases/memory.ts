@@ -1,6 +1,7 @@
 import { Context, OLDER, PUBLISHED } from '../lib/context.js';
 import { esp8266Headers } from '../lib/esp.js';
 import { coapProbe } from '../lib/coap.js';
+import { measureCpu, usPer } from '../lib/cpu.js';
 import { simulateClients } from '../lib/coap-sim.js';
 import { sampleRss, treeRss } from '../lib/rss.js';
 import { holdSlowDownloads } from '../lib/slow-http.js';
@@ -28,6 +29,9 @@ export const memory: BenchCase = {
     const streamed: number[] = [];
     const afterAbort: number[] = [];
     const coap: number[] = [];
+    // CPU µs per MiB the slow HTTP readers got, and per CoAP block served (no reference server in this case).
+    const httpCpu: number[] = [];
+    const coapCpu: number[] = [];
     let updraft: Updraft | undefined;
     try {
       for (let i = 0; i < ctx.runs; i++) {
@@ -39,13 +43,17 @@ export const memory: BenchCase = {
         });
         const idle = treeRss(updraft.proc.pid);
         const httpSampler = sampleRss(updraft.proc.pid);
-        const h = await holdSlowDownloads({
-          port: updraft.options.httpPort,
-          path: `/${ctx.images.large.product}`,
-          headers: esp8266Headers('02:00:00:00:e0:01', OLDER),
-          connections: CLIENTS,
-          holdMs,
-        });
+        const port = updraft.options.httpPort;
+        const { result: h, totalMs: httpMs } = await measureCpu([updraft.proc.pid], () =>
+          holdSlowDownloads({
+            port,
+            path: `/${ctx.images.large.product}`,
+            headers: esp8266Headers('02:00:00:00:e0:01', OLDER),
+            connections: CLIENTS,
+            holdMs,
+          }),
+        );
+        httpCpu.push(usPer(httpMs, h.bytes / 2 ** 20));
         const httpPeak = httpSampler.stop().peak;
         http.push(httpPeak / MB);
         console.log(
@@ -80,13 +88,17 @@ export const memory: BenchCase = {
           notes.push(`CoAP not measured: ${problem}`);
         } else if (i === 0 || coap.length > 0) {
           const coapSampler = sampleRss(updraft.proc.pid);
-          const c = await simulateClients({
-            host: '127.0.0.1',
-            port: updraft.options.coapPort,
-            path: coapPath(ctx.images.small.product).split('/').filter(Boolean),
-            clients: CLIENTS,
-            durationMs: holdMs,
-          });
+          const coapPort = updraft.options.coapPort;
+          const { result: c, totalMs: coapMs } = await measureCpu([updraft.proc.pid], () =>
+            simulateClients({
+              host: '127.0.0.1',
+              port: coapPort,
+              path: coapPath(ctx.images.small.product).split('/').filter(Boolean),
+              clients: CLIENTS,
+              durationMs: holdMs,
+            }),
+          );
+          coapCpu.push(usPer(coapMs, c.blocks));
           const coapPeak = coapSampler.stop().peak;
           coap.push(coapPeak / MB);
           console.log(
@@ -104,7 +116,12 @@ export const memory: BenchCase = {
       const comparisons: Comparison[] = [
         {
           name: `HTTP: ${CLIENTS} downloads of 16 MiB in flight`,
-          ours: { label: 'Updraft peak RSS', unit: 'MB', values: http },
+          ours: {
+            label: 'Updraft peak RSS',
+            unit: 'MB',
+            values: http,
+            cpu: { per: 'MiB sent', us: httpCpu },
+          },
           goal: { kind: 'at-most', value: 200 },
         },
         {
@@ -119,7 +136,7 @@ export const memory: BenchCase = {
         },
         {
           name: `CoAP: ${CLIENTS} block-wise clients`,
-          ours: { label: 'Updraft peak RSS', unit: 'MB', values: coap },
+          ours: { label: 'Updraft peak RSS', unit: 'MB', values: coap, cpu: { per: 'block', us: coapCpu } },
           goal: { kind: 'at-most', value: 200 },
         },
       ];
@@ -128,6 +145,7 @@ export const memory: BenchCase = {
           `bench/lib/slow-http.ts: ${CLIENTS} keep-alive GET /fw16m (ESP8266 headers, older version), then the API download of fw64m, paused sockets read a little every 500 ms, held ${holdMs / 1000} s, then closed mid-image`,
           `bench/lib/coap-sim.ts: ${CLIENTS} UDP sockets, CON GET ${coapPath(ctx.images.small.product)} Block2 NUM/SZX 6, one outstanding request each, ${holdMs / 1000} s`,
           'RSS: VmRSS of /proc/<pid>/status (and its children), sampled every 200 ms, peak; MB = 10^6 bytes',
+          'CPU: user + system of /proc/<pid>/stat over each hold, per MiB the slow readers got / per block the simulated clients got (no reference server: the goal is absolute)',
         ],
         comparisons,
         notes,

@@ -26,8 +26,8 @@ export const registrySize: BenchCase = {
       for (const s of servers)
         await check304(s.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
       const results = await interleave(ctx.runs, [
-        { key: '1k', run: checkInLoad(ctx, small.url + product, 1000) },
-        { key: '1m', run: checkInLoad(ctx, large.url + product, LARGE) },
+        { key: '1k', run: checkInLoad(ctx, small.url + product, 1000, [small.proc.pid]) },
+        { key: '1m', run: checkInLoad(ctx, large.url + product, LARGE, [large.proc.pid]) },
       ]);
       const ref = toSeries('1,000 devices', 'req/s', results.get('1k') ?? [], notes);
       const ours = toSeries('1,000,000 devices', 'req/s', results.get('1m') ?? [], notes);

@@ -3,12 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Context, interleave, PUBLISHED } from '../lib/context.js';
-import { cpuDuring } from '../lib/cpu.js';
 import { esp8266Headers } from '../lib/esp.js';
 import { freeTcpPort, startProcess, waitFor, type Proc } from '../lib/proc.js';
-import { caseResult, type BenchCase, type CaseResult, type Series } from '../lib/types.js';
+import { caseResult, type BenchCase, type CaseResult } from '../lib/types.js';
 import { publish, type Updraft } from '../lib/updraft.js';
-import type { WrkResult } from '../lib/wrk.js';
 import { check304, checkInLoad, toSeries } from './esp8266-304.js';
 
 const PG_BASE = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -54,12 +52,6 @@ ${ports.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
   return { proc, url };
 }
 
-const perRequest = (label: string, runs: { result: WrkResult; ms: number }[]): Series => ({
-  label,
-  unit: 'CPU µs/req',
-  values: runs.map((r) => (r.result.requests > 0 ? (r.ms * 1000) / r.result.requests : Number.NaN)),
-});
-
 /**
  * ESP8266 check-ins (304, 1,000 devices) through nginx to one replica, and to two replicas, on one PostgreSQL
  * schema. On this 2-core machine, which also runs wrk, nginx and PostgreSQL, two replicas cannot double the rate;
@@ -99,8 +91,8 @@ export const replicaCheckIns: BenchCase = {
       // Both replicas run in both configurations (one idles behind the single-upstream nginx): measure both.
       const pids = servers.map((s) => s.proc.pid);
       const results = await interleave(ctx.runs, [
-        { key: 'one', run: () => cpuDuring(pids, checkInLoad(ctx, one.url + product, 1000)) },
-        { key: 'two', run: () => cpuDuring(pids, checkInLoad(ctx, two.url + product, 1000)) },
+        { key: 'one', run: checkInLoad(ctx, one.url + product, 1000, pids) },
+        { key: 'two', run: checkInLoad(ctx, two.url + product, 1000, pids) },
       ]);
       const oneRuns = results.get('one') ?? [];
       const twoRuns = results.get('two') ?? [];
@@ -108,39 +100,24 @@ export const replicaCheckIns: BenchCase = {
         ['one', oneRuns],
         ['two', twoRuns],
       ] as const) {
-        const bad = runs.reduce((s, r) => s + r.result.non2xx3xx, 0);
+        const bad = runs.reduce((s, r) => s + r.non2xx3xx, 0);
         if (bad) notes.push(`${key}: ${bad} answers other than 2xx/3xx`);
       }
       notes.push(
         'Both replicas run with UPDRAFT_DATABASE_URL=<postgres>/test?options=-c search_path=<fresh schema> and one shared --data folder; nginx: worker_processes 1, upstream = the replicas, keepalive 64.',
-        'CPU µs/req is user + system time of the Updraft processes (not nginx, not PostgreSQL) divided by the requests wrk counted.',
+        'CPU per check-in is user + system time of both Updraft processes (not nginx, not PostgreSQL) divided by the requests wrk counted.',
       );
       return caseResult(this, ctx, started, {
         commands: [
           first.command,
           second.command,
-          oneRuns[0]?.result.command.replace(/\/\S+\/bench\/wrk/, 'bench/wrk') ?? '',
+          oneRuns[0]?.command.replace(/\/\S+\/bench\/wrk/, 'bench/wrk') ?? '',
         ],
         comparisons: [
           {
             name: 'two replicas vs one (req/s)',
-            ours: toSeries(
-              '2 replicas',
-              'req/s',
-              twoRuns.map((r) => r.result),
-              notes,
-            ),
-            reference: toSeries(
-              '1 replica',
-              'req/s',
-              oneRuns.map((r) => r.result),
-              notes,
-            ),
-          },
-          {
-            name: 'CPU per check-in, two replicas vs one',
-            ours: perRequest('2 replicas', twoRuns),
-            reference: perRequest('1 replica', oneRuns),
+            ours: toSeries('2 replicas', 'req/s', twoRuns, notes, 'check-in'),
+            reference: toSeries('1 replica', 'req/s', oneRuns, notes, 'check-in'),
           },
         ],
         notes,

@@ -39,14 +39,15 @@ export const coapGetArgs = (url: string, out: string) => [
 
 /**
  * Starts `clients` coap-client-notls downloads at once and waits for all; every output must equal `expected`
- * (the exit code says nothing, baselines.md §3d). Blocks/s = clients × blocks / wall time until the last ends.
+ * (the exit code says nothing, baselines.md §3d). `blocks`: the blocks of the byte-identical downloads;
+ * blocks/s = those / wall time until the last ends.
  */
 export async function coapDownloads(
   url: string,
   clients: number,
   expected: Buffer,
   scratch: string,
-): Promise<{ wallMs: number; blocksPerSec: number; failures: number }> {
+): Promise<{ wallMs: number; blocks: number; blocksPerSec: number; failures: number }> {
   const outs = Array.from({ length: clients }, (_, i) => join(scratch, `coap-out-${i}.bin`));
   await Promise.all(outs.map((o) => rm(o, { force: true })));
   const started = process.hrtime.bigint();
@@ -58,8 +59,8 @@ export async function coapDownloads(
     if (!got.equals(expected)) failures++;
   }
   await Promise.all(outs.map((o) => rm(o, { force: true })));
-  const blocks = Math.ceil(expected.length / 1024);
-  return { wallMs, blocksPerSec: ((clients - failures) * blocks) / (wallMs / 1000), failures };
+  const blocks = (clients - failures) * Math.ceil(expected.length / 1024);
+  return { wallMs, blocks, blocksPerSec: blocks / (wallMs / 1000), failures };
 }
 
 /** One download, to check that a server serves the resource at all (the CoAP adapter may not exist yet). */

@@ -83,10 +83,10 @@ export class Context {
   }
 
   /**
-   * A copy of the prepared data folder for one more server running at the same time: SQLite serves one process
-   * (`serve` refuses a second one on the same file), so each concurrently running server gets its own.
+   * A copy of `dataDir(devices)` for one server: SQLite serves one process (`serve` holds `<db>.lock`), so servers
+   * that run side by side need their own folder. Make the copies before any server starts on the original.
    */
-  async dataDirCopy(devices: number, name: string): Promise<string> {
+  async privateDataDir(devices: number, name: string): Promise<string> {
     const source = await this.dataDir(devices);
     const dir = join(this.work, `data-${devices}-${name}`);
     await rm(dir, { recursive: true, force: true });

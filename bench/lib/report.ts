@@ -16,19 +16,68 @@ export interface Summary {
 const fmt = (n: number) => human(n);
 const ratioOf = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
 
-function evaluate(c: Comparison): { ratio: number | undefined; met: boolean | undefined } {
+/** Runs a goal needs, all meeting it, before the report calls it met (issue 16: "three interleaved runs agree"). */
+export const RUNS_TO_AGREE = 3;
+
+interface Verdict {
+  /** median(ours) / median(reference). */
+  ratio: number | undefined;
+  /** undefined: no goal. `unconfirmed`: every run met it, but fewer than RUNS_TO_AGREE runs were made. */
+  met: 'met' | 'missed' | 'unconfirmed' | undefined;
+  runsMet: number;
+  runs: number;
+}
+
+function evaluate(c: Comparison): Verdict {
   const pick = (s: { values: number[]; p99Ms?: number[] }) => (c.onP99 ? (s.p99Ms ?? []) : s.values);
-  const ours = summarize(pick(c.ours));
-  const ratio = c.reference ? ratioOf(ours.median, summarize(pick(c.reference)).median) : undefined;
-  if (!c.goal) return { ratio, met: undefined };
-  switch (c.goal.kind) {
-    case 'ratio-at-least':
-      return { ratio, met: ratio !== undefined && ratio >= c.goal.value };
-    case 'ratio-at-most':
-      return { ratio, met: ratio !== undefined && ratio <= c.goal.value };
-    case 'at-most':
-      return { ratio, met: ours.max <= c.goal.value };
+  const ours = pick(c.ours);
+  const ref = c.reference ? pick(c.reference) : undefined;
+  const ratio = ref ? ratioOf(summarize(ours).median, summarize(ref).median) : undefined;
+  if (!c.goal) return { ratio, met: undefined, runsMet: 0, runs: ours.length };
+  const goal = c.goal;
+  // Run i of ours against run i of the reference: the runs are interleaved, so they saw the same machine.
+  const perRun = ours.map((v, i): boolean => {
+    if (goal.kind === 'at-most') return v <= goal.value;
+    // A reference with a different number of runs cannot be paired: no run counts as met.
+    const r = ref && ref.length === ours.length ? ratioOf(v, ref[i] as number) : Number.NaN;
+    return goal.kind === 'ratio-at-least' ? r >= goal.value : r <= goal.value;
+  });
+  const runsMet = perRun.filter(Boolean).length;
+  const met =
+    ours.length === 0 || runsMet < ours.length
+      ? 'missed'
+      : ours.length < RUNS_TO_AGREE
+        ? 'unconfirmed'
+        : 'met';
+  return { ratio, met, runsMet, runs: ours.length };
+}
+
+function verdictText(v: Verdict): string {
+  switch (v.met) {
+    case undefined:
+      return '–';
+    case 'met':
+      return `**met** (${v.runsMet}/${v.runs} runs)`;
+    case 'unconfirmed':
+      return `not confirmed (${v.runsMet}/${v.runs} runs met; needs ${RUNS_TO_AGREE})`;
+    case 'missed':
+      return `**missed** (${v.runsMet}/${v.runs} runs met)`;
   }
+}
+
+/** CPU per unit, Updraft / reference (µs), and their ratio; '–' where a series has no CPU figures. */
+function cpuCells(c: Comparison): [string, string] {
+  const med = (s: Comparison['ours'] | undefined) => {
+    // A run that served nothing has no cost per unit (NaN): left out.
+    const us = s?.cpu?.us.filter(Number.isFinite) ?? [];
+    return us.length ? summarize(us).median : undefined;
+  };
+  const ours = med(c.ours);
+  const ref = med(c.reference);
+  if (ours === undefined && ref === undefined) return ['–', '–'];
+  const per = c.ours.cpu?.per ?? c.reference?.cpu?.per ?? '';
+  const text = `${ours === undefined ? '–' : fmt(ours)} / ${ref === undefined ? '–' : fmt(ref)} µs per ${per}`;
+  return [text, ours !== undefined && ref !== undefined ? `${ratioOf(ours, ref).toFixed(2)}×` : '–'];
 }
 
 function goalText(c: Comparison): string {
@@ -53,8 +102,8 @@ function caseSection(r: CaseResult): string {
   const lines = [`### ${r.title} (\`${r.id}\`)`, ''];
   lines.push(`${r.runs} interleaved runs; finished ${r.finishedAt}, took ${Math.round(r.durationS)} s.`, '');
   lines.push(
-    '| comparison | Updraft: median (min–max) | reference: median (min–max) | p99 ms, Updraft / reference | ratio | goal | met |',
-    '|---|---|---|---|---|---|---|',
+    '| comparison | Updraft: median (min–max) | reference: median (min–max) | p99 ms, Updraft / reference | ratio | CPU, Updraft / reference | CPU ratio | goal | met |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   for (const c of r.comparisons) {
     const [om, or] = cell(c.onP99 ? (c.ours.p99Ms ?? []) : c.ours.values);
@@ -63,11 +112,13 @@ function caseSection(r: CaseResult): string {
     const p99 = c.ours.p99Ms
       ? `${fmt(summarize(c.ours.p99Ms).median)} / ${c.reference?.p99Ms ? fmt(summarize(c.reference.p99Ms).median) : '–'}`
       : '–';
-    const { ratio, met } = evaluate(c);
+    const verdict = evaluate(c);
+    const { ratio } = verdict;
+    const [cpu, cpuRatio] = cpuCells(c);
     lines.push(
       `| ${c.name} | ${om} ${unit} (${or}) | ${ref ? `${ref[0]} ${unit} (${ref[1]}) — ${c.reference?.label}` : '–'} | ${p99} | ${
         ratio === undefined ? '–' : `${ratio.toFixed(2)}×`
-      } | ${goalText(c)} | ${met === undefined ? '–' : met ? '**met**' : '**missed**'} |`,
+      } | ${cpu} | ${cpuRatio} | ${goalText(c)} | ${verdictText(verdict)} |`,
     );
   }
   lines.push(
@@ -103,6 +154,15 @@ function renderResults(s: Summary): string {
     'Every row: median of the runs, (min–max), and the ratio median(Updraft) / median(reference). MiB/s counts the bytes',
     'wrk read (headers included); requests/s and p99 come from `wrk --latency`; CoAP blocks/s = clients × 1024 blocks /',
     'wall time until the last client finished; memory is the peak VmRSS of the server process (all its processes).',
+    '',
+    'CPU: user + system time from `/proc/<pid>/stat` that the server spent during each run (all its processes: nginx',
+    "master and workers, Updraft's primary and workers; never the load generator), divided by the requests, blocks or",
+    'downloads it served in that run; median of the runs, and the ratio median(Updraft) / median(reference). A rate',
+    'depends on how much of the shared machine a server got during its run; the CPU it spent per request does not.',
+    '',
+    `A goal is **met** only when every interleaved run meets it (run i of Updraft against run i of the reference) and`,
+    `there are at least ${RUNS_TO_AGREE} runs; a median alone is not enough. "not confirmed": all runs met it, but fewer`,
+    `than ${RUNS_TO_AGREE} were made. The met column counts the runs that met the goal.`,
     '',
   ];
   for (const r of Object.values(s.cases)) out.push(caseSection(r), '');

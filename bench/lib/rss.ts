@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { processTree } from './proc.js';
 
 /** VmRSS of one process in bytes, from /proc/<pid>/status; 0 when it is gone. */
 function rssOf(pid: number): number {
@@ -10,26 +11,9 @@ function rssOf(pid: number): number {
   }
 }
 
-/** The PIDs whose parent is `pid` (cluster workers), from /proc/<n>/stat. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // Field 4 is the parent PID; the command (field 2) may contain spaces, so split after its ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(name));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
-}
-
-/** RSS of a process and its children: one number for a cluster. */
+/** RSS of a process and its descendants: one number for a cluster. */
 export function treeRss(pid: number): number {
-  return [pid, ...childrenOf(pid)].reduce((sum, p) => sum + rssOf(p), 0);
+  return processTree(pid).reduce((sum, p) => sum + rssOf(p), 0);
 }
 
 /** Samples a process tree's RSS every `intervalMs` until stopped; returns the peak and the samples. */

@@ -4,11 +4,17 @@ export interface Series {
   unit: string;
   values: number[];
   p99Ms?: number[];
+  /**
+   * What the server spent: CPU time (user + system, all its processes, from /proc/<pid>/stat) in µs per `per`
+   * (request, block, download), one value per run. Optional: results from before it was measured still render.
+   */
+  cpu?: { per: string; us: number[] };
 }
 
 /**
- * A goal from issue #7. `ratio-at-least`: median(ours) / median(reference) ≥ value. `ratio-at-most`: the same
- * ratio ≤ value (latency). `at-most`: the largest run of ours ≤ value (memory).
+ * A goal from issue #7. `ratio-at-least`: ours / reference ≥ value in every interleaved run (run i of ours against
+ * run i of the reference). `ratio-at-most`: the same ratio ≤ value in every run (latency). `at-most`: every run of
+ * ours ≤ value (memory). A goal counts as met only when all runs, and at least three, meet it (issue 16).
  */
 export type Goal =
   | { kind: 'ratio-at-least'; value: number }
