@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
 import { positionOf } from '../../src/core/deployments/waves.js';
+import { riotbootHeader } from '../../src/core/manifests/riotboot.js';
 import { publishRelease, startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { startScriptedDevice, type ScriptedDevice } from '../riot-seed/helpers.js';
 import { sleep } from './fleet.js';
@@ -36,7 +37,11 @@ describe('deployments to RIOT devices: notified wave by wave, at the deployment 
       server,
       'rapp',
       '1.1.0',
-      { slot0: Buffer.alloc(4000, 1), slot1: Buffer.alloc(4000, 2) },
+      // Slot images as riotboot builds them (a header, then the application): the server checks the header.
+      {
+        slot0: Buffer.concat([riotbootHeader(1, 0x1100), Buffer.alloc(4000, 1)]),
+        slot1: Buffer.concat([riotbootHeader(1, 0x20900), Buffer.alloc(4000, 2)]),
+      },
       {
         deviceFamily: 'riot',
         hardwareClass: 'samr21-xpro',
