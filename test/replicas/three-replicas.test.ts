@@ -10,6 +10,7 @@ import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
 import { pgSchema } from './pg-schema.js';
 import { createBucket, rgw } from '../support/rgw.js';
 import { startNginx, type Balancer } from './nginx.js';
+import { riotbootHeader } from '../../src/core/manifests/riotboot.js';
 
 /**
  * Three `updraft serve` processes on one PostgreSQL schema and one S3 bucket (Ceph's RADOS Gateway, started by the
@@ -318,8 +319,9 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     const results = await Promise.all(
       Array.from({ length: 9 }, (_, i) =>
         publish(replicas[i % 3]!.url, 'riot_app', `1.0.${i}`, {
-          'slot0.1700000000.bin': randomBytes(4096),
-          slot1: randomBytes(4096),
+          // Slot images as riotboot builds them: the server checks the header at publish.
+          'slot0.1700000000.bin': Buffer.concat([riotbootHeader(i, 0x1100), randomBytes(4096)]),
+          slot1: Buffer.concat([riotbootHeader(i, 0x20900), randomBytes(4096)]),
         }),
       ),
     );
@@ -357,9 +359,14 @@ describe('three replicas on PostgreSQL behind nginx', () => {
     });
     const first = Buffer.concat(parts);
     assert.ok(first.length < image.length, `the transfer was cut (${first.length} of ${image.length})`);
+    // A resume that names the image it continues (If-Range with the first answer's ETag) is served by any
+    // replica; one without a validator is continued only by the process that started it (docs/security.md).
+    const etag = String(res.headers.etag ?? '');
+    assert.ok(etag, 'the first answer carries the artifact ETag');
     const retry = await deviceGet(`${lb.url}/sensor`, {
       ...espHeaders(mac, '1.0.0'),
       Range: `bytes=${first.length}-`,
+      'If-Range': etag,
     });
     assert.equal(retry.statusCode, 206);
     assert.ok(!String(retry.headers['x-upstream']).endsWith(`:${victim.port}`));
