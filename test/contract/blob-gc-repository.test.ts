@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { postgresSchemas } from '../support/pg-schema.js';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { migrate, openDatabase, type SqlConnection } from '../../src/storage/sql/connection.js';
 import { createSqlBlobGcRepository } from '../../src/storage/sql/blob-gc-repository.js';
 import type { BlobGcRepository } from '../../src/core/blobs/blob-gc.js';
@@ -90,22 +90,9 @@ describe('blob GC repository: SQLite', () => {
 });
 
 describe('blob GC repository: PostgreSQL', () => {
-  const base = process.env.UPDRAFT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const schemas: string[] = [];
-  after(async () => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    for (const s of schemas) await client.query(`drop schema if exists ${s} cascade`);
-    await client.end();
-  });
+  const schemaUrl = postgresSchemas();
   blobGcContract(async () => {
-    const schema = `updraft_gc_${randomBytes(6).toString('hex')}`;
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    await client.end();
-    schemas.push(schema);
-    const url = `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const url = await schemaUrl();
     const one = await openDatabase(url);
     await migrate(one);
     const two = await openDatabase(url);

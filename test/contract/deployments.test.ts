@@ -1,6 +1,5 @@
+import { postgresSchemas } from '../support/pg-schema.js';
 import { after, describe } from 'node:test';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { migrate, openDatabase, type SqlConnection } from '../../src/storage/sql/connection.js';
 import { createSqlDeploymentRepository } from '../../src/storage/sql/deployment-repository.js';
 import { createSqlGroupRepository, createSqlTagRepository } from '../../src/storage/sql/group-repository.js';
@@ -31,21 +30,8 @@ describe('deployment repositories contract: SQLite', () => {
 });
 
 describe('deployment repositories contract: PostgreSQL', () => {
-  const base = process.env.UPDRAFT_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const schemas: string[] = [];
-  after(async () => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    for (const s of schemas) await client.query(`drop schema if exists ${s} cascade`);
-    await client.end();
-  });
+  const schemaUrl = postgresSchemas();
   deploymentRepositoriesContract(async () => {
-    const schema = `updraft_test_${randomBytes(6).toString('hex')}`;
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    await client.end();
-    schemas.push(schema);
-    return repositories(`${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`);
+    return repositories(await schemaUrl());
   });
 });

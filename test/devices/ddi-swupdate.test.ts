@@ -16,7 +16,7 @@ import {
 import { deviceRecord, json, type DeviceView } from './helpers.js';
 
 /**
- * Debian's real SWUpdate (suricatta, hawkBit module) against the real server (../shared/specs/device-protocols.md
+ * Debian's real SWUpdate (suricatta, hawkBit module) against the real server (specs/device-protocols.md
  * §6.6): poll → deploymentBase → download → feedback, with a signed .swu whose rawfile handler writes a file.
  */
 describe('hawkBit DDI with the real SWUpdate', { timeout: 240_000 }, () => {

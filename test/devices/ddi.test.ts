@@ -33,7 +33,7 @@ interface DeploymentBase {
   };
 }
 
-/** The hawkBit DDI wire (../shared/specs/device-protocols.md §6) as the clients in §6.4 use it. */
+/** The hawkBit DDI wire (specs/device-protocols.md §6) as the clients in §6.4 use it. */
 describe('hawkBit DDI API', () => {
   let server: TestServer;
   const image = randomBytes(10_000);

@@ -6,7 +6,7 @@ import { deviceCount, deviceRecord, deviceWhen, espImage, json, kinds } from './
 
 /**
  * The fixed header block of espressif/esp-at at_ota_cmd.c (`pheadbuffer`), byte for byte, including the
- * trailing space after the User-Agent (../shared/specs/device-protocols.md §3).
+ * trailing space after the User-Agent (specs/device-protocols.md §3).
  */
 function atRequest(port: number, requestLine: string, authorization: string | null): string {
   return httpRequest([

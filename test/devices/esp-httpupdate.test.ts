@@ -13,7 +13,7 @@ const ID = 'de:ba:7a:b1:e0:42';
 
 /**
  * The request ESP8266httpUpdate sends, as captured on the wire from the core's host emulation
- * (../shared/specs/device-protocols.md §1.1), with the path, version and md5 as parameters.
+ * (specs/device-protocols.md §1.1), with the path, version and md5 as parameters.
  */
 function esp8266Request(
   port: number,

@@ -1,7 +1,7 @@
 /**
  * Migrating from each seed (docs/migrating.md): Updraft started with the command line the doc gives for that seed,
  * against the seed's folder as its users have it, then the seed's README example: its curl commands, its client's
- * requests (header sets from ../shared/specs/seeds.md, byte for byte where it matters).
+ * requests (header sets from specs/seeds.md, byte for byte where it matters).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -12,7 +12,7 @@ import { createLeadership } from '../../src/app/leader.js';
 import { createLogger } from '../../src/app/logger.js';
 import type { BusMessage } from '../../src/core/events/event-bus.js';
 import type { Device } from '../../src/core/devices/types.js';
-import { pgSchema, terminateBackends } from './pg-schema.js';
+import { pgSchema, terminateBackends } from '../support/pg-schema.js';
 import { tempDir } from '../support/server.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { publishRelease, startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { coapClient, eventually } from '../coap-devices/helpers.js';
-import { pgSchema } from './pg-schema.js';
+import { pgSchema } from '../support/pg-schema.js';
 
 /**
  * Two replicas on one PostgreSQL schema and one blob folder: a CoAP client observes a resource on replica B

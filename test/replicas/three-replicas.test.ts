@@ -7,7 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, releaseForm, spawnServer, tempDir, type SpawnedServer } from '../support/server.js';
 import { createFsKeyStore } from '../../src/storage/keys/fs-key-store.js';
-import { pgSchema } from './pg-schema.js';
+import { pgSchema } from '../support/pg-schema.js';
 import { createBucket, rgw } from '../support/rgw.js';
 import { startNginx, type Balancer } from './nginx.js';
 import { riotbootHeader } from '../../src/core/manifests/riotboot.js';

@@ -1,3 +1,4 @@
+import { after } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -32,4 +33,20 @@ export async function terminateBackends(applicationName: string): Promise<number
   );
   await c.end();
   return rowCount ?? 0;
+}
+
+/**
+ * For a file whose servers or contract cases each need a schema of their own: the returned factory creates one and
+ * gives its URL; every schema it made is dropped when the calling suite ends.
+ */
+export function postgresSchemas(): () => Promise<string> {
+  const made: Awaited<ReturnType<typeof pgSchema>>[] = [];
+  after(async () => {
+    for (const s of made.splice(0)) await s.drop();
+  });
+  return async () => {
+    const s = await pgSchema();
+    made.push(s);
+    return s.url;
+  };
 }
