@@ -1,4 +1,4 @@
-import { comparePrereleaseIdentifiers, parseSemVer } from './semver.js';
+import { comparePrereleases, parseSemVer } from './semver.js';
 
 /**
  * A version that orders as a tuple of numbers: SemVer (`1.2.3-rc.1`, and the short forms `1`, `1.2`) or a
@@ -36,17 +36,5 @@ export function compareNumeric(a: NumericVersion, b: NumericVersion): number {
     const c = Math.sign((a.parts[i] ?? 0) - (b.parts[i] ?? 0));
     if (c) return c;
   }
-  if (!a.prerelease.length || !b.prerelease.length) {
-    return Math.sign(b.prerelease.length - a.prerelease.length);
-  }
-  const n = Math.max(a.prerelease.length, b.prerelease.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.prerelease[i];
-    const y = b.prerelease[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const c = comparePrereleaseIdentifiers(x, y);
-    if (c) return c;
-  }
-  return 0;
+  return comparePrereleases(a.prerelease, b.prerelease);
 }

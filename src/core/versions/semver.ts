@@ -65,13 +65,16 @@ export function compareDigitStrings(x: string, y: string): number {
 export function compareSemVer(a: SemVer, b: SemVer): number {
   const core = Math.sign(a.major - b.major) || Math.sign(a.minor - b.minor) || Math.sign(a.patch - b.patch);
   if (core) return core;
-  if (!a.prerelease.length || !b.prerelease.length) {
-    return Math.sign(b.prerelease.length - a.prerelease.length);
-  }
-  const n = Math.max(a.prerelease.length, b.prerelease.length);
+  return comparePrereleases(a.prerelease, b.prerelease);
+}
+
+/** SemVer §11.4 on the pre-release identifiers alone: none sorts above any; otherwise field by field. */
+export function comparePrereleases(a: readonly string[], b: readonly string[]): number {
+  if (!a.length || !b.length) return Math.sign(b.length - a.length);
+  const n = Math.max(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a.prerelease[i];
-    const y = b.prerelease[i];
+    const x = a[i];
+    const y = b[i];
     if (x === undefined) return -1;
     if (y === undefined) return 1;
     const c = comparePrereleaseIdentifiers(x, y);
