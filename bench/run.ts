@@ -16,7 +16,7 @@ import type { BenchCase, CaseResult } from './lib/types.js';
 import { compileServer, ROOT } from './lib/updraft.js';
 import { httpDownload } from './cases/http-download.js';
 import { esp8266CheckIn } from './cases/esp8266-304.js';
-import { registrySize } from './cases/registry.js';
+import { registrySize, registrySizePostgres } from './cases/registry.js';
 import { coapDownload } from './cases/coap-download.js';
 import { memory } from './cases/memory.js';
 import { ddiPoll } from './cases/ddi-poll.js';
@@ -30,6 +30,7 @@ const CASES: BenchCase[] = [
   httpDownload,
   esp8266CheckIn,
   registrySize,
+  registrySizePostgres,
   coapDownload,
   memory,
   ddiPoll,

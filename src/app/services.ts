@@ -158,7 +158,7 @@ export function createServices(
     }),
   });
   const devices = createDeviceRegistry({
-    devices: createSqlDeviceRepository(db, dialect),
+    devices: createSqlDeviceRepository(db, dialect, storage.connection.checkInWriter),
     flushIntervalMs: config.flushIntervalMs,
     bus,
     metrics,

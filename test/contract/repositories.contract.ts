@@ -211,6 +211,78 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
     assert.equal(await r.devices.get('dev-001'), undefined);
   });
 
+  it('devices: writeCheckIns folds a batch into the stored rows, writes events and counts, trims, returns moves', async () => {
+    const r = await make();
+    await r.devices.saveBatch({
+      devices: [device('dev-a', '2026-03-01T00:00:00.000Z', '1.0.0')],
+      events: Array.from({ length: 12 }, (_, i) => ({
+        deviceId: 'dev-a',
+        at: `2026-03-01T00:00:${String(i).padStart(2, '0')}.000Z`,
+        kind: 'check-in' as const,
+        version: '1.0.0',
+        detail: null,
+      })),
+      checkInsByHour: new Map(),
+    });
+    // 1,200 check-ins of 600 devices (each twice, the second reporting a new version), more than one statement
+    // holds on either database, then a download event recorded directly.
+    const checkIns = Array.from({ length: 1200 }, (_, i) => ({
+      deviceId: i % 600 === 0 ? 'dev-a' : `dev-n${i % 600}`,
+      protocol: 'test',
+      product: 'p1',
+      version: i < 600 ? '1.0.0' : '1.1.0',
+      address: '::ffff:10.0.0.9',
+      attributes: { n: String(i) },
+      ...(i < 600 ? { offered: '1.1.0' } : {}),
+      at: `2026-03-02T0${i < 600 ? 1 : 2}:00:00.000Z`,
+    }));
+    const moves = await r.devices.writeCheckIns({
+      checkIns,
+      events: [
+        {
+          deviceId: 'dev-a',
+          at: '2026-03-02T02:00:01.000Z',
+          kind: 'download-completed',
+          version: '1.1.0',
+          detail: null,
+        },
+      ],
+      prune: ['dev-a'],
+      historyLimit: 5,
+    });
+    const a = await r.devices.get('dev-a');
+    assert.equal(a?.version, '1.1.0');
+    assert.equal(a?.lastOutcome, 'ok', 'came back on the offered version');
+    assert.equal(a?.lastUpdate, '2026-03-02T02:00:00.000Z');
+    assert.equal(a?.firstSeen, '2026-03-01T00:00:00.000Z');
+    assert.equal(a?.address, '10.0.0.9');
+    assert.deepEqual(a?.attributes, { chip: 'x', n: '600' });
+    const fresh = await r.devices.get('dev-n7');
+    assert.equal(fresh?.firstSeen, '2026-03-02T01:00:00.000Z');
+    assert.equal(fresh?.version, '1.1.0');
+    assert.equal((await r.devices.list({ limit: 1, offset: 0 })).total, 600);
+    assert.deepEqual(
+      (await r.devices.history('dev-a', 100)).map((e) => e.kind),
+      ['download-completed', 'updated', 'check-in', 'offered', 'check-in'],
+      'trimmed to the newest 5, newest first',
+    );
+    assert.equal((await r.devices.history('dev-n7', 100)).length, 4, 'check-in, offered, check-in, updated');
+    const stats = await r.devices.stats('2026-03-02T00:00:00.000Z');
+    assert.deepEqual(stats.checkInsPerHour, [
+      { hour: '2026-03-02T01', count: 600 },
+      { hour: '2026-03-02T02', count: 600 },
+    ]);
+    // Each new device appeared on 1.0.0 (599), then every device moved 1.0.0 → 1.1.0 (600).
+    const spelled = moves.map(([from, to]) => `${from?.version ?? 'none'}>${to.version}`);
+    assert.equal(spelled.length, 1199);
+    assert.equal(spelled.filter((m) => m === 'none>1.0.0').length, 599);
+    assert.equal(spelled.filter((m) => m === '1.0.0>1.1.0').length, 600);
+    assert.deepEqual(
+      await r.devices.writeCheckIns({ checkIns: [], events: [], prune: [], historyLimit: 5 }),
+      [],
+    );
+  });
+
   it('tokens and settings', async () => {
     const r = await make();
     const t = {

@@ -10,6 +10,9 @@ import { createSqlTokenRepository } from '../../src/storage/sql/token-repository
 import { createSqlSettingsRepository } from '../../src/storage/sql/settings-repository.js';
 import { repositoriesContract, type Repositories } from './repositories.contract.js';
 import { sql } from 'kysely';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSqlAuditRepository } from '../../src/storage/sql/audit-repository.js';
 import { createSqlUnitOfWork } from '../../src/storage/sql/unit-of-work.js';
 
@@ -19,11 +22,11 @@ async function repositories(url: string): Promise<Repositories> {
   const connection = await openDatabase(url);
   connections.push(connection);
   await migrate(connection);
-  const { db, dialect } = connection;
+  const { db, dialect, checkInWriter } = connection;
   return {
     products: createSqlProductRepository(db),
     releases: createSqlReleaseRepository(db),
-    devices: createSqlDeviceRepository(db, dialect),
+    devices: createSqlDeviceRepository(db, dialect, checkInWriter),
     tokens: createSqlTokenRepository(db),
     settings: createSqlSettingsRepository(db),
     audit: createSqlAuditRepository(db),
@@ -51,6 +54,19 @@ after(async () => {
 
 describe('repositories contract: SQLite', () => {
   repositoriesContract(() => repositories('sqlite::memory:'));
+});
+
+/** A SQLite file: the write-behind flush (`writeCheckIns`) runs on the check-in writer's worker thread. */
+describe('repositories contract: SQLite file (check-in writer on a worker thread)', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  repositoriesContract(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'updraft-contract-'));
+    dirs.push(dir);
+    return repositories(`sqlite:${join(dir, 'updraft.db')}`);
+  });
 });
 
 /**

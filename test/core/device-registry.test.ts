@@ -62,9 +62,9 @@ describe('device registry write-behind', () => {
     const real = createSqlDeviceRepository(connection.db, connection.dialect);
     repo = {
       ...real,
-      saveBatch: async (b) => {
+      writeCheckIns: async (b) => {
         writes++;
-        return real.saveBatch(b);
+        return real.writeCheckIns(b);
       },
     };
   });
@@ -106,9 +106,9 @@ describe('device registry write-behind', () => {
     let fail = true;
     const flaky: DeviceRepository = {
       ...repo,
-      saveBatch: async (b) => {
+      writeCheckIns: async (b) => {
         if (fail) throw new Error('db down');
-        return repo.saveBatch(b);
+        return repo.writeCheckIns(b);
       },
     };
     const registry = createDeviceRegistry({ devices: flaky });

@@ -16,19 +16,23 @@ export function serverEntry(): string {
   if (bundled) return bundled;
   const dir = join(process.cwd(), 'node_modules', '.cache', 'updraft-test');
   mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `main-${process.pid}.mjs`);
+  // The SQLite check-in writer's worker is a module of its own, found next to the one that starts it.
+  const outdir = join(dir, `cli-${process.pid}`);
+  const outfile = join(outdir, 'main.mjs');
   buildSync({
-    entryPoints: ['src/cli/main.ts'],
+    entryPoints: ['src/cli/main.ts', 'src/storage/sql/device-writer-worker.ts'],
+    entryNames: '[name]',
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
     sourcemap: 'inline',
-    outfile,
+    outdir,
     logLevel: 'warning',
   });
-  process.once('exit', () => rmSync(outfile, { force: true }));
+  process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
   bundled = outfile;
   return outfile;
 }

@@ -1,10 +1,10 @@
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
-import { applyCheckIn } from './apply-check-in.js';
+import { eventsAtMost, type PendingCheckIn } from './fold-check-ins.js';
 import { createSnapshot } from '../cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DeviceRepository } from './ports.js';
-import { noMetrics, type Metrics, type RunningVersion } from '../metrics/metrics.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import type { CheckIn, Device, DeviceEvent, DeviceEventKind, DeviceQuery } from './types.js';
 
@@ -40,7 +40,7 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
   const maxPending = deps.maxPending ?? 200_000;
   const chunkSize = 250;
   const pruneEvery = Math.max(1, Math.ceil(historyLimit / 4));
-  let checkIns: (CheckIn & { at: string })[] = [];
+  let checkIns: PendingCheckIn[] = [];
   let events: DeviceEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
   const pins = createSnapshot<Map<string, { product: string | null; version: string }>>({
@@ -51,54 +51,42 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     load: async () => new Map((await devices.listPins()).map((p) => [p.id, p])),
   });
 
-  /** Writes one chunk: the rules applied in the core, then one transaction. */
-  async function writeChunk(
-    batchCheckIns: (CheckIn & { at: string })[],
-    batchEvents: DeviceEvent[],
-  ): Promise<void> {
-    const ids = [...new Set(batchCheckIns.map((c) => c.deviceId))];
-    const known = await devices.getMany(ids);
-    const outEvents: DeviceEvent[] = [];
-    const checkInsByHour = new Map<string, number>();
-    const moves: [RunningVersion | undefined, RunningVersion][] = [];
-    for (const c of batchCheckIns) {
-      const before = known.get(c.deviceId);
-      const { device, events: derived } = applyCheckIn(before, c, c.at);
-      if (before?.product !== device.product || before?.version !== device.version) {
-        moves.push([before && { product: before.product, version: before.version }, device]);
-      }
-      known.set(device.id, device);
-      outEvents.push(...derived);
-      const hour = c.at.slice(0, 13);
-      checkInsByHour.set(hour, (checkInsByHour.get(hour) ?? 0) + 1);
-    }
-    outEvents.push(...batchEvents);
-    const touched = ids.map((id) => known.get(id)).filter((d): d is Device => d !== undefined);
-    await devices.saveBatch({ devices: touched, events: outEvents, checkInsByHour });
-    // Counted only once written: a failed chunk is retried and its moves found again from the database.
-    for (const [from, to] of moves) metrics.deviceMoved(from, to);
-    await devices.pruneHistory(dueForPruning(outEvents), historyLimit);
-  }
-
   // History is trimmed per device once it may exceed the limit, not on every write: counting in memory what
-  // each device added since its last trim saves a query per device per flush.
+  // each device may have added since its last trim saves a query per device per flush. A check-in counts as
+  // the most events it can derive (`eventsAtMost`), so the count is decided before the write, wherever that runs.
   const sincePrune = new Map<string, number>();
-  function dueForPruning(written: DeviceEvent[]): string[] {
+  function dueForPruning(batchCheckIns: PendingCheckIn[], batchEvents: DeviceEvent[]): string[] {
     const due = new Set<string>();
-    for (const e of written) {
-      const n = (sincePrune.get(e.deviceId) ?? 0) + 1;
-      if (n >= pruneEvery) {
-        due.add(e.deviceId);
-        sincePrune.delete(e.deviceId);
-      } else sincePrune.set(e.deviceId, n);
-    }
+    const add = (deviceId: string, n: number) => {
+      const total = (sincePrune.get(deviceId) ?? 0) + n;
+      if (total >= pruneEvery) {
+        due.add(deviceId);
+        sincePrune.delete(deviceId);
+      } else sincePrune.set(deviceId, total);
+    };
+    for (const c of batchCheckIns) add(c.deviceId, eventsAtMost(c));
+    for (const e of batchEvents) add(e.deviceId, 1);
     if (sincePrune.size > 100_000) sincePrune.clear();
     return [...due];
   }
 
+  /** Writes one chunk: storage folds it into the stored rows with the core's rules (`foldCheckIns`). */
+  async function writeChunk(batchCheckIns: PendingCheckIn[], batchEvents: DeviceEvent[]): Promise<void> {
+    const prune = dueForPruning(batchCheckIns, batchEvents);
+    const moves = await devices.writeCheckIns({
+      checkIns: batchCheckIns,
+      events: batchEvents,
+      prune,
+      historyLimit,
+    });
+    // Counted only once written: a failed chunk is retried and its moves found again from the database.
+    for (const [from, to] of moves) metrics.deviceMoved(from, to);
+  }
+
   /**
-   * Writes what is pending in chunks, yielding to the event loop between them: better-sqlite3 is
-   * synchronous, and one large transaction would stall every request for its duration (p99).
+   * Writes what is pending in chunks, one after another, yielding to the event loop between them. On
+   * PostgreSQL and on a SQLite file the chunk's work runs elsewhere (the server, a worker thread); on an
+   * in-memory SQLite database it is synchronous here, and one large transaction would stall every request (p99).
    */
   async function writePending(): Promise<void> {
     if (checkIns.length === 0 && events.length === 0) return;

@@ -1,6 +1,14 @@
+import type { CheckInBatch, DeviceMove } from './fold-check-ins.js';
 import type { Device, DeviceEvent, DeviceQuery, DeviceStats } from './types.js';
 
 export interface DeviceRepository {
+  /**
+   * The write-behind flush (ADR 0001): reads the batch's devices, folds the check-ins into them
+   * (`foldCheckIns`), writes records, events and hourly counts in one transaction, then trims the `prune`
+   * devices' history. Resolves once written; returns the version moves written. An implementation may run this
+   * off the event loop (SQLite: a worker thread with its own connection), so it must not block the caller.
+   */
+  writeCheckIns(batch: CheckInBatch): Promise<DeviceMove[]>;
   getMany(ids: string[]): Promise<Map<string, Device>>;
   /** Upserts the devices, appends the events and adds to the hourly check-in counters, in one transaction. */
   saveBatch(batch: {

@@ -1,22 +1,46 @@
 import { Kysely, Migrator, SqliteDialect, sql, type Migration } from 'kysely';
 import { SchemaScopedPostgresDialect } from './postgres-dialect.js';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
+import { createSqliteCheckInWriter } from './device-writer.js';
+import type { CheckInWriter } from './device-repository.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0006 from './migrations/0006-audit.js';
 import * as m0002 from './migrations/0002-deployments.js';
 import * as m0003 from './migrations/0003-ddi.js';
 import * as m0004 from './migrations/0004-blob-gc.js';
 import * as m0007 from './migrations/0007-versions.js';
+import * as m0008 from './migrations/0008-pinned-devices.js';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
 export interface SqlConnection {
   db: Kysely<Database>;
   dialect: SqlDialect;
+  /**
+   * SQLite on a file: the write-behind flush runs on a worker thread with its own connection to the file
+   * (device-writer.ts), started on first use. Absent on PostgreSQL (its writes are asynchronous already) and
+   * for ":memory:" (a second connection would open a different, empty database).
+   */
+  checkInWriter?: CheckInWriter;
+  /** Drains and stops the check-in writer, then closes the connection. */
   close(): Promise<void>;
+}
+
+/** A better-sqlite3 connection as Updraft uses it, behind kysely: the main one and the check-in writer's. */
+export async function openSqlite(path: string): Promise<Kysely<Database>> {
+  const { default: SQLite } = await import('better-sqlite3');
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SQLite(path);
+  // WAL: readers never block the write-behind flush; synchronous=NORMAL is durable across process crashes
+  // (a kill -9), which is the failure the product promises to survive.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
 /** `sqlite:<path>` (or a bare path) or `postgres://...`. */
@@ -30,17 +54,18 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   const path = url.replace(/^sqlite:/, '');
-  const { default: SQLite } = await import('better-sqlite3');
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SQLite(path);
-  // WAL: readers never block the write-behind flush; synchronous=NORMAL is durable across process crashes
-  // (a kill -9), which is the failure the product promises to survive.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const db = await openSqlite(path);
+  if (path === ':memory:') return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const checkInWriter = createSqliteCheckInWriter(resolve(path));
+  return {
+    db,
+    dialect: 'sqlite',
+    checkInWriter,
+    async close() {
+      await checkInWriter.close();
+      await db.destroy();
+    },
+  };
 }
 
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> }> = {
@@ -50,6 +75,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: SqlDialect):
   '0003-ddi': m0003,
   '0004-blob-gc': m0004,
   '0007-versions': m0007,
+  '0008-pinned-devices': m0008,
 };
 
 /** Runs pending migrations in order; called at start-up before anything else touches the database. */

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DeviceRepository } from '../../core/devices/ports.js';
+import { foldCheckIns, type CheckInBatch, type DeviceMove } from '../../core/devices/fold-check-ins.js';
 import type { Device, DeviceEvent, DeviceEventKind } from '../../core/devices/types.js';
 import type { Database } from './schema.js';
 import { inTransaction } from './in-transaction.js';
@@ -83,28 +84,68 @@ function mergeNewest(dialect: SqlDialect) {
   };
 }
 
-export function createSqlDeviceRepository(db: Kysely<Database>, dialect: SqlDialect): DeviceRepository {
-  return {
-    async getMany(ids) {
-      const found = new Map<string, Device>();
-      for (const part of chunks(ids)) {
-        const rows = await db.selectFrom('devices').selectAll().where('id', 'in', part).execute();
-        for (const row of rows) found.set(row.id, toDevice(row));
-      }
+/** Writes a batch of check-ins somewhere else than this thread (SQLite: device-writer.ts, a worker thread). */
+export interface CheckInWriter {
+  writeCheckIns(batch: CheckInBatch): Promise<DeviceMove[]>;
+}
+
+/**
+ * The device repository. `writer`, when given, takes the write-behind flush (`writeCheckIns`) off this thread;
+ * every other operation runs on `db`.
+ */
+export function createSqlDeviceRepository(
+  db: Kysely<Database>,
+  dialect: SqlDialect,
+  writer?: CheckInWriter,
+): DeviceRepository {
+  // Rows per multi-row upsert (13 parameters a row): SQLite's statements stay short (its parameter limit, and
+  // the write lock other connections wait for); PostgreSQL takes a whole flush chunk in one statement (65,535).
+  const devicesPerInsert = dialect === 'postgres' ? 1000 : 60;
+  const eventsPerInsert = dialect === 'postgres' ? 2000 : 150;
+
+  async function getMany(ids: string[]): Promise<Map<string, Device>> {
+    const found = new Map<string, Device>();
+    if (dialect === 'postgres') {
+      // One round trip for the whole batch: `= any(array)` takes one parameter however many ids.
+      const rows = ids.length
+        ? await db
+            .selectFrom('devices')
+            .selectAll()
+            .where(sql<boolean>`id = any(${ids}::text[])`)
+            .execute()
+        : [];
+      for (const row of rows) found.set(row.id, toDevice(row));
       return found;
+    }
+    for (const part of chunks(ids)) {
+      const rows = await db.selectFrom('devices').selectAll().where('id', 'in', part).execute();
+      for (const row of rows) found.set(row.id, toDevice(row));
+    }
+    return found;
+  }
+
+  const repository: DeviceRepository = {
+    getMany,
+
+    async writeCheckIns(batch) {
+      if (writer) return writer.writeCheckIns(batch);
+      const known = await getMany([...new Set(batch.checkIns.map((c) => c.deviceId))]);
+      const { moves, ...write } = foldCheckIns(known, batch);
+      await repository.saveBatch(write);
+      await repository.pruneHistory(batch.prune, batch.historyLimit);
+      return moves;
     },
 
     async saveBatch({ devices, events, checkInsByHour }) {
       await inTransaction(db, async (trx) => {
-        // 13 columns a row: stay well under SQLite's parameter limit.
-        for (const part of chunks(devices, 60)) {
+        for (const part of chunks(devices, devicesPerInsert)) {
           await trx
             .insertInto('devices')
             .values(part.map(toRow))
             .onConflict((oc) => oc.column('id').doUpdateSet(mergeNewest(dialect)))
             .execute();
         }
-        for (const part of chunks(events, 150)) {
+        for (const part of chunks(events, eventsPerInsert)) {
           await trx
             .insertInto('device_events')
             .values(
@@ -259,4 +300,5 @@ export function createSqlDeviceRepository(db: Kysely<Database>, dialect: SqlDial
       }
     },
   };
+  return repository;
 }

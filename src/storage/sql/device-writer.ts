@@ -1,0 +1,82 @@
+import { Worker } from 'node:worker_threads';
+import type { CheckInBatch, DeviceMove } from '../../core/devices/fold-check-ins.js';
+import type { CheckInWriter } from './device-repository.js';
+import type { WriterReply, WriterRequest } from './device-writer-worker.js';
+
+/**
+ * The SQLite write-behind flush on a worker thread (issue 16). better-sqlite3 is synchronous: at 1,000,000 rows
+ * the flush's reads and upserts took the event loop for long enough to dominate every request's p99. The worker
+ * opens its own connection to the same file (WAL: the main connection's readers see each commit, and its own
+ * writes wait on busy_timeout for the worker's short transactions). Batches go over in order and each resolves
+ * once committed, so the crash window stays that of ADR 0001: what is pending in memory, here or in the worker.
+ *
+ * The worker starts on first use (CLI commands that open the database never start one) and is unreferenced
+ * while idle, so it never keeps a process alive on its own; `close()` waits for every batch handed over.
+ */
+export function createSqliteCheckInWriter(file: string): CheckInWriter & { close(): Promise<void> } {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const waiting = new Map<number, { resolve(moves: DeviceMove[]): void; reject(err: Error): void }>();
+  let closing: Promise<void> | undefined;
+
+  function start(): Worker {
+    const w = spawnWorker(file);
+    w.on('message', (reply: WriterReply) => {
+      const call = waiting.get(reply.id);
+      if (!call) return;
+      waiting.delete(reply.id);
+      if (waiting.size === 0 && !closing) w.unref();
+      if ('moves' in reply) call.resolve(reply.moves);
+      else call.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    });
+    // A worker that dies takes its batches with it: they fail, the registry keeps them and retries on a new one.
+    const fail = (err: Error) => {
+      if (worker === w) worker = undefined;
+      for (const call of waiting.values()) call.reject(err);
+      waiting.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`the SQLite check-in writer stopped (exit code ${code})`)));
+    return w;
+  }
+
+  return {
+    writeCheckIns(batch: CheckInBatch): Promise<DeviceMove[]> {
+      if (closing) return Promise.reject(new Error('the SQLite check-in writer is closed'));
+      worker ??= start();
+      const w = worker;
+      const id = nextId++;
+      return new Promise<DeviceMove[]>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        w.ref();
+        w.postMessage({ id, batch } satisfies WriterRequest);
+      });
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        const w = worker;
+        if (!w) return;
+        w.ref();
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        // The worker handles messages in order: it writes what it was handed, closes its connection, then exits.
+        w.postMessage({ close: true } satisfies WriterRequest);
+        await exited;
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The worker runs the module next to this one: `.js` in dist/, `.ts` from the sources. Node 20 does not pass
+ * tsx's loader on to worker threads, so from the sources the worker registers it first (tsx/esm/api).
+ */
+function spawnWorker(file: string): Worker {
+  const ext = /\.[cm]?[jt]s$/.exec(new URL(import.meta.url).pathname)?.[0] ?? '.js';
+  const entry = new URL(`./device-writer-worker${ext}`, import.meta.url);
+  if (!ext.endsWith('ts')) return new Worker(entry, { workerData: { file } });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: { file } });
+}
