@@ -36,18 +36,27 @@ export const costedWrk = (servers: number[], work: () => Promise<WrkResult>) => 
 
 /**
  * wrk sending ESP8266 check-ins of PUBLISHED to `url`, 64 connections, the MACs cycling over `devices` devices;
- * the CPU of the process trees of `servers` is measured meanwhile.
+ * the CPU of the process trees of `servers` is measured meanwhile. `settle`, when given, runs after wrk inside
+ * the measured window (the registry cases wait there for the write-behind backlog: its cost is the check-ins').
  */
-export const checkInLoad = (ctx: Context, url: string, devices: number, servers: number[]) =>
-  costedWrk(servers, () =>
-    runWrk({
+export const checkInLoad = (
+  ctx: Context,
+  url: string,
+  devices: number,
+  servers: number[],
+  settle?: () => Promise<void>,
+) =>
+  costedWrk(servers, async () => {
+    const result = await runWrk({
       url,
       seconds: ctx.seconds,
       connections: 64,
       script: CHECK_IN_SCRIPT,
       scriptArgs: [PUBLISHED, String(devices)],
-    }),
-  );
+    });
+    await settle?.();
+    return result;
+  });
 
 /** Checks that a check-in is answered 304 before timing it. */
 export async function check304(url: string, headers: Record<string, string>): Promise<void> {
