@@ -30,7 +30,10 @@ export interface SqlConnection {
 }
 
 /** A better-sqlite3 connection as Updraft uses it, behind kysely: the main one and the check-in writer's. */
-export async function openSqlite(path: string): Promise<Kysely<Database>> {
+export async function openSqlite(
+  path: string,
+  { onOpen }: { onOpen?: (sqlite: import('better-sqlite3').Database) => void } = {},
+): Promise<Kysely<Database>> {
   const { default: SQLite } = await import('better-sqlite3');
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
@@ -40,6 +43,7 @@ export async function openSqlite(path: string): Promise<Kysely<Database>> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  onOpen?.(sqlite);
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 
@@ -54,9 +58,14 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   const path = url.replace(/^sqlite:/, '');
-  const db = await openSqlite(path);
+  let main: import('better-sqlite3').Database | undefined;
+  const db = await openSqlite(path, { onOpen: (sqlite) => (main = sqlite) });
   if (path === ':memory:') return { db, dialect: 'sqlite', close: () => db.destroy() };
-  const checkInWriter = createSqliteCheckInWriter(resolve(path));
+  // Once the writer runs, checkpoints are its job: SQLite checkpoints in the connection that commits past the
+  // threshold, and with the writer's pages in the WAL that would often be a deployment step on this thread.
+  const checkInWriter = createSqliteCheckInWriter(resolve(path), () =>
+    main?.pragma('wal_autocheckpoint = 0'),
+  );
   return {
     db,
     dialect: 'sqlite',

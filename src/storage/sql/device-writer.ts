@@ -13,7 +13,10 @@ import type { WriterReply, WriterRequest } from './device-writer-worker.js';
  * The worker starts on first use (CLI commands that open the database never start one) and is unreferenced
  * while idle, so it never keeps a process alive on its own; `close()` waits for every batch handed over.
  */
-export function createSqliteCheckInWriter(file: string): CheckInWriter & { close(): Promise<void> } {
+export function createSqliteCheckInWriter(
+  file: string,
+  onStart?: () => void,
+): CheckInWriter & { close(): Promise<void> } {
   let worker: Worker | undefined;
   let nextId = 1;
   const waiting = new Map<number, { resolve(moves: DeviceMove[]): void; reject(err: Error): void }>();
@@ -21,6 +24,7 @@ export function createSqliteCheckInWriter(file: string): CheckInWriter & { close
 
   function start(): Worker {
     const w = spawnWorker(file);
+    onStart?.();
     w.on('message', (reply: WriterReply) => {
       const call = waiting.get(reply.id);
       if (!call) return;
