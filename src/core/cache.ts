@@ -39,8 +39,11 @@ export interface LoadingCache<V> {
   close(): void;
 }
 
-/** Milliseconds on the injected clock, for lru-cache's TTL arithmetic. */
-const perfOf = (clock: Clock) => ({ now: () => clock().getTime() });
+/**
+ * Milliseconds on the injected clock, for lru-cache's TTL arithmetic (read on every hit: `Date.now` for the
+ * system clock rather than a `Date` per lookup).
+ */
+const perfOf = (clock: Clock) => ({ now: clock === systemClock ? Date.now : () => clock().getTime() });
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export function createLoadingCache<V extends {}>(options: LoadingCacheOptions<V>): LoadingCache<V> {
@@ -70,7 +73,12 @@ export function createLoadingCache<V extends {}>(options: LoadingCacheOptions<V>
     else if (message.cache === options.name) drop(message.key);
   });
   return {
-    get: (key) => cache.fetch(key),
+    // A fresh hit is answered without lru-cache's `fetch` machinery (its options and status per call): every
+    // device check-in reads three caches. A miss, a stale entry or a load in flight still goes through `fetch`.
+    get: (key) => {
+      const hit = cache.get(key);
+      return hit === undefined ? cache.fetch(key) : Promise.resolve(hit);
+    },
     has: (key) => cache.has(key),
     invalidate(key) {
       if (options.bus) options.bus.publish({ kind: 'invalidate', cache: options.name, key });
@@ -91,7 +99,7 @@ export function createSnapshot<V extends {}>(
 ) {
   const cache = createLoadingCache<V>({ ...options, max: 1, load: () => options.load() });
   return {
-    get: async (): Promise<V> => (await cache.get('')) as V,
+    get: (): Promise<V> => cache.get('') as Promise<V>,
     /** Everywhere: this process and every replica. */
     invalidate: () => cache.invalidate(),
     /** Here only: the next `get` loads again. */

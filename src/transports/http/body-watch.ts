@@ -48,10 +48,12 @@ export function registerBodyWatch(app: FastifyInstance, idleMs: number): void {
   });
   if (idleMs <= 0) return;
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: they run on every request (most have no body), and fastify continues an
+  // async hook a microtask later with a promise per request (docs/benchmarks.md, the 304 path).
+  app.addHook('onRequest', (request, reply, next) => {
     const raw = request.raw;
     const hasBody = Number(raw.headers['content-length'] ?? 0) > 0 || raw.headers['transfer-encoding'];
-    if (!hasBody || raw.complete) return;
+    if (!hasBody || raw.complete) return next();
     const socket = raw.socket;
     const controller = new AbortController();
     let lastBytes = socket.bytesRead;
@@ -91,10 +93,15 @@ export function registerBodyWatch(app: FastifyInstance, idleMs: number): void {
     };
     watches.set(request, { signal: controller.signal, done });
     socket.once('close', done);
+    next();
   });
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', (request, _reply, next) => {
     // fastify has parsed every body but multipart, which the handler streams (and then calls bodyRead).
     if (!request.isMultipart?.()) request.bodyRead();
+    next();
   });
-  app.addHook('onResponse', async (request) => request.bodyRead());
+  app.addHook('onResponse', (request, _reply, next) => {
+    request.bodyRead();
+    next();
+  });
 }

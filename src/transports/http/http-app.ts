@@ -69,9 +69,11 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
     const config = (route.config ?? {}) as { family?: string };
     route.config = { ...config, family: config.family ?? family } as typeof route.config;
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook (no promise and microtask per request, as an async one would cost).
+  app.addHook('onResponse', (request, reply, next) => {
     const routeFamily = (request.routeOptions.config as { family?: string } | undefined)?.family;
     services.metrics.request('http', routeFamily ?? 'unmatched', reply.statusCode);
+    next();
   });
   app.addHook('onRequest', rejectMultipartWithoutBoundary);
   registerBodyWatch(app, options.bodyIdleTimeoutMs ?? 30_000);

@@ -9,6 +9,27 @@ import { createResumeGuard } from './resume-guard.js';
 /** One per process: which image each device started (a range without If-Range must continue it). */
 const resumeGuard = createResumeGuard();
 
+/**
+ * The X-Accel-Redirect path of each artifact, built once (artifacts are the releases cache's immutable objects:
+ * a new list brings new objects, and the old entries go with them).
+ */
+const accelPaths = new WeakMap<Artifact, { prefix: string; path: string | undefined }>();
+
+function accelPathOf(
+  releases: Services['releases'],
+  prefix: string | undefined,
+  artifact: Artifact,
+): string | undefined {
+  if (!prefix) return undefined;
+  const known = accelPaths.get(artifact);
+  if (known?.prefix === prefix) return known.path;
+  const blobPath = releases.blobPath(artifact);
+  // Stores without files (S3) cannot be offloaded this way: Node streams the body then.
+  const path = blobPath ? `${prefix.replace(/\/+$/, '')}/${blobPath.split(sep).join('/')}` : undefined;
+  accelPaths.set(artifact, { prefix, path });
+  return path;
+}
+
 export interface ArtifactAnswer {
   /** Undefined for an anonymous device: nothing is recorded. */
   deviceId: string | undefined;
@@ -49,11 +70,7 @@ export async function serveArtifact(
     }
   }
   let started = false;
-  const blobPath = options.accelRedirectPrefix ? releases.blobPath(artifact) : undefined;
-  // Stores without files (S3 later) cannot be offloaded this way: Node streams the body then.
-  const accel = blobPath
-    ? `${options.accelRedirectPrefix?.replace(/\/+$/, '')}/${blobPath.split(sep).join('/')}`
-    : undefined;
+  const accel = accelPathOf(releases, options.accelRedirectPrefix, artifact);
   const who = deviceId ?? `address:${request.ip}`;
   reply.hijack();
   try {

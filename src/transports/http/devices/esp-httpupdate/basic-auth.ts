@@ -27,6 +27,10 @@ function settingOf(product: Product): BasicAuthSetting | 'invalid' | undefined {
   return { username: v.username, passwordHash: v.passwordHash };
 }
 
+/** Whether the product asks for credentials at all (most do not: their devices skip the check, and its promise). */
+export const requiresBasicAuth = (product: Product): boolean =>
+  product.settings.httpBasicAuth !== undefined && product.settings.httpBasicAuth !== null;
+
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 /**

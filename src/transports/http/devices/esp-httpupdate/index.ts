@@ -3,7 +3,7 @@ import type { DeviceAdapter } from '../../device-adapters.js';
 import { isValidName } from '../../../../core/names.js';
 import { deviceVersion, serveArtifact } from '../serve-artifact.js';
 import { ARTIFACT_NAMES, parseEspRequest } from './request.js';
-import { createBasicAuth } from './basic-auth.js';
+import { createBasicAuth, requiresBasicAuth } from './basic-auth.js';
 
 /**
  * Paths other parts of the server own (management API, dashboard, probes, the other device families, the
@@ -19,8 +19,11 @@ function text(reply: FastifyReply, status: number, message: string): FastifyRepl
 
 /** `/firmware`, `/ota/firmware`, `/firmware/` → `firmware` (the sglahn seed's "flavor", query excluded). */
 function productOf(path: string): string | undefined {
-  const segment = path.split('/').filter(Boolean).pop();
-  if (segment === undefined) return undefined;
+  let end = path.length;
+  while (end > 0 && path[end - 1] === '/') end--;
+  if (end === 0) return undefined;
+  const segment = path.slice(path.lastIndexOf('/', end - 1) + 1, end);
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -37,7 +40,8 @@ export const espHttpUpdateAdapter: DeviceAdapter = (app, services, options) => {
   const checkBasicAuth = createBasicAuth();
 
   app.get('/*', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
+    const query = request.url.indexOf('?');
+    const path = query < 0 ? request.url : request.url.slice(0, query);
     if (RESERVED.test(path)) return reply.callNotFound();
     const esp = parseEspRequest(request.headers);
     if (esp === undefined) {
@@ -49,7 +53,9 @@ export const espHttpUpdateAdapter: DeviceAdapter = (app, services, options) => {
     const product = name && isValidName(name) ? await services.products.find(name) : undefined;
     if (!product) return text(reply, 404, `no product "${(name ?? '').slice(0, 128)}"`);
 
-    const auth = await checkBasicAuth(product, request.headers.authorization, request.ip);
+    const auth = requiresBasicAuth(product)
+      ? await checkBasicAuth(product, request.headers.authorization, request.ip)
+      : 'ok';
     if (typeof auth === 'object') {
       // Too many failed attempts from this source or for this product: refused before any scrypt.
       reply.header('Retry-After', String(auth.limited));

@@ -50,16 +50,43 @@ const ATTRIBUTES = [
   'chip-size',
   'sdk-version',
   'mode',
-];
+] as const;
+
+/**
+ * Every header name read, spelled once per family (the lowercase keys Node gives) and once as the client
+ * sends it (for error messages): the check-in path builds no header name per request.
+ */
+function namesOf(family: EspFamily) {
+  const lower = (name: string) => `x-${family}-${name}`;
+  return {
+    mode: lower('mode'),
+    macs: (['sta-mac', 'base-mac', 'ap-mac'] as const).map((name) => ({
+      key: lower(name),
+      spelled: `x-${family === 'esp8266' ? 'ESP8266' : 'ESP32'}-${name.toUpperCase()}`,
+    })),
+    modeSpelled: `x-${family === 'esp8266' ? 'ESP8266' : 'ESP32'}-mode`,
+    md5: lower('sketch-md5'),
+    sha256: lower('sketch-sha256'),
+    free: lower('free-space'),
+    version: lower('version'),
+    attributes: ATTRIBUTES.map((name) => [name, lower(name)] as const),
+  };
+}
+const NAMES = { esp8266: namesOf('esp8266'), esp32: namesOf('esp32') };
 
 function familyOf(headers: IncomingHttpHeaders): EspFamily | undefined {
   let family: EspFamily | undefined;
-  for (const name of Object.keys(headers)) {
+  // `for…in` rather than Object.keys: no array of names per request.
+  for (const name in headers) {
     if (name.startsWith('x-esp8266-')) return 'esp8266';
     if (name.startsWith('x-esp32-')) family = 'esp32';
   }
   return family;
 }
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const DIGITS = /^\d{1,15}$/;
 
 /**
  * Parses the headers. Undefined when the request carries no ESP header at all; `{ error }` for a header a
@@ -68,44 +95,43 @@ function familyOf(headers: IncomingHttpHeaders): EspFamily | undefined {
 export function parseEspRequest(headers: IncomingHttpHeaders): EspRequest | { error: string } | undefined {
   const family = familyOf(headers);
   if (!family) return undefined;
-  const prefix = `x-${family}-`;
-  const header = (name: string): string | undefined => {
-    const value = headers[prefix + name];
+  const names = NAMES[family];
+  const header = (key: string): string | undefined => {
+    const value = headers[key];
     return typeof value === 'string' ? value.trim() : undefined;
   };
-  const headerName = (name: string) => `x-${family === 'esp8266' ? 'ESP8266' : 'ESP32'}-${name}`;
 
-  const mode = (header('mode') ?? 'sketch').toLowerCase() as EspMode;
+  const mode = (header(names.mode) ?? 'sketch').toLowerCase() as EspMode;
   if (!MODES[family].includes(mode)) {
-    return { error: `${headerName('mode')} must be one of ${MODES[family].join(', ')}` };
+    return { error: `${names.modeSpelled} must be one of ${MODES[family].join(', ')}` };
   }
 
   let deviceId: string | undefined;
-  for (const name of ['sta-mac', 'base-mac', 'ap-mac']) {
-    const raw = header(name);
+  for (const { key, spelled } of names.macs) {
+    const raw = header(key);
     if (raw === undefined || raw === '') continue;
     deviceId = normalizeMac(raw);
-    if (!deviceId) return { error: `${headerName(name.toUpperCase())} is not a MAC address` };
+    if (!deviceId) return { error: `${spelled} is not a MAC address` };
     break;
   }
 
-  const md5 = header('sketch-md5')?.toLowerCase();
-  const sha256 = header('sketch-sha256')?.toLowerCase();
-  const free = header('free-space');
-  const version = header('version');
+  const md5 = header(names.md5)?.toLowerCase();
+  const sha256 = header(names.sha256)?.toLowerCase();
+  const free = header(names.free);
+  const version = header(names.version);
   // Only the sketch is compared with what runs and with the free sketch space; a filesystem image is not.
   const sketch = mode === 'sketch';
   const report: DeviceReport = {
     version: version || undefined,
-    imageMd5: sketch && md5 && /^[0-9a-f]{32}$/.test(md5) ? md5 : undefined,
-    imageSha256: sketch && sha256 && /^[0-9a-f]{64}$/.test(sha256) ? sha256 : undefined,
-    freeSpace: sketch && free && /^\d{1,15}$/.test(free) ? Number(free) : undefined,
+    imageMd5: sketch && md5 && HEX32.test(md5) ? md5 : undefined,
+    imageSha256: sketch && sha256 && HEX64.test(sha256) ? sha256 : undefined,
+    freeSpace: sketch && free && DIGITS.test(free) ? Number(free) : undefined,
   };
 
   const attributes: Record<string, string> = {};
-  for (const name of ATTRIBUTES) {
-    const value = header(name);
-    if (value) attributes[name] = value.slice(0, 128);
+  for (const [name, key] of names.attributes) {
+    const value = header(key);
+    if (value) attributes[name] = value.length > 128 ? value.slice(0, 128) : value;
   }
   return { family, mode, deviceId, report, attributes };
 }
