@@ -1,9 +1,9 @@
 import type { Services } from '../../../../core/services.js';
 import type { Artifact, Product, Release } from '../../../../core/catalog/types.js';
-import type { Device } from '../../../../core/devices/types.js';
+import type { DdiDevice } from './known-devices.js';
 import type { UpdateDecision } from '../../../../core/updates/decide-update.js';
 import { actionIdOf } from './ids.js';
-import { ATTR, parseRef, type ActionRef } from './device-state.js';
+import type { ActionRef } from './device-state.js';
 import { ddiSettings, isHandling, type Handling } from '../../../../core/catalog/ddi-settings.js';
 import type { DeploymentLookup } from './deployment-lookup.js';
 import { inWindow } from '../../../../core/deployments/index.js';
@@ -32,7 +32,7 @@ export interface Resolution {
 export interface DeviceContext {
   product: Product;
   deviceId: string;
-  device: Device | undefined;
+  device: DdiDevice | undefined;
   address?: string;
   userAgent?: string;
 }
@@ -43,6 +43,9 @@ export function chunkArtifacts(product: Product, release: Release): Artifact[] {
   return names.length === 0 ? release.artifacts : release.artifacts.filter((a) => names.includes(a.name));
 }
 
+// Per list of published releases: the release service hands out the same cached array until the list changes.
+const namesByPublished = new WeakMap<readonly Release[], string[]>();
+
 /**
  * Artifact names for the update decision: the configured ones, else every name the product's published releases
  * use (the chunk lists all of them; the decision needs one to compare digests and sizes with).
@@ -50,11 +53,15 @@ export function chunkArtifacts(product: Product, release: Release): Artifact[] {
 async function artifactNames(services: Services, product: Product): Promise<string[]> {
   const configured = ddiSettings(product).artifacts;
   if (configured.length > 0) return configured;
-  const names = new Set<string>();
-  for (const r of await services.releases.listPublished(product.name)) {
-    for (const a of r.artifacts) names.add(a.name);
+  const published = await services.releases.listPublished(product.name);
+  let names = namesByPublished.get(published);
+  if (!names) {
+    const set = new Set<string>();
+    for (const r of published) for (const a of r.artifacts) set.add(a.name);
+    names = [...set];
+    namesByPublished.set(published, names);
   }
-  return [...names];
+  return names;
 }
 
 /**
@@ -78,8 +85,8 @@ export async function resolveAction(
     report: { version: device?.version ?? undefined },
     artifactNames: await artifactNames(services, product),
   });
-  const open = parseRef(device?.attributes[ATTR.action]);
-  const closed = Number(device?.attributes[ATTR.closed] ?? NaN);
+  const open = device?.action;
+  const closed = device?.closed;
   let action: ActiveAction | undefined;
   if (decision.kind === 'update') {
     const offer = decision.offer;

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../../../core/services.js';
 import type { Product } from '../../../../core/catalog/types.js';
-import type { Device } from '../../../../core/devices/types.js';
-import type { DdiDeviceCache } from './device-state.js';
+import type { DdiDevice, KnownDevices } from './known-devices.js';
+import type { TokenLookup } from './token-lookup.js';
 import { ddiSettings } from '../../../../core/catalog/ddi-settings.js';
 
 /** hawkBit controller ids are free text; Updraft takes what fits a device id and a URL segment safely. */
@@ -11,7 +11,7 @@ export const CONTROLLER_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 export interface DdiIdentity {
   product: Product;
   deviceId: string;
-  device: Device | undefined;
+  device: DdiDevice | undefined;
 }
 
 export type AuthFailure = { status: 401 | 403 | 404; message: string };
@@ -45,7 +45,8 @@ export const tenantAllows = (tenants: Record<string, string[]>, tenant: string, 
  */
 export async function identify(
   services: Services,
-  cache: DdiDeviceCache,
+  cache: KnownDevices,
+  tokens: TokenLookup,
   tenants: Record<string, string[]>,
   request: FastifyRequest,
   tenant: string,
@@ -59,7 +60,7 @@ export async function identify(
   const auth = parseDdiAuthorization(request.headers.authorization);
   let productName: string | undefined;
   if (auth) {
-    const record = await services.tokens.authenticateDevice(auth.token);
+    const record = await tokens.authenticate(auth.token);
     if (!record) return { status: 401, message: 'unknown token' };
     if (auth.scheme === 'target' && record.device !== deviceId) {
       return { status: 401, message: 'this TargetToken is not bound to this controller id' };

@@ -37,8 +37,9 @@ export const formatRef = (r: ActionRef): string =>
   `${r.id} ${r.version}${r.deploymentId ? ` ${r.deploymentId}` : ''}`;
 
 /**
- * A poll needs the device's installed version and the attributes above. Reading the registry on every poll
- * would cost a query each time, so records are cached for a few seconds. The TTL is longer than the registry's
+ * The SWUpdate general-module adapter's copy of device records (the DDI adapter keeps its own state in memory,
+ * known-devices.ts). Reading the registry on every poll would cost a query each time, so records are cached for
+ * a few seconds. The TTL is longer than the registry's
  * write-behind interval, and a local change restarts it, so a re-read never misses this process's own writes;
  * another replica's change is seen within the TTL.
  */

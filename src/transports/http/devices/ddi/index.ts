@@ -6,14 +6,9 @@ import { serveArtifact } from '../serve-artifact.js';
 import { identify, type DdiIdentity } from './auth.js';
 import { resolveAction, chunkArtifacts, handlingOf, type ActiveAction } from './actions.js';
 import { deploymentJson, artifactJson } from './bodies.js';
-import {
-  ATTR,
-  createDdiDeviceCache,
-  formatRef,
-  isOwnAttribute,
-  parseRef,
-  type ActionRef,
-} from './device-state.js';
+import { ATTR, formatRef, isOwnAttribute, type ActionRef } from './device-state.js';
+import { createKnownDevices } from './known-devices.js';
+import { createTokenLookup } from './token-lookup.js';
 import { cacheKeyOf, moduleIdOf } from './ids.js';
 import { ddiSettings, formatSleep } from '../../../../core/catalog/ddi-settings.js';
 import { feedbackDetail, parseConfigData, parseFeedback, parseLenientJson, type Feedback } from './wire.js';
@@ -34,15 +29,31 @@ type DdiRequest = FastifyRequest<{ Params: Params; Body: unknown }>;
  * in one piece with an exact Content-Length (Zephyr's client requires it, §6.4): status line, headers and body
  * leave in one socket write, which matters on the poll path every device hits.
  */
-function sendJson(request: FastifyRequest, reply: FastifyReply, status: number, body: unknown) {
-  const hal = (request.headers.accept ?? '').includes('application/hal+json');
-  const text = JSON.stringify(body);
+function sendText(request: FastifyRequest, reply: FastifyReply, status: number, text: string) {
+  const hal = request.headers.accept?.includes('application/hal+json') ?? false;
   reply.hijack();
   reply.raw.writeHead(status, {
     'Content-Type': hal ? 'application/hal+json' : 'application/json;charset=UTF-8',
     'Content-Length': Buffer.byteLength(text),
   });
   reply.raw.end(text);
+}
+
+const sendJson = (request: FastifyRequest, reply: FastifyReply, status: number, body: unknown) =>
+  sendText(request, reply, status, JSON.stringify(body));
+
+/** The poll answers without links, one text per sleep (a handful of values), serialised once. */
+const idlePollTexts = new Map<number, string>();
+function pollText(sleepSeconds: number, links: Record<string, { href: string }> | undefined): string {
+  if (links)
+    return JSON.stringify({ config: { polling: { sleep: formatSleep(sleepSeconds) } }, _links: links });
+  let text = idlePollTexts.get(sleepSeconds);
+  if (text === undefined) {
+    text = JSON.stringify({ config: { polling: { sleep: formatSleep(sleepSeconds) } } });
+    if (idlePollTexts.size >= 1000) idlePollTexts.clear();
+    idlePollTexts.set(sleepSeconds, text);
+  }
+  return text;
 }
 
 const fail = (request: FastifyRequest, reply: FastifyReply, status: number, message: string) =>
@@ -55,7 +66,12 @@ const fail = (request: FastifyRequest, reply: FastifyReply, status: number, mess
  */
 export const ddiAdapter: DeviceAdapter = (app, services, options) => {
   const tenants = options.ddiTenants ?? { default: ['*'] };
-  const cache = createDdiDeviceCache(services.devices);
+  const cache = createKnownDevices(services.devices, services.events);
+  const tokens = createTokenLookup(services.tokens, services.events);
+  app.addHook('onClose', async () => {
+    cache.close();
+    tokens.close();
+  });
   const deployments = createDeploymentLookup(services);
   const sha1s = new Map<string, Promise<string>>();
 
@@ -86,6 +102,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     const result = await identify(
       services,
       cache,
+      tokens,
       tenants,
       request,
       request.params.tenant,
@@ -131,8 +148,11 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     return /^\d{1,10}$/.test(raw) ? Number(raw) : undefined;
   };
 
-  /** Attribute changes that must reach the registry, mirrored in the cache for the next poll. */
-  function remember(id: DdiIdentity, attributes: Record<string, string>, version?: string) {
+  /**
+   * A change of the device's DDI state: written at once (not left in the write-behind batch), then announced, so
+   * that every replica's next answer for this device reads it (known-devices.ts).
+   */
+  async function remember(id: DdiIdentity, attributes: Record<string, string>, version?: string) {
     services.devices.checkIn({
       deviceId: id.deviceId,
       product: id.product.name,
@@ -140,31 +160,33 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
       attributes,
       ...(version ? { version } : {}),
     });
-    cache.patch(id.deviceId, { attributes, ...(version ? { version } : {}) });
+    await services.devices.flush();
+    cache.changed(id.deviceId);
   }
 
   async function poll(request: DdiRequest, reply: FastifyReply) {
     const id = await who(request, reply);
     if (!id) return;
     const r = await resolve(request, id);
-    const base = baseOf(request);
-    const links: Record<string, { href: string }> = {};
-    if (r.cancel) {
-      // The href carries no query string: clients append `/feedback` to it (§6.6).
-      links.cancelAction = { href: `${base}/cancelAction/${r.cancel.id}` };
-    } else if (r.action) {
-      const a = r.action;
-      const c = cacheKeyOf(a.id, a.release.id, a.download, a.update, a.maintenanceWindow ?? '');
-      links.deploymentBase = { href: `${base}/deploymentBase/${a.id}?c=${c}` };
+    const installed = id.device?.installed;
+    const configured = id.device?.configured ?? false;
+    let links: Record<string, { href: string }> | undefined;
+    if (r.cancel || r.action || installed || !configured) {
+      const base = baseOf(request);
+      links = {};
+      if (r.cancel) {
+        // The href carries no query string: clients append `/feedback` to it (§6.6).
+        links.cancelAction = { href: `${base}/cancelAction/${r.cancel.id}` };
+      } else if (r.action) {
+        const a = r.action;
+        const c = cacheKeyOf(a.id, a.release.id, a.download, a.update, a.maintenanceWindow ?? '');
+        links.deploymentBase = { href: `${base}/deploymentBase/${a.id}?c=${c}` };
+      }
+      if (installed) links.installedBase = { href: `${base}/installedBase/${installed.id}` };
+      if (!configured) links.configData = { href: `${base}/configData` };
     }
-    const installed = parseRef(id.device?.attributes[ATTR.installed]);
-    if (installed) links.installedBase = { href: `${base}/installedBase/${installed.id}` };
-    if (!id.device?.attributes[ATTR.configAt]) links.configData = { href: `${base}/configData` };
     const sleep = Math.min(ddiSettings(id.product).pollingSeconds, r.retryAfterSeconds ?? Infinity);
-    return sendJson(request, reply, 200, {
-      config: { polling: { sleep: formatSleep(sleep) } },
-      ...(Object.keys(links).length > 0 ? { _links: links } : {}),
-    });
+    return sendText(request, reply, 200, pollText(sleep, links));
   }
 
   async function deploymentBase(request: DdiRequest, reply: FastifyReply) {
@@ -180,14 +202,13 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
       version: a.release.version,
       ...(a.deploymentId ? { deploymentId: a.deploymentId } : {}),
     };
-    if (id.device?.attributes[ATTR.action] !== formatRef(ref)) {
+    if (!id.device?.action || formatRef(id.device.action) !== formatRef(ref)) {
       // The device now holds this action: a later change of decision cancels it rather than drop it silently.
-      cache.put(
-        await services.devices.changeAttributes(id.deviceId, {
-          mode: 'merge',
-          data: { [ATTR.action]: formatRef(ref) },
-        }),
-      );
+      await services.devices.changeAttributes(id.deviceId, {
+        mode: 'merge',
+        data: { [ATTR.action]: formatRef(ref) },
+      });
+      cache.changed(id.deviceId);
     }
     const view = await deploymentView(id, a.id, a.release, a, a.artifacts);
     return sendJson(request, reply, 200, deploymentJson(baseOf(request), request.protocol === 'https', view));
@@ -225,7 +246,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     if (!id) return;
     const f = await parsedFeedback(request, reply);
     if (!f) return;
-    const open = parseRef(id.device?.attributes[ATTR.action]);
+    const open = id.device?.action;
     const actionId = actionParam(request);
     if (!open || open.id !== actionId)
       return fail(request, reply, 410, `action ${request.params.actionId} is no longer active`);
@@ -241,7 +262,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     if (f.execution === 'closed' || f.execution === 'canceled') {
       const attributes: Record<string, string> = { [ATTR.action]: '', [ATTR.closed]: String(open.id) };
       if (outcome === 'succeeded') attributes[ATTR.installed] = formatRef(open);
-      remember(id, attributes, outcome === 'succeeded' ? open.version : undefined);
+      await remember(id, attributes, outcome === 'succeeded' ? open.version : undefined);
     }
     return reply.code(200).send();
   }
@@ -278,7 +299,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
         outcome,
         detail: `cancel: ${feedbackDetail(f)}`,
       });
-      remember(id, { [ATTR.action]: '', [ATTR.closed]: String(r.cancel.id) });
+      await remember(id, { [ATTR.action]: '', [ATTR.closed]: String(r.cancel.id) });
     } else {
       services.devices.record(id.deviceId, 'feedback', r.cancel.version, `cancel: ${feedbackDetail(f)}`);
     }
@@ -299,20 +320,20 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
       protocol: 'ddi',
       address: request.ip,
     });
-    const device = await services.devices.changeAttributes(id.deviceId, {
+    await services.devices.changeAttributes(id.deviceId, {
       mode: parsed.mode,
       data: parsed.data,
       keep: isOwnAttribute,
       also: { [ATTR.configAt]: new Date().toISOString() },
     });
-    cache.put(device);
+    cache.changed(id.deviceId);
     return reply.code(200).send();
   }
 
   async function installedBase(request: DdiRequest, reply: FastifyReply) {
     const id = await who(request, reply);
     if (!id) return;
-    const installed = parseRef(id.device?.attributes[ATTR.installed]);
+    const installed = id.device?.installed;
     const release =
       installed && installed.id === actionParam(request)
         ? await services.releases.find(id.product.name, installed.version)
@@ -338,7 +359,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
     const n = /^\d{1,10}$/.test(moduleId ?? '') ? Number(moduleId) : NaN;
     for (const r of await services.releases.listPublished(id.product.name))
       if (moduleIdOf(r.id) === n) return r;
-    const open = parseRef(id.device?.attributes[ATTR.action]);
+    const open = id.device?.action;
     const held = open ? await services.releases.find(id.product.name, open.version) : undefined;
     return held && held.state !== 'revoked' && moduleIdOf(held.id) === n ? held : undefined;
   }
