@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
+import { withSqlErrorMapping } from './sql-errors.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0006 from './migrations/0006-audit.js';
 import * as m0002 from './migrations/0002-deployments.js';
@@ -26,7 +27,9 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
     // Sizes and counts come back as numbers (int8), not strings: none of ours exceeds 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: 10 });
-    const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) });
+    const db = new Kysely<Database>({
+      dialect: withSqlErrorMapping(new SchemaScopedPostgresDialect({ pool })),
+    });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   const path = url.replace(/^sqlite:/, '');
@@ -39,7 +42,9 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({
+    dialect: withSqlErrorMapping(new SqliteDialect({ database: withStatementCache(sqlite) })),
+  });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
