@@ -6,6 +6,7 @@ import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
 import { createSqliteCheckInWriter } from './device-writer.js';
 import type { CheckInWriter } from './device-repository.js';
+import { withSqlErrorMapping } from './sql-errors.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0006 from './migrations/0006-audit.js';
 import * as m0002 from './migrations/0002-deployments.js';
@@ -44,7 +45,9 @@ export async function openSqlite(
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   onOpen?.(sqlite);
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return new Kysely<Database>({
+    dialect: withSqlErrorMapping(new SqliteDialect({ database: withStatementCache(sqlite) })),
+  });
 }
 
 /** `sqlite:<path>` (or a bare path) or `postgres://...`. */
@@ -54,7 +57,9 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
     // Sizes and counts come back as numbers (int8), not strings: none of ours exceeds 2^53.
     pg.types.setTypeParser(20, (v: string) => Number(v));
     const pool = new pg.Pool({ connectionString: url, max: 10 });
-    const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) });
+    const db = new Kysely<Database>({
+      dialect: withSqlErrorMapping(new SchemaScopedPostgresDialect({ pool })),
+    });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   const path = url.replace(/^sqlite:/, '');
