@@ -26,6 +26,8 @@ export interface RequestProcessorOptions {
   readonly logger: CoapLogger;
 }
 
+const FORWARD: Outcome = { kind: 'forward' };
+
 export const resourceKey = (path: readonly string[]): string => path.join('/');
 
 export class RequestProcessor {
@@ -41,7 +43,11 @@ export class RequestProcessor {
     this.#logger = options.logger;
   }
 
-  process(message: CoapMessage, peer: Peer): MaybePromise<Outcome> {
+  /**
+   * @param delegate this worker forwards requests that need per-peer state to the home worker (endpoint.ts
+   *   `forward`): an Observe (de)registration or a route marked `peerState` is answered `forward`.
+   */
+  process(message: CoapMessage, peer: Peer, delegate = false): MaybePromise<Outcome> {
     const method = methodOf(message.code);
     // RFC 7252 §5.8: a method code we do not know is answered with 4.05.
     if (method === undefined) return errorOutcome(Code.METHOD_NOT_ALLOWED);
@@ -95,6 +101,7 @@ export class RequestProcessor {
       notification: false,
     };
     const observeValue = method === 'GET' ? getUintOption(options, Opt.OBSERVE) : undefined;
+    if (delegate && (observeValue !== undefined || match.route.attributes.peerState === true)) return FORWARD;
     const key = resourceKey(path);
     // RFC 7641 §3.6: Observe 1 deregisters; the GET is still answered normally.
     if (observeValue === 1) this.#observe.deregister(key, peer, message.token);
