@@ -65,7 +65,12 @@ export function clusterCoapLink():
   if (!cluster.isWorker) return undefined;
   return {
     forward: (data, { address, port }) =>
-      process.send?.({ type: 'updraft:coap', data: data.toString('base64'), address, port } satisfies CoapEnvelope),
+      process.send?.({
+        type: 'updraft:coap',
+        data: data.toString('base64'),
+        address,
+        port,
+      } satisfies CoapEnvelope),
     onForwarded(receive) {
       process.on('message', (m: Partial<CoapEnvelope>) => {
         if (m.type !== 'updraft:coap' || typeof m.data !== 'string') return;

@@ -43,10 +43,15 @@ describe('CoAP forwarding to the home worker', () => {
     });
     server.route('GET', '/version', () => ({ code: Code.CONTENT, body: `v${version}` }), { obs: true });
     server.route('POST', '/count', () => ({ code: Code.CHANGED, body: `post ${++posts}` }));
-    server.route('GET', '/stateful', () => {
-      answeredBy.push(name);
-      return { code: Code.CONTENT, body: 'kept here' };
-    }, { peerState: true });
+    server.route(
+      'GET',
+      '/stateful',
+      () => {
+        answeredBy.push(name);
+        return { code: Code.CONTENT, body: 'kept here' };
+      },
+      { peerState: true },
+    );
   };
 
   before(async () => {

@@ -5,7 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import { isIPv6, type AddressInfo } from 'node:net';
+import { lookup as dnsLookup, type LookupOptions } from 'node:dns';
+import { isIP, isIPv6, type AddressInfo } from 'node:net';
 import { parse, serialize, serializeEmpty } from './codec.js';
 import { DedupCache, type DedupCacheOptions, type DedupEntry } from './dedup-cache.js';
 import type { CoapLogger } from './logger.js';
@@ -52,6 +53,22 @@ export interface EndpointOptions {
   /** An ACK or RST that might belong to one of our CONs or NON notifications. */
   readonly onAckOrReset: (message: CoapMessage, peer: Peer) => void;
 }
+
+/**
+ * dgram resolves every destination with dns.lookup, which answers an IP literal on the next tick: one tick per
+ * datagram sent. Peers are always the literal addresses datagrams came from, so they are answered at once; a
+ * name (never passed here) still goes to dns.lookup.
+ */
+const literalLookup = ((hostname: string, options: unknown, callback: LookupCallback): void => {
+  const family = isIP(hostname);
+  if (family === 0) dnsLookup(hostname, { ...(options as LookupOptions), all: false }, callback);
+  else callback(null, hostname, family);
+}) as unknown as dgram.SocketOptions['lookup'];
+
+const getKey = (peer: Peer, message: CoapMessage): string =>
+  `${peer.address}|${peer.port}|${message.messageId}`;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
 export class CoapEndpoint {
   readonly #options: EndpointOptions;
@@ -108,6 +125,7 @@ export class CoapEndpoint {
       type,
       ...(type === 'udp6' ? { ipv6Only: false } : {}),
       ...(size !== undefined ? { recvBufferSize: size } : {}),
+      lookup: literalLookup,
       // Node ≥ 22.12 (absent from Node 20's types); it makes bind() exclusive, i.e. not the cluster's handle.
       ...(sharing === 'reuse-port' ? ({ reusePort: true } as object) : {}),
     });
@@ -209,11 +227,12 @@ export class CoapEndpoint {
       // A handler slower than ACK_TIMEOUT (2 s) would otherwise run again for each retransmission; while it
       // runs, duplicates are dropped and the one answer goes out when it is ready (§4.5). Synchronous answers
       // (the usual cached block) keep no state.
-      const key = `${peer.address}|${peer.port}|${message.messageId}`;
-      if (this.#pendingGets.has(key)) return;
+      // The key string is only built while some handler is pending or this one turns out asynchronous.
+      if (this.#pendingGets.size > 0 && this.#pendingGets.has(getKey(peer, message))) return;
       if (this.#overloaded(message, peer)) return;
       const pending = this.#process(message, peer, undefined, data, forward);
       if (pending !== undefined) {
+        const key = getKey(peer, message);
         this.#pendingGets.add(key);
         void pending.then(() => this.#pendingGets.delete(key));
       }

@@ -102,14 +102,14 @@ export class RequestProcessor {
     };
     const observeValue = method === 'GET' ? getUintOption(options, Opt.OBSERVE) : undefined;
     if (delegate && (observeValue !== undefined || match.route.attributes.peerState === true)) return FORWARD;
-    const key = resourceKey(path);
     // RFC 7641 §3.6: Observe 1 deregisters; the GET is still answered normally.
-    if (observeValue === 1) this.#observe.deregister(key, peer, message.token);
+    if (observeValue === 1) this.#observe.deregister(resourceKey(path), peer, message.token);
     const observing = observeValue === 0 && match.route.attributes.obs === true;
     const sequence = observing ? this.#observe.nextSequence() : undefined;
 
     const outcome = this.#run(match.route, request, block2, options, sequence);
     if (!observing) return outcome;
+    const key = resourceKey(path);
     return andThen(outcome, (o) => this.#register(o, key, request, match.route, block2));
   }
 
@@ -151,7 +151,8 @@ export class RequestProcessor {
     options: CoapMessage['options'],
     observe: number | undefined,
   ): MaybePromise<Outcome> {
-    const ifMatch = options.filter((o) => o.number === Opt.IF_MATCH).map((o) => o.value);
+    const ifMatch: Buffer[] = [];
+    for (const o of options) if (o.number === Opt.IF_MATCH) ifMatch.push(o.value);
     // RFC 7959 §2.4 late negotiation: a resource may answer a request without Block2 in small blocks, so a
     // short unsolicited request (a spoofed-source /.well-known/core) cannot be amplified into a large answer.
     const first = route.attributes.unsolicitedSzx;
