@@ -17,6 +17,8 @@ export interface RunningCoap {
   stop(): Promise<void>;
 }
 
+const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** This process as one of `--workers N` (app/cluster.ts). */
 export interface CoapWorker {
   readonly slot: number;
@@ -54,6 +56,10 @@ export async function startCoap(
   const server = createCoapServer({
     ...sharing,
     port: worker?.port ?? config.coapPort,
+    // 1,000 block-wise clients with one request out each queue ~1 MB of datagrams (kernel memory, not RSS);
+    // Linux's default 208 KiB dropped thousands per burst, each costing a client ACK_TIMEOUT (the kernel caps
+    // this at net.core.rmem_max).
+    receiveBufferSize: RECEIVE_BUFFER_BYTES,
     host: config.host,
     logger: logger.child({ transport: 'coap' }),
     ...(config.coapSourceRate > 0

@@ -286,7 +286,7 @@ export class CoapEndpoint {
         return undefined;
       }
       const bytes = this.#answer(message, peer, outcome);
-      if (entry !== undefined) entry.response = bytes;
+      if (entry !== undefined) this.#dedup.complete(entry, bytes);
       return undefined;
     }
     this.#inFlight++;
@@ -294,12 +294,12 @@ export class CoapEndpoint {
       (o) => {
         this.#inFlight--;
         const bytes = this.#answer(message, peer, o);
-        if (entry !== undefined) entry.response = bytes;
+        if (entry !== undefined) this.#dedup.complete(entry, bytes);
       },
       (err: unknown) => {
         this.#inFlight--;
         const bytes = this.#answer(message, peer, this.#internalError(err));
-        if (entry !== undefined) entry.response = bytes;
+        if (entry !== undefined) this.#dedup.complete(entry, bytes);
       },
     );
   }
