@@ -42,9 +42,9 @@ export interface RunningServer {
 export interface StartOptions {
   /**
    * Set in a cluster worker (app/cluster.ts): the primary has migrated, swept and bootstrapped the admin token;
-   * only worker 1 runs the drop folder and the CoAP endpoint.
+   * only worker 1 runs the drop folder; every worker runs the CoAP endpoint (app/coap.ts).
    */
-  worker?: { id: number };
+  worker?: { id: number; coapPort?: number | undefined };
 }
 
 /**
@@ -132,8 +132,6 @@ export async function startServer(
     logger.info({ port: config.plainHttpPort, host: config.host, tls: false }, 'plain HTTP listening');
   }
 
-  // Node 20's dgram has no SO_REUSEPORT: one CoAP endpoint per machine (cluster worker 1). Its observers hear of
-  // changes made through any worker or replica through the events bus.
   const metricsListener =
     config.metricsPort > 0
       ? await startMetricsListener(
@@ -142,8 +140,14 @@ export async function startServer(
         )
       : undefined;
 
-  // Node 20's dgram has no SO_REUSEPORT and Observe registrations live in one process: one CoAP endpoint.
-  const coap = firstProcess ? await startCoap(config, services, logger) : undefined;
+  // Every worker serves CoAP on the one port (docs/coap.md, "On every core"); observers hear of changes made
+  // through any worker or replica through the events bus.
+  const coap = await startCoap(
+    config,
+    services,
+    logger,
+    worker ? { slot: worker.id, port: worker.coapPort } : undefined,
+  );
   if (coap) riotSeed.setCoapPort(coap.port);
 
   const dropFolder = config.firmwareDir

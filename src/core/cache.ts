@@ -29,6 +29,11 @@ export interface LoadingCache<V> {
   get(key: string): Promise<V | undefined>;
   /** Whether `key` is kept (or being loaded), without loading it. */
   has(key: string): boolean;
+  /**
+   * The kept, fresh value, without loading it (undefined on a miss or while a load runs): the synchronous path of
+   * callers that fall back to `get` (a CoAP block served without a promise).
+   */
+  peek(key: string): V | undefined;
   /** Drops `key` (every key when omitted) here and on every replica. */
   invalidate(key?: string): void;
   /** Drops here only (what a message from another replica does). */
@@ -80,6 +85,7 @@ export function createLoadingCache<V extends {}>(options: LoadingCacheOptions<V>
       return hit === undefined ? cache.fetch(key) : Promise.resolve(hit);
     },
     has: (key) => cache.has(key),
+    peek: (key) => cache.get(key),
     invalidate(key) {
       if (options.bus) options.bus.publish({ kind: 'invalidate', cache: options.name, key });
       else drop(key);

@@ -89,7 +89,8 @@ export function registerServe(program: Command): void {
         await runPrimary(config, logger);
         return;
       }
-      const worker = isClusterWorker() ? { id: await workerSlot() } : undefined;
+      const start = isClusterWorker() ? await workerSlot() : undefined;
+      const worker = start ? { id: start.slot, coapPort: start.coapPort } : undefined;
       const server = await startServer(config, logger.child(worker ? { worker: worker.id } : {}), {
         worker,
       });

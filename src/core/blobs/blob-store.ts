@@ -37,6 +37,11 @@ export interface BlobStore {
   createReadStream(sha256: string, range?: ByteRange): Promise<Readable>;
   /** Reads up to `length` bytes at `offset` (CoAP blocks, small reads). */
   read(sha256: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * The same bytes when the store holds the blob in memory (a view, no copy), else undefined: no promise on the
+   * per-block path of a cached image. Stores without a memory cache leave it out.
+   */
+  readCached?(sha256: string, offset: number, length: number): Buffer | undefined;
   stat(sha256: string): Promise<{ size: number } | undefined>;
   delete(sha256: string): Promise<void>;
   /** Whether the store can take writes and serve reads (readiness probe). */

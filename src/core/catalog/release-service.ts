@@ -136,6 +136,8 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     listRecent: (limit: number, states?: ReleaseState[]) => releases.listAll({ limit, states }),
     /** Published releases of a product, newest first (docs/versions.md). Cached: this is on every device check-in. */
     listPublished: publishedOf,
+    /** The cached answer of `listPublished`, or undefined when it would have to be loaded (no promise). */
+    listPublishedCached: (product: string): Release[] | undefined => published.peek(product),
     /**
      * `find` among the published releases only, from the same cache (device downloads that name a version:
      * ESP-AT, simple polling). Undefined when there is no such release or it is not published.
@@ -256,6 +258,11 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
 
     readArtifact(artifact: Artifact, offset: number, length: number): Promise<Buffer> {
       return missing(artifact, blobs.read(artifact.sha256, offset, length));
+    },
+
+    /** `readArtifact` when the blob store holds the image in memory (a view of it), else undefined. */
+    readArtifactCached(artifact: Artifact, offset: number, length: number): Buffer | undefined {
+      return blobs.readCached?.(artifact.sha256, offset, length);
     },
 
     /**

@@ -81,6 +81,12 @@ export function createCachedBlobStore(
       if (!data) return inner.read(sha256, offset, length);
       return data.subarray(offset, offset + length);
     },
+    readCached(sha256: string, offset: number, length: number) {
+      const data = cache.peek(sha256);
+      if (data === undefined) return undefined;
+      options.onLookup?.(true);
+      return data.subarray(offset, offset + length);
+    },
     async delete(sha256: string) {
       tooLarge.delete(sha256);
       cache.drop(sha256);

@@ -5,7 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import { isIPv6, type AddressInfo } from 'node:net';
+import { lookup as dnsLookup, type LookupOptions } from 'node:dns';
+import { isIP, isIPv6, type AddressInfo } from 'node:net';
 import { parse, serialize, serializeEmpty } from './codec.js';
 import { DedupCache, type DedupCacheOptions, type DedupEntry } from './dedup-cache.js';
 import type { CoapLogger } from './logger.js';
@@ -35,10 +36,39 @@ export interface EndpointOptions {
   readonly sourceRate?: { readonly perSecond: number; readonly burst: number };
   /** SO_RCVBUF in bytes, for many concurrent block-wise clients; the kernel may cap it. */
   readonly receiveBufferSize?: number;
-  readonly onRequest: (message: CoapMessage, peer: Peer) => MaybePromise<Outcome>;
+  /**
+   * How cluster workers share the port (docs/coap.md, "On every core"). `reuse-port`: each process binds its own
+   * SO_REUSEPORT socket and the kernel hashes a source's 4-tuple to one of them (Node ≥ 22.12). `cluster`: the
+   * cluster primary's one socket handle, read by every worker, each datagram by whichever worker reads first.
+   * Default: Node's default (in a cluster worker, the shared handle).
+   */
+  readonly sharing?: 'reuse-port' | 'cluster';
+  /**
+   * Set on every `cluster`-sharing worker but the home one: datagrams that need per-peer state (ACK, RST,
+   * non-GET requests, Observe, routes marked `peerState`) go there whole and are answered from the same socket.
+   */
+  readonly forward?: (data: Buffer, peer: Peer) => void;
+  /** `delegate`: this endpoint forwards stateful requests; the processor answers them with `forward`. */
+  readonly onRequest: (message: CoapMessage, peer: Peer, delegate: boolean) => MaybePromise<Outcome>;
   /** An ACK or RST that might belong to one of our CONs or NON notifications. */
   readonly onAckOrReset: (message: CoapMessage, peer: Peer) => void;
 }
+
+/**
+ * dgram resolves every destination with dns.lookup, which answers an IP literal on the next tick: one tick per
+ * datagram sent. Peers are always the literal addresses datagrams came from, so they are answered at once; a
+ * name (never passed here) still goes to dns.lookup.
+ */
+const literalLookup = ((hostname: string, options: unknown, callback: LookupCallback): void => {
+  const family = isIP(hostname);
+  if (family === 0) dnsLookup(hostname, { ...(options as LookupOptions), all: false }, callback);
+  else callback(null, hostname, family);
+}) as unknown as dgram.SocketOptions['lookup'];
+
+const getKey = (peer: Peer, message: CoapMessage): string =>
+  `${peer.address}|${peer.port}|${message.messageId}`;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
 export class CoapEndpoint {
   readonly #options: EndpointOptions;
@@ -82,7 +112,7 @@ export class CoapEndpoint {
     }
     const socket = this.#socket;
     socket.on('message', (data, rinfo) =>
-      this.#onDatagram(data, { address: rinfo.address, port: rinfo.port }),
+      this.#onDatagram(data, { address: rinfo.address, port: rinfo.port }, this.#options.forward, true),
     );
     socket.on('error', (err) => this.#logger.warn({ err }, 'CoAP socket error'));
     return socket.address();
@@ -90,10 +120,14 @@ export class CoapEndpoint {
 
   #bind(type: 'udp4' | 'udp6', port: number, host: string): Promise<dgram.Socket> {
     const size = this.#options.receiveBufferSize;
+    const sharing = this.#options.sharing;
     const socket = dgram.createSocket({
       type,
       ...(type === 'udp6' ? { ipv6Only: false } : {}),
       ...(size !== undefined ? { recvBufferSize: size } : {}),
+      lookup: literalLookup,
+      // Node ≥ 22.12 (absent from Node 20's types); it makes bind() exclusive, i.e. not the cluster's handle.
+      ...(sharing === 'reuse-port' ? ({ reusePort: true } as object) : {}),
     });
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
@@ -101,7 +135,8 @@ export class CoapEndpoint {
         reject(err);
       };
       socket.once('error', onError);
-      socket.bind(port, host, () => {
+      const exclusive = sharing === 'cluster' ? { exclusive: false } : {};
+      socket.bind({ port, address: host, ...exclusive }, () => {
         socket.off('error', onError);
         resolve(socket);
       });
@@ -132,9 +167,20 @@ export class CoapEndpoint {
     if (socket !== undefined) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
-  #onDatagram(data: Buffer, peer: Peer): void {
+  /** A datagram another worker received and forwarded here (`forward`): processed as if it came in here. */
+  receive(data: Buffer, peer: Peer): void {
+    if (!this.#closed) this.#onDatagram(data, peer, undefined, false);
+  }
+
+  #onDatagram(
+    data: Buffer,
+    peer: Peer,
+    forward: ((data: Buffer, peer: Peer) => void) | undefined,
+    fromSocket: boolean,
+  ): void {
     // Before parsing: a source over its budget costs one map lookup and gets nothing back (RFC 7252 §11.3).
-    if (this.#sources !== undefined && !this.#sources.take(peer.address)) return;
+    // A forwarded datagram was counted by the worker that received it.
+    if (fromSocket && this.#sources !== undefined && !this.#sources.take(peer.address)) return;
     const parsed = parse(data);
     if (!parsed.ok) {
       // RFC 7252 §4.2: a CON we cannot process is rejected with RST; anything else is silently ignored
@@ -149,12 +195,17 @@ export class CoapEndpoint {
       case MessageType.ACK:
       case MessageType.RST:
         // §4.2/§4.3: an ACK or RST carrying a request code is a format error and ignored.
-        if (message.code === Code.EMPTY || isResponseCode(message.code))
-          this.#options.onAckOrReset(message, peer);
+        if (message.code === Code.EMPTY || isResponseCode(message.code)) {
+          // Only the home worker sends CONs and NON notifications, so their ACKs and RSTs belong there.
+          if (forward !== undefined) forward(data, peer);
+          else this.#options.onAckOrReset(message, peer);
+        }
         return;
       default:
         if (isRequestCode(message.code)) {
-          this.#onRequest(message, peer);
+          // Non-GET requests are deduplicated by message id (§4.5): one cache, in the home worker.
+          if (forward !== undefined && message.code !== Code.GET) forward(data, peer);
+          else this.#onRequest(message, peer, data, forward);
           return;
         }
         // §4.3 ping (Empty CON), §5.3.2 unexpected response, §3 reserved code class: a CON gets RST.
@@ -163,7 +214,12 @@ export class CoapEndpoint {
     }
   }
 
-  #onRequest(message: CoapMessage, peer: Peer): void {
+  #onRequest(
+    message: CoapMessage,
+    peer: Peer,
+    data: Buffer,
+    forward: ((data: Buffer, peer: Peer) => void) | undefined,
+  ): void {
     // RFC 7252 §4.5 lets a server process duplicates of idempotent requests again instead of keeping state
     // per message id. For GET that is cheaper and gives the same bytes: block serving is stateless, and
     // retaining a response per block for EXCHANGE_LIFETIME cost ~40 % more CPU (GC) under load.
@@ -171,11 +227,12 @@ export class CoapEndpoint {
       // A handler slower than ACK_TIMEOUT (2 s) would otherwise run again for each retransmission; while it
       // runs, duplicates are dropped and the one answer goes out when it is ready (§4.5). Synchronous answers
       // (the usual cached block) keep no state.
-      const key = `${peer.address}|${peer.port}|${message.messageId}`;
-      if (this.#pendingGets.has(key)) return;
+      // The key string is only built while some handler is pending or this one turns out asynchronous.
+      if (this.#pendingGets.size > 0 && this.#pendingGets.has(getKey(peer, message))) return;
       if (this.#overloaded(message, peer)) return;
-      const pending = this.#process(message, peer, undefined);
+      const pending = this.#process(message, peer, undefined, data, forward);
       if (pending !== undefined) {
+        const key = getKey(peer, message);
         this.#pendingGets.add(key);
         void pending.then(() => this.#pendingGets.delete(key));
       }
@@ -189,7 +246,8 @@ export class CoapEndpoint {
       if (seen.response !== undefined) this.send(seen.response, peer);
       return;
     }
-    if (!this.#overloaded(message, peer)) this.#process(message, peer, this.#dedup.begin(key));
+    if (!this.#overloaded(message, peer))
+      this.#process(message, peer, this.#dedup.begin(key), data, undefined);
   }
 
   /** Too many handlers pending: 5.03 with Max-Age, after which the client may retry (RFC 7252 §5.9.3.4). */
@@ -208,16 +266,27 @@ export class CoapEndpoint {
    * Runs the request and sends the answer, remembering it in `entry` for retransmissions. Returns a promise
    * settled once the answer is sent when the handler is asynchronous.
    */
-  #process(message: CoapMessage, peer: Peer, entry: DedupEntry | undefined): Promise<void> | undefined {
+  #process(
+    message: CoapMessage,
+    peer: Peer,
+    entry: DedupEntry | undefined,
+    data: Buffer,
+    forward: ((data: Buffer, peer: Peer) => void) | undefined,
+  ): Promise<void> | undefined {
     let outcome: MaybePromise<Outcome>;
     try {
-      outcome = this.#options.onRequest(message, peer);
+      outcome = this.#options.onRequest(message, peer, forward !== undefined);
     } catch (err) {
       outcome = this.#internalError(err);
     }
     if (!isPromiseLike(outcome)) {
+      // The request needs per-peer state (Observe, a `peerState` route): the home worker answers it.
+      if (outcome.kind === 'forward') {
+        forward?.(data, peer);
+        return undefined;
+      }
       const bytes = this.#answer(message, peer, outcome);
-      if (entry !== undefined) entry.response = bytes;
+      if (entry !== undefined) this.#dedup.complete(entry, bytes);
       return undefined;
     }
     this.#inFlight++;
@@ -225,12 +294,12 @@ export class CoapEndpoint {
       (o) => {
         this.#inFlight--;
         const bytes = this.#answer(message, peer, o);
-        if (entry !== undefined) entry.response = bytes;
+        if (entry !== undefined) this.#dedup.complete(entry, bytes);
       },
       (err: unknown) => {
         this.#inFlight--;
         const bytes = this.#answer(message, peer, this.#internalError(err));
-        if (entry !== undefined) entry.response = bytes;
+        if (entry !== undefined) this.#dedup.complete(entry, bytes);
       },
     );
   }
@@ -244,7 +313,10 @@ export class CoapEndpoint {
   #answer(request: CoapMessage, peer: Peer, outcome: Outcome): Buffer | undefined {
     const confirmable = request.type === MessageType.CON;
     let bytes: Buffer;
-    if (outcome.kind === 'reset') {
+    if (outcome.kind === 'forward') {
+      // Only returned synchronously, to an endpoint that forwards (#process); never reaches here otherwise.
+      bytes = serializeEmpty(MessageType.RST, request.messageId);
+    } else if (outcome.kind === 'reset') {
       bytes = serializeEmpty(MessageType.RST, request.messageId);
     } else {
       const message = {

@@ -157,7 +157,8 @@ export class ObserveRegistry {
       this.remove(observer);
       return;
     }
-    if (outcome.kind === 'reset') {
+    // 'forward' is never rendered for a notification (only for requests to an endpoint that forwards).
+    if (outcome.kind !== 'reply') {
       this.remove(observer);
       return;
     }

@@ -26,6 +26,8 @@ export interface RequestProcessorOptions {
   readonly logger: CoapLogger;
 }
 
+const FORWARD: Outcome = { kind: 'forward' };
+
 export const resourceKey = (path: readonly string[]): string => path.join('/');
 
 export class RequestProcessor {
@@ -41,7 +43,11 @@ export class RequestProcessor {
     this.#logger = options.logger;
   }
 
-  process(message: CoapMessage, peer: Peer): MaybePromise<Outcome> {
+  /**
+   * @param delegate this worker forwards requests that need per-peer state to the home worker (endpoint.ts
+   *   `forward`): an Observe (de)registration or a route marked `peerState` is answered `forward`.
+   */
+  process(message: CoapMessage, peer: Peer, delegate = false): MaybePromise<Outcome> {
     const method = methodOf(message.code);
     // RFC 7252 §5.8: a method code we do not know is answered with 4.05.
     if (method === undefined) return errorOutcome(Code.METHOD_NOT_ALLOWED);
@@ -95,14 +101,15 @@ export class RequestProcessor {
       notification: false,
     };
     const observeValue = method === 'GET' ? getUintOption(options, Opt.OBSERVE) : undefined;
-    const key = resourceKey(path);
+    if (delegate && (observeValue !== undefined || match.route.attributes.peerState === true)) return FORWARD;
     // RFC 7641 §3.6: Observe 1 deregisters; the GET is still answered normally.
-    if (observeValue === 1) this.#observe.deregister(key, peer, message.token);
+    if (observeValue === 1) this.#observe.deregister(resourceKey(path), peer, message.token);
     const observing = observeValue === 0 && match.route.attributes.obs === true;
     const sequence = observing ? this.#observe.nextSequence() : undefined;
 
     const outcome = this.#run(match.route, request, block2, options, sequence);
     if (!observing) return outcome;
+    const key = resourceKey(path);
     return andThen(outcome, (o) => this.#register(o, key, request, match.route, block2));
   }
 
@@ -144,7 +151,8 @@ export class RequestProcessor {
     options: CoapMessage['options'],
     observe: number | undefined,
   ): MaybePromise<Outcome> {
-    const ifMatch = options.filter((o) => o.number === Opt.IF_MATCH).map((o) => o.value);
+    const ifMatch: Buffer[] = [];
+    for (const o of options) if (o.number === Opt.IF_MATCH) ifMatch.push(o.value);
     // RFC 7959 §2.4 late negotiation: a resource may answer a request without Block2 in small blocks, so a
     // short unsolicited request (a spoofed-source /.well-known/core) cannot be amplified into a large answer.
     const first = route.attributes.unsolicitedSzx;

@@ -65,6 +65,11 @@ export interface LinkAttributes {
 export interface ResourceAttributes extends LinkAttributes {
   /** Leave out of /.well-known/core. */
   readonly hidden?: boolean;
+  /**
+   * The handler keeps state per peer between requests (the STM32 two-step ids, POST payloads for Block2
+   * follow-ups): with the cluster's shared socket, such requests are all answered by one worker (docs/coap.md).
+   */
+  readonly peerState?: boolean;
   /** SZX of the first block when the request has no Block2 (RFC 7959 §2.4), to keep unsolicited answers small. */
   readonly unsolicitedSzx?: number;
   /**

@@ -13,7 +13,9 @@ export type Outcome =
       readonly options: CoapOption[];
       readonly payload: Buffer;
     }
-  | { readonly kind: 'reset' };
+  | { readonly kind: 'reset' }
+  /** Answered by another worker (endpoint.ts `forward`): the request needs per-peer state kept there. */
+  | { readonly kind: 'forward' };
 
 export interface ReplyContext {
   readonly block2: BlockValue | undefined;

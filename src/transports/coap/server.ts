@@ -4,7 +4,7 @@ import { szxOf } from './block.js';
 import type { DedupCacheOptions } from './dedup-cache.js';
 import { CoapEndpoint } from './endpoint.js';
 import { silentLogger, type CoapLogger } from './logger.js';
-import { MessageType, type Method } from './message.js';
+import { MessageType, type Method, type Peer } from './message.js';
 import { ObserveRegistry, type ObserveOptions } from './observe.js';
 import { RequestProcessor, resourceKey } from './request-processor.js';
 import type { CoapHandler, ResourceAttributes } from './resource.js';
@@ -28,6 +28,9 @@ export interface CoapServerOptions {
   readonly receiveBufferSize?: number;
   /** Datagrams per second (and burst) accepted from one source address; undefined = unlimited. */
   readonly sourceRate?: { readonly perSecond: number; readonly burst: number };
+  /** Cluster workers sharing the port, and where stateful datagrams go (endpoint.ts, docs/coap.md). */
+  readonly sharing?: 'reuse-port' | 'cluster';
+  readonly forward?: (data: Buffer, peer: Peer) => void;
 }
 
 export interface CoapServer {
@@ -46,6 +49,8 @@ export interface CoapServer {
   /** Stops receiving at once; pending handlers' answers are dropped, CON retransmissions stop. */
   close(): Promise<void>;
   address(): AddressInfo;
+  /** A datagram another worker forwarded (its `forward`): processed as if received on this socket. */
+  receive(data: Buffer, peer: Peer): void;
   readonly observerCount: number;
 }
 
@@ -68,7 +73,9 @@ export function createCoapServer(options: CoapServerOptions = {}): CoapServer {
     ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
     ...(options.receiveBufferSize !== undefined ? { receiveBufferSize: options.receiveBufferSize } : {}),
     ...(options.sourceRate !== undefined ? { sourceRate: options.sourceRate } : {}),
-    onRequest: (message, peer) => processor.process(message, peer),
+    ...(options.sharing !== undefined ? { sharing: options.sharing } : {}),
+    ...(options.forward !== undefined ? { forward: options.forward } : {}),
+    onRequest: (message, peer, delegate) => processor.process(message, peer, delegate),
     onAckOrReset: (message, peer) => {
       if (transmitter.handle(message, peer)) return;
       // RFC 7641 §3.6: a RST to a (NON) notification cancels the observation.
@@ -109,6 +116,7 @@ export function createCoapServer(options: CoapServerOptions = {}): CoapServer {
       await endpoint.close();
     },
     address: () => endpoint.address(),
+    receive: (data, peer) => endpoint.receive(data, peer),
     get observerCount() {
       return observe.size;
     },

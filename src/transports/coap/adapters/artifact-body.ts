@@ -30,6 +30,18 @@ export interface ArtifactBodyOptions {
   contentFormat?: number | null;
 }
 
+/** ETags by artifact: artifacts come from the cached release lists, so a transfer decodes its ETag once. */
+const etags = new WeakMap<Artifact, Buffer>();
+
+function etagOf(artifact: Artifact): Buffer {
+  let etag = etags.get(artifact);
+  if (etag === undefined) {
+    etag = etagFromSha256(artifact.sha256);
+    etags.set(artifact, etag);
+  }
+  return etag;
+}
+
 /**
  * The body reads exactly the block the server asks for, so serving block 0 and serving the last block are the
  * moments a download starts and completes (`recordDownload`); nothing is kept between blocks. A retransmitted
@@ -43,9 +55,13 @@ export function artifactBody(
 ): CoapBody {
   const size = artifact.size - offset;
   const { metrics } = services;
+  const completed = (): void => {
+    services.updates.recordDownload(deviceId, release, 'completed', artifact.name);
+    metrics.download(family, release.product, 'completed');
+  };
   return {
     size,
-    etag: etagFromSha256(artifact.sha256),
+    etag: etagOf(artifact),
     ...(contentFormat !== null ? { contentFormat } : {}),
     read: (start, length) => {
       metrics.bytesServed(family, release.product, length);
@@ -58,11 +74,17 @@ export function artifactBody(
           offset > 0 ? `${artifact.name} from byte ${offset}` : artifact.name,
         );
       }
+      const last = start + length === size;
+      // A cached image is a view of the block, synchronously; otherwise one ranged read from the store.
+      const cached = services.releases.readArtifactCached(artifact, offset + start, length);
+      if (cached !== undefined) {
+        if (last) completed();
+        return cached;
+      }
       const bytes = services.releases.readArtifact(artifact, offset + start, length);
-      if (start + length !== size) return bytes;
+      if (!last) return bytes;
       return bytes.then((block) => {
-        services.updates.recordDownload(deviceId, release, 'completed', artifact.name);
-        metrics.download(family, release.product, 'completed');
+        completed();
         return block;
       });
     },

@@ -21,7 +21,7 @@ import { isValidName } from '../../../core/names.js';
 import type { Services } from '../../../core/services.js';
 import { Code, type Peer } from '../message.js';
 import { ContentFormat } from '../options.js';
-import type { CoapHandler, LinkAttributes } from '../resource.js';
+import type { CoapHandler, CoapReply, CoapRequest, LinkAttributes } from '../resource.js';
 import type { CoapServer } from '../server.js';
 import type { CoapAdapter } from './adapter.js';
 import { artifactBody, deviceIdOf } from './artifact-body.js';
@@ -54,32 +54,46 @@ function firmwareHandler(
   view: CatalogView,
   deviceIds: (peer: Peer) => string | undefined,
 ): CoapHandler {
-  return async (req) => {
-    const { product: name = '', second = '', file = '' } = req.params;
-    // Segments arrive decoded and may hold `/` or `..`; they only ever select from the catalog, but anything
-    // that is not a catalog name is refused before it is looked up.
-    if (![name, second, file].every(isValidName)) {
-      return coapErrorReply(new DomainError('INVALID_NAME'));
-    }
+  const answer = (req: CoapRequest, product: Product, published: readonly Release[]): CoapReply => {
+    const refused = refusal(product, req);
+    if (refused) return refused;
+    const { second = '', file = '' } = req.params;
+    const found = isRiot(product)
+      ? second === boardOf(product)
+        ? resolveRiotFile(published, file)
+        : undefined
+      : resolveCatalogFile(published, second, file);
+    if (!found) return { code: Code.NOT_FOUND };
+    return {
+      code: Code.CONTENT,
+      body: artifactBody(services, found.release, found.artifact, {
+        deviceId: deviceIds(req.peer),
+        family: 'catalog-resources',
+      }),
+    };
+  };
+  const load = async (req: CoapRequest, name: string): Promise<CoapReply> => {
     try {
       const product = await view.product(name);
       if (!product) return { code: Code.NOT_FOUND };
-      const refused = refusal(product, req);
-      if (refused) return refused;
-      const published = await services.releases.listPublished(product.name);
-      const found = isRiot(product)
-        ? second === boardOf(product)
-          ? resolveRiotFile(published, file)
-          : undefined
-        : resolveCatalogFile(published, second, file);
-      if (!found) return { code: Code.NOT_FOUND };
-      return {
-        code: Code.CONTENT,
-        body: artifactBody(services, found.release, found.artifact, {
-          deviceId: deviceIds(req.peer),
-          family: 'catalog-resources',
-        }),
-      };
+      return answer(req, product, await services.releases.listPublished(product.name));
+    } catch (err) {
+      return coapErrorReply(err);
+    }
+  };
+  return (req) => {
+    const { product: name = '', second = '', file = '' } = req.params;
+    // Segments arrive decoded and may hold `/` or `..`; they only ever select from the catalog, but anything
+    // that is not a catalog name is refused before it is looked up.
+    if (!isValidName(name) || !isValidName(second) || !isValidName(file)) {
+      return coapErrorReply(new DomainError('INVALID_NAME'));
+    }
+    // The per-block path: product and published releases cached, answered without a promise (maybe-async.ts).
+    const product = view.productCached(name);
+    const published = product && services.releases.listPublishedCached(product.name);
+    if (product === undefined || published === undefined) return load(req, name);
+    try {
+      return answer(req, product, published);
     } catch (err) {
       return coapErrorReply(err);
     }

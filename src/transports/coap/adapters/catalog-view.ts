@@ -85,6 +85,8 @@ export function createCatalogView(
 
   return {
     product,
+    /** The cached product, or undefined when `product` would have to load it (the per-block path, no promise). */
+    productCached: (name: string): Product | undefined => products.peek(name),
 
     /** The current listing; starts a background refresh when it is stale. Never waits. */
     listing(): Iterable<ListedProduct> {

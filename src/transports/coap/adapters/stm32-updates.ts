@@ -181,8 +181,9 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
         handler(req).catch(coapErrorReply);
     // GET is what devices send; POST too, for CoAP stacks that put no payload on a GET.
     for (const method of ['GET', 'POST'] as Method[]) {
-      server.route(method, '/updates', guarded(updates), { rt: 'firmware-updates' });
-      server.route(method, '/updates/:id', guarded(byId));
+      // Two-step ids, transfers and POST payloads live in this process: one worker answers them all.
+      server.route(method, '/updates', guarded(updates), { rt: 'firmware-updates', peerState: true });
+      server.route(method, '/updates/:id', guarded(byId), { peerState: true });
     }
 
     return services.releaseEvents.subscribe(({ type, release }) => {
