@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startProcess, waitFor, type Proc } from './proc.js';
@@ -49,7 +50,9 @@ async function writeNginxConfig(o: NginxOptions): Promise<string> {
 /** Starts nginx in the foreground (`daemon off`), so the PID is the master's; SIGTERM stops it. */
 export async function startNginx(o: NginxOptions): Promise<{ proc: Proc; conf: string }> {
   const conf = await writeNginxConfig(o);
-  const proc = startProcess('nginx', 'nginx', ['-p', o.prefix, '-c', conf]);
+  // Debian installs nginx in /usr/sbin, which is not on every user's PATH.
+  const bin = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+  const proc = startProcess('nginx', bin, ['-p', o.prefix, '-c', conf]);
   await waitFor('nginx', async () => {
     if (proc.exited()) throw new Error(`nginx exited: ${proc.output()}`);
     return (await fetch(`http://127.0.0.1:${o.directPort}/`)).status > 0;

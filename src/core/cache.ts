@@ -50,11 +50,22 @@ export interface LoadingCache<V> {
  */
 const perfOf = (clock: Clock) => ({ now: clock === systemClock ? Date.now : () => clock().getTime() });
 
+/**
+ * lru-cache options that keep at most `max` entries without allocating for them up front. Given `max`, lru-cache
+ * allocates five arrays of that length at construction (about 28 bytes an entry: 2.8 MB for 100,000, resident from
+ * start-up whether or not the cache is ever used; a dozen such bounds were a third of an idle server's heap).
+ * Counting every entry as 1 against `maxSize` is the same bound with storage that grows as entries arrive.
+ */
+export function entryBound(max: number): { maxSize: number; sizeCalculation: () => number } {
+  return { maxSize: Math.max(1, max), sizeCalculation: () => 1 };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export function createLoadingCache<V extends {}>(options: LoadingCacheOptions<V>): LoadingCache<V> {
   const clock = options.clock ?? systemClock;
   const cache = new LRUCache<string, V>({
-    max: options.max ?? 10_000,
+    // With a size bound, the entry bound is lru-cache's own `max` (small by default); without one, `entryBound`.
+    ...(options.maxSize ? { max: options.max ?? 10_000 } : entryBound(options.max ?? 10_000)),
     ...(options.ttlMs ? { ttl: options.ttlMs, ttlResolution: 0, perf: perfOf(clock) } : {}),
     ...(options.maxSize
       ? {
@@ -124,6 +135,7 @@ export class ExpiringMap<K extends {}, V extends {}> {
   readonly #cache: LRUCache<K, V>;
   readonly #clock: Clock;
   readonly #ttlMs: number;
+  readonly #maxEntries: number;
   #purgedAt = 0;
 
   /**
@@ -139,19 +151,17 @@ export class ExpiringMap<K extends {}, V extends {}> {
   ) {
     this.#clock = clock;
     this.#ttlMs = ttlMs;
-    this.#cache = new LRUCache<K, V>({
-      max: maxEntries,
-      ttl: ttlMs,
-      ttlResolution: 0,
-      perf: perfOf(clock),
-      ...(bytes
-        ? {
-            maxSize: bytes.max,
-            maxEntrySize: bytes.max,
-            sizeCalculation: (value: V) => Math.max(1, Math.ceil(bytes.sizeOf(value))),
-          }
-        : {}),
-    });
+    this.#maxEntries = maxEntries;
+    // Without a byte bound the entry count is the size (no up-front arrays, `entryBound`); with one, `set`
+    // enforces the count itself.
+    const bound = bytes
+      ? {
+          maxSize: bytes.max,
+          maxEntrySize: bytes.max,
+          sizeCalculation: (value: V) => Math.max(1, Math.ceil(bytes.sizeOf(value))),
+        }
+      : entryBound(maxEntries);
+    this.#cache = new LRUCache<K, V>({ ...bound, ttl: ttlMs, ttlResolution: 0, perf: perfOf(clock) });
   }
 
   get(key: K, { touch = false }: { touch?: boolean } = {}): V | undefined {
@@ -164,6 +174,7 @@ export class ExpiringMap<K extends {}, V extends {}> {
       this.#purgedAt = now;
       this.#cache.purgeStale();
     }
+    if (this.#cache.size >= this.#maxEntries && !this.#cache.has(key)) this.#cache.pop();
     this.#cache.set(key, value);
   }
 

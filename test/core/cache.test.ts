@@ -102,4 +102,28 @@ describe('the cache helper', () => {
     map.deleteWhere((v) => v === 2);
     assert.equal(map.get('b'), undefined);
   });
+
+  it('ExpiringMap with a byte bound still keeps at most maxEntries, and at most the bytes', () => {
+    const { clock } = manualClock();
+    const map = new ExpiringMap<string, Buffer>(2, 60_000, clock, { max: 100, sizeOf: (b) => b.length });
+    map.set('a', Buffer.alloc(10));
+    map.set('b', Buffer.alloc(10));
+    map.set('a', Buffer.alloc(10)); // a replacement is not a new entry: nothing is evicted
+    assert.equal(map.size, 2);
+    assert.ok(map.get('b'));
+    map.set('c', Buffer.alloc(10));
+    assert.equal(map.size, 2, 'the least recently used went when the entry bound was reached');
+    assert.equal(map.get('a'), undefined);
+    map.set('d', Buffer.alloc(90));
+    assert.ok(map.byteSize <= 100, `bytes held ${map.byteSize}`);
+    assert.ok(map.get('d'));
+  });
+
+  it('a loading cache without a size bound keeps at most `max` entries', async () => {
+    const cache = createLoadingCache<string>({ name: 'bounded', max: 3, load: async (k) => k.toUpperCase() });
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await cache.get(k);
+    assert.equal(['a', 'b', 'c', 'd', 'e'].filter((k) => cache.has(k)).length, 3);
+    assert.ok(cache.has('e') && !cache.has('a'), 'the oldest went first');
+    cache.close();
+  });
 });

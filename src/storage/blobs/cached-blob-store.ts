@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import type { BlobStore, ByteRange } from '../../core/blobs/blob-store.js';
-import { createLoadingCache } from '../../core/cache.js';
+import { createLoadingCache, entryBound } from '../../core/cache.js';
 
 export interface BlobCacheOptions {
   /** Total bytes kept in memory. */
@@ -31,7 +31,7 @@ export function createCachedBlobStore(
 ): BlobStore & { cachedBytes(): number } {
   const maxEntry = Math.min(options.maxBlobBytes, options.maxBytes);
   // Blobs known to be too large to cache: their size never changes, so they are not stat'ed on every request.
-  const tooLarge = new LRUCache<string, true>({ max: 10_000 });
+  const tooLarge = new LRUCache<string, true>(entryBound(10_000));
   // Blobs are immutable: no TTL, and no bus (a content-addressed key never names other bytes).
   const cache = createLoadingCache<Buffer>({
     name: 'blobs',

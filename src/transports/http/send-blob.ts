@@ -114,10 +114,11 @@ export async function sendBlob(
   }
   headers['Content-Type'] = blob.contentType ?? 'application/octet-stream';
   if (blob.accelRedirect && req.method !== 'HEAD') {
-    // nginx computes Content-Length and honours Range itself from the internal location. (The empty body goes
-    // out chunked, so nginx closes its upstream connection after each redirect, ngx_http_proxy_process_header;
-    // `Content-Length: 0` would keep it, docs/benchmarks.md, but the answer announces no length by contract,
-    // test/devices/accel-redirect.test.ts.)
+    // nginx computes Content-Length and honours Range itself from the internal location. The answer states its
+    // own empty body (`Content-Length: 0`): a chunked empty body makes nginx close its upstream connection after
+    // each redirect (ngx_http_proxy_process_header keeps it only for a known-length body), which cost a TCP
+    // connection per download (docs/benchmarks.md). nginx does not pass this header on to the device.
+    headers['Content-Length'] = 0;
     headers['X-Accel-Redirect'] = blob.accelRedirect;
     res.writeHead(200, headers);
     res.end();

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { entryBound } from '../../../core/cache.js';
 import { createRateLimiter } from '../../../core/rate-limit.js';
 import type { Peer } from '../message.js';
 import { deviceIdOf } from './artifact-body.js';
@@ -10,7 +11,7 @@ import { deviceIdOf } from './artifact-body.js';
  * anonymously (nothing recorded). A real device that missed the budget is admitted on a later request.
  */
 export function createDeviceAdmission(newPerMinute: number, maxKnown = 100_000) {
-  const known = new LRUCache<string, true>({ max: maxKnown });
+  const known = new LRUCache<string, true>(entryBound(maxKnown));
   const limiter = createRateLimiter({ burst: Math.max(1, newPerMinute), perSecond: newPerMinute / 60 });
   return (peer: Peer): string | undefined => {
     const id = deviceIdOf(peer);

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { entryBound } from '../../../core/cache.js';
 
 /**
  * Remembers which image each device last started downloading from a device path (`GET /<product>`,
@@ -11,7 +12,7 @@ import { LRUCache } from 'lru-cache';
  * One process only: in a cluster, a resume landing on another worker also gets the whole image.
  */
 export function createResumeGuard(max = 100_000) {
-  const started = new LRUCache<string, string>({ max });
+  const started = new LRUCache<string, string>(entryBound(max));
   const key = (product: string, device: string) => `${product}\0${device}`;
   return {
     /** Whether a range without If-Range may be served from `sha256` to this device. */

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { entryBound } from '../../../../core/cache.js';
 import type { Services } from '../../../../core/services.js';
 import type { Deployment } from '../../../../core/deployments/index.js';
 
@@ -8,7 +9,7 @@ import type { Deployment } from '../../../../core/deployments/index.js';
  * the TTL, as with the catalog's caches.
  */
 export function createDeploymentLookup(services: Pick<Services, 'deployments'>, ttlMs = 2000) {
-  const cache = new LRUCache<string, { deployment: Deployment | null }>({ max: 1000, ttl: ttlMs });
+  const cache = new LRUCache<string, { deployment: Deployment | null }>({ ...entryBound(1000), ttl: ttlMs });
   services.deployments.events.on('changed', (id: string) => cache.delete(id));
   return {
     async get(id: string): Promise<Deployment | undefined> {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { entryBound } from '../../../../core/cache.js';
 import type { Device } from '../../../../core/devices/types.js';
 import type { DeviceRegistry } from '../../../../core/devices/device-registry.js';
 
@@ -44,10 +45,10 @@ export const formatRef = (r: ActionRef): string =>
  * another replica's change is seen within the TTL.
  */
 export function createDdiDeviceCache(registry: DeviceRegistry, ttlMs = 3000) {
-  const cache = new LRUCache<string, Device>({ max: 50_000, ttl: ttlMs });
+  const cache = new LRUCache<string, Device>({ ...entryBound(50_000), ttl: ttlMs });
   // Devices registered by this process whose first check-in may not be written yet: their product, so a token
   // of another product cannot claim them in that window. Unknown devices are not cached otherwise.
-  const claims = new LRUCache<string, string>({ max: 50_000, ttl: ttlMs });
+  const claims = new LRUCache<string, string>({ ...entryBound(50_000), ttl: ttlMs });
   return {
     async get(id: string): Promise<Device | undefined> {
       const hit = cache.get(id);

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { createLoadingCache } from '../../../../core/cache.js';
+import { createLoadingCache, entryBound } from '../../../../core/cache.js';
 import type { EventBus } from '../../../../core/events/event-bus.js';
 import type { Device } from '../../../../core/devices/types.js';
 import type { DeviceRegistry } from '../../../../core/devices/device-registry.js';
@@ -72,7 +72,7 @@ export function createKnownDevices(
   });
   // Devices registered by this process whose first check-in may not be written yet: their product, so a token
   // of another product cannot claim them in that window (an unknown device is not kept in `cache`).
-  const claims = new LRUCache<string, string>({ max: 50_000, ttl: 3000 });
+  const claims = new LRUCache<string, string>({ ...entryBound(50_000), ttl: 3000 });
   return {
     get: (id: string): Promise<DdiDevice | undefined> => cache.get(id),
     /** The product a device belongs to, including one registered here moments ago. */

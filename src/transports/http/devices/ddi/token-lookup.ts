@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { entryBound } from '../../../../core/cache.js';
 import type { EventBus } from '../../../../core/events/event-bus.js';
 import type { TokenRecord } from '../../../../core/tokens/types.js';
 import type { TokenService } from '../../../../core/tokens/token-service.js';
@@ -17,7 +18,7 @@ export function createTokenLookup(
   bus: Pick<EventBus, 'subscribe'>,
   { ttlMs = 5000, max = 10_000 } = {},
 ) {
-  const known = new LRUCache<string, TokenRecord>({ max, ttl: ttlMs });
+  const known = new LRUCache<string, TokenRecord>({ ...entryBound(max), ttl: ttlMs });
   // Bumped by every drop: a lookup that started before a revoke must not store its (now stale) answer.
   let generation = 0;
   const unsubscribe = bus.subscribe((message) => {
