@@ -72,7 +72,9 @@ export const memory: BenchCase = {
           coap: true,
         });
         const streamIdle = treeRss(updraft.proc.pid);
-        notes.push(`HTTP 64 MiB run ${i + 1}: idle RSS of its fresh process ${(streamIdle / MB).toFixed(0)} MB`);
+        notes.push(
+          `HTTP 64 MiB run ${i + 1}: idle RSS of its fresh process ${(streamIdle / MB).toFixed(0)} MB`,
+        );
         const streamSampler = sampleRss(updraft.proc.pid);
         // An ESP8266 reports far less free space than 64 MiB, so this goes through the management API's download.
         const s = await holdSlowDownloads({
