@@ -30,7 +30,19 @@ apt-get build-dep -y -qq -o DPkg::Lock::Timeout=300 swupdate >&3 2>&1
 work="$cache/src"
 rm -rf "$work"
 mkdir -p "$work"
-(cd "$work" && apt-get source -qq swupdate >&3 2>&1)
+# The candidate's source first; a mirror may lack it (here the security pool had the binary of deb12u3 but answered
+# 404 for its source), so then every other version of the source the configured suites list, newest first. The
+# general module is the same in each: what the tests check is its protocol, not the security fix.
+fetched=
+for version in '' $(apt-cache showsrc swupdate | awk '/^Version:/ {print $2}' | sort -rV | uniq); do
+  rm -rf "$work" && mkdir -p "$work"
+  if (cd "$work" && apt-get source -qq "swupdate${version:+=$version}" >&3 2>&1); then
+    fetched=${version:-candidate}
+    break
+  fi
+done
+[ -n "$fetched" ] || { echo "no swupdate source package could be downloaded" >&2; exit 1; }
+echo "swupdate source: $fetched" >&3
 tree=$(find "$work" -maxdepth 1 -mindepth 1 -type d -name 'swupdate-*' | head -1)
 [ -n "$tree" ] || { echo "no swupdate source tree in $work" >&2; exit 1; }
 cd "$tree"
