@@ -55,6 +55,8 @@ describe('CoAP with --workers 2', () => {
     );
     await createProduct('spread');
     await publish('spread', '1.0.0', image);
+    await createProduct('warm');
+    await publish('warm', '1.0.0', Buffer.from('one block'));
   });
   after(async () => {
     await server?.stop();
@@ -81,14 +83,15 @@ describe('CoAP with --workers 2', () => {
 
   /**
    * Until both workers answer CoAP: the HTTP port answers as soon as the first worker listens, the second binds
-   * its CoAP socket a little later (under load, seconds). Tiny GETs of another resource, not counted below.
+   * its CoAP socket a little later (under load, seconds). One-block GETs of another product's image, whose bytes
+   * the assertion below does not count.
    */
   async function bothWorkersServeCoap(): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       await Promise.all(
         Array.from({ length: 8 }, () =>
-          coapClient(['-m', 'get', '-B', '5', `coap://127.0.0.1:${coapPort}/.well-known/core`]),
+          coapClient(['-m', 'get', '-B', '5', `coap://127.0.0.1:${coapPort}/fw/warm/latest/firmware.bin`]),
         ),
       );
       const seen = await perWorker(coapAnswers);
