@@ -34,8 +34,16 @@ const trustProxyOption = (value: string): boolean | string => (value === 'true' 
  * Builds the HTTP transport without listening (tests call `inject`, app/ calls `listen`): health probes, the
  * management API, every device adapter, then extras.
  */
+/** Bytes a response's socket queues before a piped body pauses, on every Node version (see buildHttpApp). */
+export const SOCKET_HIGH_WATER_MARK = 16 * 1024;
+
 export async function buildHttpApp(services: Services, options: HttpAppOptions): Promise<FastifyInstance> {
-  const serverOptions: FastifyServerOptions & { https?: object } = {
+  const serverOptions: FastifyServerOptions & { https?: object; http?: object } = {
+    // What a connection's socket may queue before a streamed body waits for it (node:http `highWaterMark`).
+    // Node 20 defaults to 16 KiB, Node 22 and later to 64 KiB; a stalled device then pinned four times as much
+    // (issue 13, defect 7: 40 stalled downloads held 11-14 MiB on Node 24 against 5-7 on Node 20). Fast
+    // downloads do not need more: each 1 MiB chunk fills the queue by itself.
+    http: { highWaterMark: SOCKET_HIGH_WATER_MARK },
     loggerInstance: options.logger,
     // Devices poll constantly: one log line per request would cost more than the answer.
     logController: new LogController({ disableRequestLogging: true }),
@@ -46,7 +54,7 @@ export async function buildHttpApp(services: Services, options: HttpAppOptions):
     // (FST_ERR_MAX_PARAM_LENGTH), so leave room for a percent-encoded name.
     routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 512 },
   };
-  if (options.https) serverOptions.https = options.https;
+  if (options.https) serverOptions.https = { ...options.https, highWaterMark: SOCKET_HIGH_WATER_MARK };
   if (options.trustProxy) serverOptions.trustProxy = trustProxyOption(options.trustProxy);
   const app = Fastify(serverOptions as FastifyServerOptions) as unknown as FastifyInstance;
   trackRoutes(app);
