@@ -75,6 +75,12 @@ export interface Live {
   offers: number[];
   /** Offers being written right now (counted against the caps until they land). */
   reserved: number;
+  /** Moves between their conditional write and its effect on `counts` (`refreshCounts` waits for them). */
+  writing: number;
+  /** Called when `writing` drops to 0 while `refreshCounts` waits. */
+  onWritten?: () => void;
+  /** Set while `refreshCounts` reads the counters from the database: moves wait for it before writing. */
+  countsGate?: Promise<void>;
   matches: ReturnType<typeof compileTarget>;
   /** Per-device chain: one device's transitions run one after another. */
   chains: Map<string, Promise<unknown>>;
@@ -139,6 +145,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       counts: toCounts(counts, row.spec.waves.length),
       offers: [],
       reserved: 0,
+      writing: 0,
       matches: compileTarget(row.spec.target),
       chains: new Map(),
     };
@@ -199,6 +206,34 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     return rolledBack ? slot.rolledBack.find((l) => l.row.version === version) : undefined;
   }
 
+  /** A move's write has landed in memory (or failed): `refreshCounts` may read the database once none is left. */
+  function written(live: Live): void {
+    live.writing -= 1;
+    if (live.writing === 0) live.onWritten?.();
+  }
+
+  /**
+   * Replaces the counters with the database's (the scheduler's tick: other replicas' moves). Never while one of
+   * this process's moves is between its write and its `counts` update: a snapshot read before that write lands but
+   * assigned after the move added itself would drop the move (an offer dropped so lets one more download start
+   * than `maxDownloads`), and one read after it lands but before the move's own update would count it twice. So
+   * the read waits until no move is writing, and moves wait for the read (one query, once a tick).
+   */
+  async function refreshCounts(live: Live): Promise<void> {
+    while (live.countsGate) await live.countsGate;
+    let open: () => void = () => undefined;
+    live.countsGate = new Promise<void>((resolve) => (open = resolve));
+    try {
+      if (live.writing > 0) await new Promise<void>((resolve) => (live.onWritten = resolve));
+      live.onWritten = undefined;
+      live.counts = toCounts(await repo.counts(live.row.id), live.row.spec.waves.length);
+    } finally {
+      live.onWritten = undefined;
+      live.countsGate = undefined;
+      open();
+    }
+  }
+
   /**
    * Moves one member to `to` if it is still where this process last saw it, recording the event in the
    * deployment and in the device's history. Returns false when another process moved it first (the member is
@@ -218,6 +253,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
   ): Promise<boolean> {
     const prior = live.chains.get(deviceId) ?? Promise.resolve();
     const run = prior.then(async () => {
+      while (live.countsGate) await live.countsGate;
       const current = live.members.get(deviceId);
       const from: DeviceState = current?.state ?? 'pending';
       if (from === to) return false;
@@ -225,22 +261,30 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       if (wave === undefined) return false;
       const at = isoNow(clock);
       const offeredAt = to === 'offered' ? at : undefined;
-      const outcome = await repo.moveDevice(
-        {
-          deploymentId: live.row.id,
-          deviceId,
-          wave,
-          from,
-          to,
-          at,
-          protocol: extra.protocol,
-          previousVersion: extra.previousVersion,
-          offeredAt,
-          reason: extra.reason,
-        },
-        detail,
-      );
+      // From here to the `counts` update (or the failure), `refreshCounts` must not read the database.
+      live.writing += 1;
+      const outcome = await repo
+        .moveDevice(
+          {
+            deploymentId: live.row.id,
+            deviceId,
+            wave,
+            from,
+            to,
+            at,
+            protocol: extra.protocol,
+            previousVersion: extra.previousVersion,
+            offeredAt,
+            reason: extra.reason,
+          },
+          detail,
+        )
+        .catch((err: unknown) => {
+          written(live);
+          throw err;
+        });
       if (!outcome) {
+        written(live);
         const fresh = await repo.device(live.row.id, deviceId);
         if (fresh && fresh.state !== 'pending') live.members.set(deviceId, memberOf(fresh));
         return false;
@@ -266,6 +310,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         if (outcome === 'moved') counts[from] = Math.max(0, counts[from] - 1);
         counts[to] += 1;
       }
+      written(live);
       deps.history.record(
         deviceId,
         'deployment',
@@ -706,7 +751,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     tick: (now: Date) => scheduler.tick(now),
 
     // The check-in path's internals, used by core/updates (the one update decision) and the scheduler.
-    internal: { load, move, advance, refreshRow, toCounts, repo, groups, clock, deps },
+    internal: { load, move, advance, refreshRow, refreshCounts, toCounts, repo, groups, clock, deps },
   };
 
   const scheduler: Scheduler = createScheduler(service.internal);

@@ -63,8 +63,7 @@ export function createScheduler(int: DeploymentInternals): Scheduler {
       if (!live || row.updatedAt > live.row.updatedAt) await int.refreshRow(row);
     }
     const lives = rows.map((r) => cache.byId.get(r.id)).filter((l): l is Live => l !== undefined);
-    for (const live of lives)
-      live.counts = int.toCounts(await repo.counts(live.row.id), live.row.spec.waves.length);
+    for (const live of lives) await int.refreshCounts(live);
     return lives;
   }
 
