@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
  * it after a few pulls, so only bursts of a slow one pay the extra thread-pool round trips.
  */
 export const MIN_CHUNK = 4 * 1024;
-const MAX_CHUNK = 1024 * 1024;
+export const MAX_CHUNK = 1024 * 1024;
 /** A consumer that asks for the next chunk this soon after the last one is keeping up: read more at once. */
 const FAST_MS = 5;
 /**
