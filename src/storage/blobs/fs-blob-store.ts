@@ -8,6 +8,7 @@ import { Transform } from 'node:stream';
 import { DomainError } from '../../core/errors.js';
 import type { BlobDigests, BlobStore, ByteRange, PutOptions } from '../../core/blobs/blob-store.js';
 import { adaptiveReadStream } from './adaptive-read-stream.js';
+import { verifyDigests } from './verify-digests.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -66,18 +67,7 @@ export function createFsBlobStore(root: string): BlobStore {
           await handle.close();
         }
         const digests = { sha256: sha256.digest('hex'), md5: md5.digest('hex'), size };
-        if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== digests.sha256) {
-          throw new DomainError(
-            'DIGEST_MISMATCH',
-            `sha256 is ${digests.sha256}, the client sent ${options.expectedSha256}`,
-          );
-        }
-        if (options.expectedMd5 && options.expectedMd5.toLowerCase() !== digests.md5) {
-          throw new DomainError(
-            'DIGEST_MISMATCH',
-            `md5 is ${digests.md5}, the client sent ${options.expectedMd5}`,
-          );
-        }
+        verifyDigests(digests, options);
         await options.beforePublish?.(digests);
         const target = pathOf(digests.sha256);
         await mkdir(join(blobDir, digests.sha256.slice(0, 2)), { recursive: true });

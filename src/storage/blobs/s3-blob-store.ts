@@ -19,6 +19,7 @@ import { DomainError } from '../../core/errors.js';
 import type { BlobDigests, BlobStore, ByteRange, PutOptions } from '../../core/blobs/blob-store.js';
 import { createChunkCache } from './chunk-cache.js';
 import { s3Failure } from './s3-errors.js';
+import { verifyDigests } from './verify-digests.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 /** lib-storage's part size: S3's minimum is 5 MiB; the buffer per upload is about queue × part. */
@@ -195,18 +196,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore & { ca
         });
         uploaded = true;
         const digests = { sha256: sha256.digest('hex'), md5: md5.digest('hex'), size };
-        if (opts.expectedSha256 && opts.expectedSha256.toLowerCase() !== digests.sha256) {
-          throw new DomainError(
-            'DIGEST_MISMATCH',
-            `sha256 is ${digests.sha256}, the client sent ${opts.expectedSha256}`,
-          );
-        }
-        if (opts.expectedMd5 && opts.expectedMd5.toLowerCase() !== digests.md5) {
-          throw new DomainError(
-            'DIGEST_MISMATCH',
-            `md5 is ${digests.md5}, the client sent ${opts.expectedMd5}`,
-          );
-        }
+        verifyDigests(digests, opts);
         // Verify what S3 holds before it becomes visible under the content address.
         const head = await client
           .send(new HeadObjectCommand({ Bucket: bucket, Key: tmpKey }))

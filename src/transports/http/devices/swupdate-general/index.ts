@@ -5,7 +5,7 @@ import { deviceTokenAllows } from '../../../../core/tokens/token-service.js';
 import { isValidName } from '../../../../core/names.js';
 import { first, serveArtifact } from '../serve-artifact.js';
 import { CONTROLLER_ID } from '../ddi/auth.js';
-import { createDdiDeviceCache } from '../ddi/device-state.js';
+import { createSwupdateDeviceCache } from './device-cache.js';
 import { ddiSettings } from '../../../../core/catalog/ddi-settings.js';
 import type { Outcome } from '../ddi/outcome.js';
 
@@ -43,7 +43,7 @@ function tokenOf(request: FastifyRequest): string | undefined {
  * cannot be passed there).
  */
 export const swupdateGeneralAdapter: DeviceAdapter = (app, services, options) => {
-  const cache = createDdiDeviceCache(services.devices);
+  const cache = createSwupdateDeviceCache(services.devices);
 
   /** The product and device of a request, or an answer already sent. */
   async function who(
