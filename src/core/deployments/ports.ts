@@ -1,21 +1,7 @@
-import type { DeploymentEvent, DeploymentState, DeviceState, Target, Wave, Window } from './types.js';
+import type { DeploymentEvent, DeploymentState, DeviceState, Strategy } from './types.js';
 
-/** The strategy as stored: parsed and validated, fixed at creation. */
-export interface StoredSpec {
-  target: Target;
-  waves: Wave[];
-  soakSeconds: number;
-  successPercent: number;
-  maxFailures: string;
-  minFinal: number;
-  timeoutSeconds: number;
-  ratePerMinute?: number;
-  maxDownloads?: number;
-  window?: Window;
-  startAt?: string;
-  rollback: boolean;
-  options: Record<string, string>;
-}
+/** The strategy as stored: the same fields, fixed at creation. */
+export type StoredSpec = Strategy;
 
 export interface DeploymentRow {
   id: string;

@@ -49,15 +49,10 @@ export interface Wave {
   upTo: number;
 }
 
-export interface Deployment {
-  id: string;
-  product: string;
-  version: string;
-  state: DeploymentState;
-  /** The open wave (0-based); waves up to it are open. */
-  currentWave: number;
-  waves: (Wave & { counts: Counts; total: number })[];
+/** A deployment's strategy: who, in which waves, how fast and when to stop; parsed, validated, fixed at creation. */
+export interface Strategy {
   target: Target;
+  waves: Wave[];
   soakSeconds: number;
   /** A wave passes when at least this share (0-100) of its devices succeeded. */
   successPercent: number;
@@ -71,12 +66,22 @@ export interface Deployment {
   window?: Window;
   startAt?: string;
   rollback: boolean;
+  options: Record<string, string>;
+}
+
+export interface Deployment extends Omit<Strategy, 'waves'> {
+  id: string;
+  product: string;
+  version: string;
+  state: DeploymentState;
+  /** The open wave (0-based); waves up to it are open. */
+  currentWave: number;
+  waves: (Wave & { counts: Counts; total: number })[];
   haltReason?: string;
   waveOpenedAt?: string;
   soakUntil?: string;
   counts: Counts;
   total: number;
-  options: Record<string, string>;
   createdAt: string;
   updatedAt: string;
 }
