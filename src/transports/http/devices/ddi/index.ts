@@ -14,6 +14,7 @@ import { ddiSettings, formatSleep } from '../../../../core/catalog/ddi-settings.
 import { feedbackDetail, parseConfigData, parseFeedback, parseLenientJson, type Feedback } from './wire.js';
 import type { Outcome } from './outcome.js';
 import { createDeploymentLookup } from './deployment-lookup.js';
+import { followsRedirects } from './redirect-clients.js';
 
 type Params = {
   tenant: string;
@@ -398,6 +399,7 @@ export const ddiAdapter: DeviceAdapter = (app, services, options) => {
         release,
         artifact,
         headers: { 'Content-Disposition': `attachment;filename=${artifact.name}` },
+        followsRedirects: followsRedirects(request.headers['user-agent']),
       });
     }
     const md5Of = name.endsWith('.MD5SUM')
