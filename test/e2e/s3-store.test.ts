@@ -16,7 +16,12 @@ import {
   type TestServer,
 } from '../support/server.js';
 import { Readable } from 'node:stream';
-import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -134,6 +139,36 @@ describe('S3 blob store against RGW: credentials, outages and recovery', () => {
       assert.equal(sha256(Buffer.concat(blocks)), sha256(image));
       assert.equal(blocks.length, 2049);
       assert.equal(gets, 5, '1 MiB + 100 bytes in 256 KiB chunks');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('sweeps an abandoned multipart upload once it is old enough, and leaves a young one alone', async () => {
+    const client = rgwClient(s3);
+    try {
+      const store = createS3BlobStore({ client, bucket, prefix: 'abandoned/' });
+      // What a replica killed in the middle of an upload leaves: an open multipart upload under tmp/, one part in.
+      const Key = 'abandoned/tmp/1700000000000-deadbeefdeadbeef';
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
+      await client.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key,
+          UploadId,
+          PartNumber: 1,
+          Body: randomBytes(5 * 1024 * 1024),
+        }),
+      );
+      const open = async () =>
+        (await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'abandoned/' })))
+          .Uploads ?? [];
+      assert.equal((await open()).length, 1);
+      assert.equal(await store.sweepIncomplete(60_000), 0, 'younger than the age: maybe still streaming');
+      assert.equal((await open()).length, 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal(await store.sweepIncomplete(1000), 1);
+      assert.deepEqual(await open(), [], 'aborted');
     } finally {
       client.destroy();
     }
