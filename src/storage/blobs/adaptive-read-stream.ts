@@ -1,6 +1,7 @@
 import { read } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import type { RecyclingReadable } from '../../core/blobs/blob-store.js';
 
 /**
  * What a stalled download holds (its last chunk, queued in the socket). 4 KiB against 16 KiB: 1,000 stalled
@@ -21,6 +22,12 @@ const FAST_MS = 5;
  */
 export const LARGE_BUDGET = 4 * 1024 * 1024;
 let largeHeld = 0;
+/**
+ * MIN_CHUNK buffers a stream keeps for reuse once its consumer hands them back: a stalled socket queues 16 KiB
+ * (four of them) while the next is read. Large chunks are not kept: they are few, and keeping them would hold
+ * their memory outside LARGE_BUDGET.
+ */
+const SPARES = 5;
 
 /**
  * A ranged file read whose chunk size follows its consumer (issue 13, defect 7). Reading 1 MiB at a time is
@@ -30,16 +37,17 @@ let largeHeld = 0;
  * at 4 KiB and double while the consumer pulls again at once, up to 1 MiB, and fall back to 4 KiB as soon as
  * it does not. A stalled connection holds one chunk, usually the smallest; the handle closes on end or abort.
  */
-export function adaptiveReadStream(handle: FileHandle, start: number, end: number): Readable {
+export function adaptiveReadStream(handle: FileHandle, start: number, end: number): RecyclingReadable {
   let position = start;
   let chunk = MIN_CHUNK;
   let lastPush = 0;
   let held = 0;
+  const spares: Buffer[] = [];
   const release = () => {
     largeHeld -= held;
     held = 0;
   };
-  return new Readable({
+  const stream = new Readable({
     highWaterMark: 0,
     read() {
       const remaining = end - position + 1;
@@ -55,7 +63,7 @@ export function adaptiveReadStream(handle: FileHandle, start: number, end: numbe
       const length = Math.min(chunk, remaining);
       held = Math.max(0, length - MIN_CHUNK);
       largeHeld += held;
-      const buffer = Buffer.allocUnsafe(length);
+      const buffer = (length === MIN_CHUNK && spares.pop()) || Buffer.allocUnsafe(length);
       // fs.read on the descriptor: no promise and result object per chunk (FileHandle.read), less garbage.
       read(handle.fd, buffer, 0, length, position, (err, bytesRead) => {
         if (err) {
@@ -73,10 +81,19 @@ export function adaptiveReadStream(handle: FileHandle, start: number, end: numbe
     },
     destroy(err, callback) {
       release();
+      spares.length = 0;
       handle.close().then(
         () => callback(err),
         () => callback(err),
       );
+    },
+  });
+  return Object.assign(stream, {
+    recycle(chunk: Buffer) {
+      // Only whole buffers this stream allocated (a short last read pushes a view of one).
+      const own =
+        chunk.byteOffset === 0 && chunk.buffer.byteLength === MIN_CHUNK && chunk.length === MIN_CHUNK;
+      if (own && spares.length < SPARES && !stream.destroyed) spares.push(chunk);
     },
   });
 }

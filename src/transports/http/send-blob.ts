@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ByteRange } from '../../core/blobs/blob-store.js';
+import { recyclerOf, type ByteRange } from '../../core/blobs/blob-store.js';
 
 export interface BlobResponse {
   size: number;
@@ -55,8 +55,10 @@ function rangeApplies(req: IncomingMessage, etag: string): boolean {
  * AbortController and aborts it (a DOMException) when done, which cost ~140 µs of CPU per 1 MiB download here
  * (docs/benchmarks.md). `completed` once the last byte is handed to the socket (`finish`); `aborted` when the
  * client goes first or the image cannot be read, and then both ends are destroyed, as pipeline would.
+ * A stream that recycles its chunks gets each back once the socket has written it (the write callback).
  */
 function pump(stream: Readable, res: ServerResponse): Promise<'completed' | 'aborted'> {
+  const recycle = recyclerOf(stream);
   return new Promise((resolve) => {
     let settled = false;
     const fail = () => {
@@ -78,7 +80,19 @@ function pump(stream: Readable, res: ServerResponse): Promise<'completed' | 'abo
     // Kept after settling: an error after the end must not become an unhandled 'error' event.
     res.on('error', fail);
     stream.on('error', fail);
-    stream.pipe(res);
+    if (!recycle) {
+      stream.pipe(res);
+      return;
+    }
+    // What pipe() does (pause at the high-water mark, resume on drain), with a write callback per chunk.
+    stream.on('data', (chunk: Buffer) => {
+      const written = res.write(chunk, (err) => {
+        if (!err) recycle(chunk);
+      });
+      if (!written) stream.pause();
+    });
+    res.on('drain', () => stream.resume());
+    stream.once('end', () => res.end());
   });
 }
 
