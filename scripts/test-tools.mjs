@@ -14,6 +14,12 @@ export const TEST_TOOLS = [
   { command: 'openssl', pkg: 'openssl', why: 'signing and HTTPS tests' },
   { command: 'curl', pkg: 'curl', why: "the seeds' README examples are run with curl" },
   {
+    command: 'python3 requests',
+    pkg: 'python3-requests',
+    why: "the RIOT seed's otaclient.py requests are sent with python-requests, as it sends them",
+    check: () => spawnSync('/usr/bin/python3', ['-c', 'import requests'], { stdio: 'ignore' }).status === 0,
+  },
+  {
     command: 'initdb',
     pkg: 'postgresql',
     why: 'a throw-away PostgreSQL when UPDRAFT_TEST_POSTGRES_URL is unset',

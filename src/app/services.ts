@@ -16,6 +16,7 @@ import { createSqlGroupRepository, createSqlTagRepository } from '../storage/sql
 import { runBlobGc, type BlobGcReport } from '../core/blobs/blob-gc.js';
 import { createSqlBlobGcRepository } from '../storage/sql/blob-gc-repository.js';
 import { openBlobStore } from './blob-store.js';
+import { ownHosts } from './own-hosts.js';
 import { migrate, openDatabase, type SqlConnection } from '../storage/sql/connection.js';
 import {
   createSqlProductRepository,
@@ -155,6 +156,7 @@ export function createServices(
       settings,
       blobs: storage.blobs,
       coapPublicUrl: config.coapPublicUrl,
+      ownHosts,
     }),
   });
   const devices = createDeviceRegistry({

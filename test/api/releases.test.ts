@@ -184,4 +184,48 @@ describe('management API: products and releases', () => {
     await collectGarbage(server);
     assert.equal(await blobCount(server.dataDir), 0);
   });
+
+  it('accepts four-part and opaque versions as the operator names them, ordered as docs/versions.md says', async () => {
+    const upload = (product: string, version: string) =>
+      server.api(`/api/v1/products/${product}/releases`, {
+        method: 'POST',
+        body: releaseForm(version, { 'ota.bin': Buffer.from(`image ${version}`) }, { publish: 'true' }),
+      });
+    const list = async (product: string) =>
+      (
+        (await (await server.api(`/api/v1/products/${product}/releases`)).json()) as {
+          items: { version: string; label: string | null }[];
+        }
+      ).items.map((r) => r.label ?? r.version);
+    await server.api('/api/v1/products', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'four-part', deviceFamily: 'esp-at' }),
+    });
+    // Published out of order: a numeric product is ordered by number, 1.2.0.0 < 1.2.0.1 < 1.3.
+    for (const v of ['v2.2.0.0', '1.2.0.1', '1.3', '1.2.0.0']) {
+      const res = await upload('four-part', v);
+      assert.equal(res.status, 201, `${v}: ${await res.clone().text()}`);
+    }
+    const stored = (await (await server.api('/api/v1/products/four-part/releases/v2.2.0.0')).json()) as {
+      version: string;
+      label: string;
+    };
+    assert.deepEqual([stored.version, stored.label], ['2.2.0.0', 'v2.2.0.0'], 'found by its label too');
+    assert.deepEqual(await list('four-part'), ['v2.2.0.0', '1.3', '1.2.0.1', '1.2.0.0']);
+    await server.api('/api/v1/products', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ name: 'opaque', deviceFamily: 'esp-at' }),
+    });
+    for (const v of ['test', '2024-05-16', 'osm-fw-1.2']) {
+      const res = await upload('opaque', v);
+      assert.equal(res.status, 201, `${v}: ${await res.clone().text()}`);
+      assert.equal(((await res.json()) as { version: string }).version, v, 'kept as given, never SemVer');
+    }
+    assert.deepEqual(await list('opaque'), ['osm-fw-1.2', '2024-05-16', 'test'], 'newest published first');
+    const latest = await upload('opaque', 'latest');
+    assert.equal(latest.status, 400);
+    assert.equal(((await latest.json()) as { code: string }).code, 'INVALID_VERSION');
+  });
 });

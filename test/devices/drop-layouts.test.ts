@@ -8,6 +8,7 @@ import { startTestServer, tempDir, type TestServer } from '../support/server.js'
 import { httpRequest, rawRequest } from '../support/raw-http.js';
 import { espImage, json } from './helpers.js';
 import { cliCommand } from '../support/server-bundle.js';
+import { productVersionLayout } from '../../src/transports/drop-folder/layouts.js';
 
 const run = promisify(execFile);
 const cli = (args: string[]) => run(process.execPath, [...cliCommand(), ...args]);
@@ -125,5 +126,22 @@ describe('drop-in layouts of the ESP-AT and simple-polling seeds', () => {
       await writeFile(join(dir, 'version', 'version.txt'), 'v1.0.1\n');
       await rm(data, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the ESP8266 seed layout <product>-<version>.bin', () => {
+  const none = { readText: () => undefined };
+  const versionOf = (name: string) => {
+    const m = productVersionLayout.match(name, none);
+    return m && m !== 'auxiliary' ? `${m.product} ${m.version}` : undefined;
+  };
+
+  it('takes SemVer and four-part versions, and nothing in sub-folders', () => {
+    assert.equal(versionOf('firmware-0.1.bin'), 'firmware 0.1');
+    assert.equal(versionOf('firmware-v1.0.1-rc.1.bin'), 'firmware v1.0.1-rc.1');
+    assert.equal(versionOf('my.sensor-1.2.0.0.bin'), 'my.sensor 1.2.0.0');
+    assert.equal(versionOf('firmware-v2.2.0.1.bin'), 'firmware v2.2.0.1');
+    assert.equal(versionOf('firmware-1.2.3.4.5.bin'), undefined);
+    assert.equal(versionOf('sub/firmware-0.1.bin'), undefined);
   });
 });

@@ -4,7 +4,7 @@ import { lstat, mkdir, rename, rm, symlink, unlink, utimes, writeFile } from 'no
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { openListed } from '../../src/transports/drop-folder/open-listed.js';
-import { startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { ADMIN_TOKEN, spawnServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
 
 async function until(what: string, ok: () => Promise<boolean>, ms = 10_000): Promise<void> {
@@ -183,6 +183,28 @@ describe('drop folder: a seed folder at either level', () => {
     }
     for (const dir of [join(root, 'ruslan'), join(root, 'ruslan', 'ota_server')]) {
       assert.deepEqual(await importOnce(dir), ['simple-polling@1.0.1:published'], dir);
+    }
+  });
+
+  it('serves --firmware-dir . run inside partitions/, and revokes a release whose files are removed', async () => {
+    const partitions = join(root, 'devtank-cwd', 'partitions');
+    await mkdir(join(partitions, 'v2'), { recursive: true });
+    await writeFile(join(partitions, 'v2', 'ota.bin'), 'at image 2');
+    const data = await tempDir('updraft-levels-data-');
+    const server = await spawnServer(data, ['--firmware-dir', '.'], {}, { cwd: partitions });
+    const state = async () => {
+      const res = await fetch(`${server.url}/api/v1/products/esp-at/releases/2.0.0`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      return res.ok ? ((await res.json()) as { state: string }).state : String(res.status);
+    };
+    try {
+      await until('imported from the relative folder', async () => (await state()) === 'published');
+      await unlink(join(partitions, 'v2', 'ota.bin'));
+      await until('revoked once its file is gone', async () => (await state()) === 'revoked');
+    } finally {
+      await server.stop();
+      await rm(data, { recursive: true, force: true });
     }
   });
 });

@@ -109,9 +109,43 @@ describe('migrating from sglahn/ota-server (ESP8266 httpUpdate)', () => {
     assert.equal((await esp('0.1')).status, 304);
   });
 
-  it("answers the seed's README curl (no ESP headers) with a clear 4xx instead of 400 with an empty body", async () => {
-    const res = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', `${server.url}/firmware`]);
-    assert.match(res.stdout, /^4\d\d$/);
+  it("runs the README's curl (x-ESP8266-version only): 304 at 1.0, the image below 0.1, as the seed", async () => {
+    // README "Verify": curl -X GET http://localhost:8000/firmware -H 'x-ESP8266-version: 1.0'
+    const readme = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-X',
+      'GET',
+      `${server.url}/firmware`,
+      '-H',
+      'x-ESP8266-version: 1.0',
+    ]);
+    assert.equal(readme.stdout, '304', 'the seed: float(0.1) > float(1.0) is false');
+    // Not into the watched folder: curl's output would be a file that fits no layout.
+    const outDir = await tempDir('updraft-sglahn-out-');
+    const out = join(outDir, 'got.bin');
+    const older = await run('curl', [
+      '-s',
+      '-D',
+      '-',
+      '-o',
+      out,
+      `${server.url}/firmware`,
+      '-H',
+      'x-ESP8266-version: 0.0',
+    ]);
+    assert.match(older.stdout, /^HTTP\/1\.1 200/);
+    assert.match(older.stdout, new RegExp(`x-MD5: ${md5(image)}`, 'i'));
+    assert.deepEqual(await readFile(out), image);
+    await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('answers a curl without any ESP header with a clear 4xx instead of 400 with an empty body', async () => {
+    const res = await run('curl', ['-s', '-w', ' %{http_code}', `${server.url}/firmware`]);
+    assert.match(res.stdout, /^not an ESP httpUpdate request[^]* 4\d\d$/, 'a message and a 4xx');
   });
 });
 
@@ -126,6 +160,8 @@ describe('migrating from devtank esp-at-ota-update-webserver (ESP-AT)', () => {
   before(async () => {
     work = await tempDir('updraft-devtank-');
     data = await tempDir();
+    // The README's layout: webserver.py beside partitions/, the key file in the same folder.
+    await writeFile(join(work, 'webserver.py'), '#!/usr/bin/env python3\n');
     await mkdir(join(work, 'partitions', 'v1'), { recursive: true });
     await writeFile(join(work, 'partitions', 'v1', 'ota.bin'), ota);
     await writeFile(join(work, 'partitions', 'v1', 'mfg_nvs.bin'), nvs);
@@ -134,9 +170,9 @@ describe('migrating from devtank esp-at-ota-update-webserver (ESP-AT)', () => {
       join(work, 'authorisation_keys.json'),
       JSON.stringify([{ Name: 'osm-1', Token: token }], null, 2),
     );
-    // docs/migrating.md: `updraft serve --http-port 8000 --firmware-dir partitions` (or the folder holding it),
-    // then `updraft tokens import authorisation_keys.json`.
-    server = await spawnServer(data, ['--firmware-dir', join(work, 'partitions')]);
+    // docs/migrating.md: `updraft serve --http-port 8000 --firmware-dir <work>` (the folder webserver.py ran
+    // in), then `updraft tokens import <work>/authorisation_keys.json`.
+    server = await spawnServer(data, ['--firmware-dir', work]);
     await imported(server, 'esp-at', '1.0.0');
     const keys = await updraft(server, ['tokens', 'import', join(work, 'authorisation_keys.json')]);
     assert.equal(keys.code, 0, keys.stderr);
@@ -171,6 +207,37 @@ describe('migrating from devtank esp-at-ota-update-webserver (ESP-AT)', () => {
       `${server.url}/v1/device/rom/?action=download_rom&version=v1&filename=ota.bin`,
     ]);
     assert.equal(denied.stdout, '403');
+  });
+
+  it("replaces the README's key generator: tokens create --out adds a key the module can use at once", async () => {
+    // README: cat ./authorisation_keys.json | ./authorisation_key_gen.py "my_new_key" > ./authorisation_keys.json
+    const keys = join(work, 'authorisation_keys.json');
+    const created = await updraft(server, [
+      'tokens',
+      'create',
+      '--device',
+      '--name',
+      'my_new_key',
+      '--out',
+      keys,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    const entries = JSON.parse(await readFile(keys, 'utf8')) as { Name: string; Token: string }[];
+    assert.deepEqual(
+      entries.map((e) => e.Name),
+      ['osm-1', 'my_new_key'],
+    );
+    const res = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-H',
+      `Authorization: token ${created.stdout.trim()}`,
+      `${server.url}/v1/device/rom/?action=download_rom&version=v1&filename=ota.bin`,
+    ]);
+    assert.equal(res.stdout, '200');
   });
 
   it('serves AT+CIUPDATE=0,"v1" (at_ota_cmd.c\'s exact request), headers and first bytes in one read', async () => {
@@ -239,38 +306,70 @@ describe('migrating from ruslan-kornich/ota_server (simple polling)', () => {
     );
   const device = { _br_mac_: '00:11:22:33:44:55', _br_fwv_: '1.0.0' };
 
-  it("passes the seed's own six unit tests (tests/test_server.py)", async () => {
-    // 1, 2: no headers → 401 Unauthorized on both paths.
-    for (const path of ['/version.txt', '/firmware.bin']) {
-      const res = await get(path, {});
-      assert.equal(res.status, 401, path);
-      assert.equal(res.body.toString(), 'Unauthorized');
-    }
-    // 3: version.txt with headers → the file's bytes.
-    const expected = await readFile(versionFile());
-    const version = await get('/version.txt', device);
-    assert.equal(version.status, 200);
-    assert.deepEqual(version.body, expected);
-    // 4: firmware_1.0.0.bin written, then /firmware.bin with _br_fwv_: 1.0.0 → that file.
-    await writeFile(join(firmware(), 'firmware_1.0.0.bin'), 'Fake firmware content');
-    const deadline = Date.now() + 15_000;
-    let res = await get('/firmware.bin', { ...device, _br_mac_: '00:11:22:33:44:66' });
-    while (res.body.toString() !== 'Fake firmware content' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      res = await get('/firmware.bin', { ...device, _br_mac_: '00:11:22:33:44:66' });
-    }
-    assert.equal(res.status, 200);
-    assert.equal(res.body.toString(), 'Fake firmware content');
-    // 5: version.txt reported as 1.0.0, then 2.0.0 → both 200 with the file.
-    for (const v of ['1.0.0', '2.0.0']) {
-      const r = await get('/version.txt', { ...device, _br_fwv_: v });
-      assert.equal(r.status, 200);
-      assert.deepEqual(r.body, expected);
-    }
-    // 6: a version that does not exist → 404 "Firmware version not found.".
+  it("passes the seed's own six unit tests (tests/test_server.py), in unittest's order", async () => {
+    // unittest runs a class's tests sorted by name, all with this MAC, against one server.
+    // test_firmware_bin_version_not_found
     const missing = await get('/firmware.bin', { ...device, _br_fwv_: 'nonexistent_version' });
     assert.equal(missing.status, 404);
     assert.equal(missing.body.toString(), 'Firmware version not found.');
+    // test_firmware_bin_with_headers: writes firmware_1.0.0.bin, fetches it with _br_fwv_: 1.0.0, removes it.
+    // The drop folder imports a file once it is unchanged across two scans, so this waits (docs/migrating.md);
+    // until then the repository's firmware_v1.0.0.bin (the same version) is served.
+    const fake = join(firmware(), 'firmware_1.0.0.bin');
+    await writeFile(fake, 'Fake firmware content');
+    const deadline = Date.now() + 15_000;
+    let res = await get('/firmware.bin', device);
+    while (res.body.toString() !== 'Fake firmware content' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      res = await get('/firmware.bin', device);
+    }
+    assert.equal(res.status, 200, 'the device never called /version.txt: no 204');
+    assert.equal(res.body.toString(), 'Fake firmware content');
+    await rm(fake);
+    // test_firmware_bin_without_headers
+    const anonymousFirmware = await get('/firmware.bin', {});
+    assert.equal(anonymousFirmware.status, 401);
+    assert.equal(anonymousFirmware.body.toString(), 'Unauthorized');
+    // test_version_txt_with_different_firmware_version: 1.0.0, then 2.0.0 → both 200, the file's bytes.
+    const expected = await readFile(versionFile());
+    for (const v of ['1.0.0', '2.0.0']) {
+      const r = await get('/version.txt', { ...device, _br_fwv_: v });
+      assert.equal(r.status, 200, v);
+      assert.deepEqual(r.body, expected, v);
+    }
+    // test_version_txt_with_headers
+    const version = await get('/version.txt', device);
+    assert.equal(version.status, 200);
+    assert.deepEqual(version.body, expected);
+    // test_version_txt_without_headers
+    const anonymousVersion = await get('/version.txt', {});
+    assert.equal(anonymousVersion.status, 401);
+    assert.equal(anonymousVersion.body.toString(), 'Unauthorized');
+  });
+
+  it("runs the README's two curl commands: version.txt, then 204 for the version just reported, as the seed", async () => {
+    const readme = (path: string, fwv: string) =>
+      run('curl', [
+        '-s',
+        '-w',
+        '\n%{http_code}',
+        '-X',
+        'GET',
+        `${server.url}${path}`,
+        '-H',
+        'cache-control: no-cache',
+        '-H',
+        'Connection: close',
+        '-H',
+        '_br_mac_: 00:11:22:33:44:55',
+        '-H',
+        `_br_fwv_: ${fwv}`,
+      ]);
+    assert.equal((await readme('/version.txt', 'v1.0.0')).stdout, 'v1.0.1\n\n200');
+    // The seed's "204 trap" (seeds.md §5.1): the first call recorded the device at v1.0.0, so naming v1.0.0 again
+    // is "already running it". Naming the version version.txt gave is the download.
+    assert.equal((await readme('/firmware.bin', 'v1.0.0')).stdout, '\n204');
+    assert.equal((await readme('/firmware.bin', 'v1.0.1')).stdout, '\n200', 'the 0-byte firmware_v1.0.1.bin');
   });
 
   it('answers 204 to a known device naming the version it reported, and records it as running', async () => {
@@ -354,6 +453,42 @@ describe('migrating from firmwaremodules/iot-ota-server (STM32 over CoAP)', () =
   });
 });
 
+/**
+ * A RIOT node stand-in (the seed's otatestnode/coap_node.py resources): `GET /suit/slot/inactive` answers
+ * `inactive`, `POST /suit/trigger` records the manifest URL it is sent and answers 2.04.
+ */
+async function startNode(inactive: '0' | '1') {
+  const node = dgram.createSocket('udp4');
+  const triggered: string[] = [];
+  node.on('message', (msg, rinfo) => {
+    const request = decode(msg);
+    const path = request.options
+      .filter((o) => o.number === Opt.URI_PATH)
+      .map((o) => o.value.toString())
+      .join('/');
+    const isTrigger = path === 'suit/trigger';
+    if (isTrigger) triggered.push(request.payload.toString('utf8'));
+    node.send(
+      encode({
+        type: MessageType.ACK,
+        code: isTrigger ? Code.CHANGED : Code.CONTENT,
+        messageId: request.messageId,
+        token: request.token,
+        options: [],
+        payload: isTrigger ? Buffer.alloc(0) : Buffer.from(inactive),
+      }),
+      rinfo.port,
+      rinfo.address,
+    );
+  });
+  await new Promise<void>((resolve) => node.bind(0, '127.0.0.1', () => resolve()));
+  return {
+    port: node.address().port,
+    triggered,
+    close: () => new Promise<void>((resolve) => node.close(() => resolve())),
+  };
+}
+
 describe('migrating from aabadie/ota-server (RIOT SUIT)', () => {
   let data: string;
   let build: string;
@@ -416,48 +551,78 @@ describe('migrating from aabadie/ota-server (RIOT SUIT)', () => {
     }
   });
 
-  it("runs otaclient.py's --notify request (form publish_id, urls) and triggers the device", async () => {
-    // A device stand-in (otatestnode/coap_node.py's resources): /suit/slot/inactive and /suit/trigger.
-    const node = dgram.createSocket('udp4');
-    const triggered: string[] = [];
-    node.on('message', (msg, rinfo) => {
-      const request = decode(msg);
-      const path = request.options
-        .filter((o) => o.number === Opt.URI_PATH)
-        .map((o) => o.value.toString())
-        .join('/');
-      const isTrigger = path === 'suit/trigger';
-      if (isTrigger) triggered.push(request.payload.toString('utf8'));
-      node.send(
-        encode({
-          type: MessageType.ACK,
-          code: isTrigger ? Code.CHANGED : Code.CONTENT,
-          messageId: request.messageId,
-          token: request.token,
-          options: [],
-          payload: isTrigger ? Buffer.alloc(0) : Buffer.from('0'),
-        }),
-        rinfo.port,
-        rinfo.address,
-      );
-    });
-    await new Promise<void>((resolve) => node.bind(0, '127.0.0.1', () => resolve()));
+  it("runs the makefile's suit/notify (curl -F publish_id, urls, version to /notifyv4) and triggers the device", async () => {
+    const node = await startNode('0');
     try {
-      const res = await fetch(`${server.url}/notifyv4`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          publish_id: ID,
-          urls: `127.0.0.1:${node.address().port}`,
-          version: 'latest',
-        }),
-      });
-      assert.equal(res.status, 200, await res.clone().text());
-      assert.deepEqual(triggered, [
+      const res = await run('curl', [
+        '-s',
+        '-w',
+        '\n%{http_code}',
+        '-X',
+        'POST',
+        '-F',
+        `publish_id=${ID}`,
+        '-F',
+        `urls=127.0.0.1:${node.port}`,
+        '-F',
+        'version=latest',
+        `${server.url}/notifyv4`,
+      ]);
+      assert.match(res.stdout, /\n200$/, res.stdout);
+      assert.deepEqual(node.triggered, [
         `coap://127.0.0.1:${coapPort}/${ID}/suit_update-riot.suitv4_signed.latest.bin`,
       ]);
     } finally {
-      node.close();
+      await node.close();
+    }
+  });
+
+  it('runs otaclient.py --publish-id … --files … and --notify … (python-requests) with a SUIT v1 build', async () => {
+    // The two requests client/otaclient.py makes, through python-requests as it does: /publish with the files
+    // keyed by their path as typed and publish_id as a data field; /notify with publish_id and comma-joined urls.
+    const otaclient = [
+      'import sys, requests',
+      'url, pid, action, *args = sys.argv[1:]',
+      "if action == 'files':",
+      "    r = requests.post(url + '/publish', files={f: open(f, 'rb').read() for f in args}, data={'publish_id': pid})",
+      'else:',
+      "    r = requests.post(url + '/notify', data={'publish_id': pid, 'urls': ','.join(args)})",
+      "print('{}: {}'.format(r.status_code, r.reason))",
+    ].join('\n');
+    const client = (args: string[]) =>
+      new Promise<string>((resolve) =>
+        execFile(
+          '/usr/bin/python3',
+          ['-c', otaclient, server.url, 'samr21-xpro_otaclient', ...args],
+          { cwd: build, encoding: 'utf8', env: { ...process.env, NO_PROXY: '*' } },
+          (_err, stdout, stderr) => resolve(stdout + stderr),
+        ),
+      );
+    const v1 = {
+      'bin/otaclient-slot0.riot.suit.1700000200.bin': randomBytes(300),
+      'bin/otaclient-slot1.riot.suit.1700000200.bin': randomBytes(300),
+      'bin/otaclient-slot0.1700000200.riot.bin': Buffer.concat([
+        riotbootHeader(1, 0x1100),
+        randomBytes(3000),
+      ]),
+      'bin/otaclient-slot1.1700000200.riot.bin': Buffer.concat([
+        riotbootHeader(1, 0x20900),
+        randomBytes(3000),
+      ]),
+    };
+    for (const [path, bytes] of Object.entries(v1)) await writeFile(join(build, path), bytes);
+    assert.equal((await client(['files', ...Object.keys(v1)])).trim(), '200: OK');
+    // The device's inactive slot is 1: it is sent the slot-1 manifest's .latest. copy, which it then fetches.
+    const node = await startNode('1');
+    try {
+      assert.equal((await client(['notify', `127.0.0.1:${node.port}`])).trim(), '200: OK');
+      const url = `coap://127.0.0.1:${coapPort}/samr21-xpro_otaclient/otaclient-slot1.riot.suit.latest.bin`;
+      assert.deepEqual(node.triggered, [url]);
+      const out = join(build, 'fetched-slot1-manifest.bin');
+      await coapClient(['-m', 'get', '-b', '64', '-o', out, url]);
+      assert.equal(sha256(await readFile(out)), sha256(v1['bin/otaclient-slot1.riot.suit.1700000200.bin']));
+    } finally {
+      await node.close();
     }
   });
 });

@@ -193,6 +193,18 @@ describe('RIOT seed: POST /notify and /notifyv4 against scripted devices on loop
     assert.equal(results[1]?.status, 'ok');
   });
 
+  it('fails fast on ICMPv6 port-unreachable too (RIOT devices are IPv6: [fd00::2])', async () => {
+    const gone = dgram.createSocket('udp6');
+    await new Promise<void>((resolve) => gone.bind(0, '::1', () => resolve()));
+    const port = gone.address().port;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const { res } = await notify('/notifyv4', { publish_id: ID, urls: `[::1]:${port}`, version: 'latest' });
+    assert.equal(res.status, 200);
+    const { results } = (await res.json()) as NotifyBody;
+    assert.equal(results[0]?.status, 'error', `not the deadline: ${JSON.stringify(results[0])}`);
+    assert.match(results[0]?.message ?? '', /unreachable \(ECONNREFUSED/);
+  });
+
   it('refuses bad input with 400 (404 for an unknown publish id or version) before contacting anyone', async () => {
     clear();
     const cases: [string, string, Record<string, string>, number][] = [

@@ -195,6 +195,86 @@ describe('RIOT: what RIOT devices need from a release (device-protocols.md §10)
   });
 });
 
+describe('RIOT: uploaded manifests on a server without --coap-public-url', () => {
+  let server: TestServer;
+  let key: KeyObject;
+  const seq = 1_900_000_000;
+  const s0 = slotImage(5, 0x1100);
+  const s1 = slotImage(5, 0x20900);
+  const upload = (product: string, uris: [string, string]) =>
+    server.api(`/api/v1/products/${product}/releases`, {
+      method: 'POST',
+      body: releaseForm(
+        '1.0.0',
+        {
+          manifest: createSignedRiotManifest(
+            {
+              sequenceNumber: seq,
+              board: BOARD,
+              slots: [
+                { offset: 0x1000, uri: uris[0], image: s0 },
+                { offset: 0x20800, uri: uris[1], image: s1 },
+              ],
+            },
+            key,
+          ),
+          slot0: s0,
+          slot1: s1,
+        },
+        { publish: 'true' },
+      ),
+    });
+
+  before(async () => {
+    const dataDir = await tempDir();
+    const keys = createFsKeyStore({ dir: join(dataDir, 'keys') });
+    await keys.generate('riot', 'ed25519');
+    key = await keys.privateKey('riot');
+    ({ server } = await startCoapTestServer({ dataDir }));
+    for (const [name, suit] of [
+      ['local', {}],
+      ['mirrored', { allowedUriHosts: ['[2001:db8::66]'] }],
+    ] as const) {
+      const res = await server.api('/api/v1/products', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name,
+          deviceFamily: 'riot',
+          hardwareClass: BOARD,
+          settings: { suit: { key: 'riot', slot0Offset: 0x1000, slot1Offset: 0x20800, ...suit } },
+        }),
+      });
+      assert.equal(res.status, 201, await res.text());
+    }
+  });
+  after(() => server.close());
+
+  it('refuses URIs naming a host that is not this machine, and accepts its own addresses', async () => {
+    const path = (product: string, slot: string) => `/fw/${product}/${BOARD}/${slot}.${seq}.bin`;
+    const elsewhere = await upload('local', [
+      `coap://[2001:db8::66]${path('local', 'slot0')}`,
+      `coap://[2001:db8::66]${path('local', 'slot1')}`,
+    ]);
+    assert.equal(elsewhere.status, 422);
+    const body = (await elsewhere.json()) as ErrorBody;
+    assert.equal(body.code, 'MANIFEST_INVALID');
+    assert.match(body.message, /not an address of this server.*--coap-public-url/);
+    assert.equal((await server.api('/api/v1/products/local/releases/1.0.0')).status, 404, 'nothing kept');
+    // The loopback addresses are this machine's: the same path on them is this server's resource.
+    const own = await upload('local', [
+      `coap://[::1]${path('local', 'slot0')}`,
+      `coap://127.0.0.1:5683/fw/d/${sha16(s1)}`,
+    ]);
+    assert.equal(own.status, 201, await own.clone().text());
+    const mirrored = await upload('mirrored', [
+      'coap://[2001:db8::66]/a/slot0.bin',
+      'coap://[2001:db8::66]/a/slot1.bin',
+    ]);
+    assert.equal(mirrored.status, 201, await mirrored.clone().text());
+  });
+});
+
 const sha16 = (image: Buffer): string => createHash('sha256').update(image).digest('hex').slice(0, 16);
 
 /** A URI of exactly `bytes` bytes under this server's path for the product. */

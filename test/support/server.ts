@@ -99,7 +99,7 @@ export async function spawnServer(
   dataDir: string,
   extraArgs: string[] = [],
   env: Record<string, string> = {},
-  { startTimeoutMs = 30_000 }: { startTimeoutMs?: number } = {},
+  { startTimeoutMs = 30_000, cwd }: { startTimeoutMs?: number; cwd?: string } = {},
 ): Promise<SpawnedServer> {
   const port = await freePort();
   const child = spawn(
@@ -120,6 +120,7 @@ export async function spawnServer(
     {
       env: { ...process.env, UPDRAFT_ADMIN_TOKEN: ADMIN_TOKEN, UPDRAFT_LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd,
     },
   );
   let out = '';

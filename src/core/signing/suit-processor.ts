@@ -27,11 +27,17 @@ export interface SuitProcessorDeps {
   blobs: ArtifactReader;
   /** `coap://[2001:db8::1]`: where devices fetch the slot images; empty = Updraft cannot build manifests. */
   coapPublicUrl: string;
+  /**
+   * The hosts this server is known by (`[::1]`, `192.0.2.7`, its host name), for uploaded manifests when there is
+   * no public URL to compare their URIs with. Left out: only `localhost` and the loopback addresses.
+   */
+  ownHosts?: () => readonly string[];
   /** Epoch milliseconds; the sequence number starts at the epoch in seconds, as RIOT's `SUIT_SEQNR = APP_VER`. */
   now?: () => number;
 }
 
 export const MANIFEST_CONTENT_TYPE = 'application/octet-stream';
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 export const suitSequenceKey = (product: string) => `suit-seq:${product}`;
 
 /** Renames `slot0.bin` / `slot0.<x>.bin` to `slot0`: the name the CoAP adapter serves `slot0.<seq>.bin` from. */
@@ -208,6 +214,7 @@ export function createSuitProcessor(deps: SuitProcessorDeps): ReleaseProcessor {
         seq,
         slots,
         allowedHosts: suit.allowedUriHosts,
+        ownHosts: deps.coapPublicUrl ? [] : (deps.ownHosts?.() ?? LOOPBACK_HOSTS),
       },
     );
     // increment returns max(last + 1, seq): equal to seq exactly when seq is above the last, atomically.

@@ -56,7 +56,7 @@ export function slotOfUri(uri: string, slots: readonly Artifact[]): Artifact | u
 }
 
 export interface UriRules {
-  /** The server's `--coap-public-url`; empty when unset (the host is then not checked). */
+  /** The server's `--coap-public-url`; empty when unset (the host must then be one of `ownHosts`). */
   publicUrl: string;
   product: string;
   board: string;
@@ -64,6 +64,8 @@ export interface UriRules {
   slots: readonly Artifact[];
   /** settings.suit.allowedUriHosts, lowercase; `*` = any host. */
   allowedHosts: readonly string[];
+  /** Without a public URL: the hosts (no port) that are this server (`[::1]`, `192.0.2.7`, its host name). */
+  ownHosts: readonly string[];
 }
 
 /** host[:port] without the scheme's default port (RFC 7252 §6.1: 5683, §6.2: 5684 for coaps). */
@@ -112,6 +114,15 @@ export function checkManifestUris(uris: readonly (string | null)[], rules: UriRu
         'MANIFEST_INVALID',
         `URI ${uri} names host ${host}, not this server (${hostOf(own)}); allow it with ` +
           'settings.suit.allowedUriHosts',
+      );
+    }
+    // No public URL: the host must at least be one this machine answers to, or devices would fetch the slots
+    // from elsewhere while the manifest is served as this product's latest.
+    if (!own && !rules.ownHosts.includes(url.hostname.toLowerCase())) {
+      throw new DomainError(
+        'MANIFEST_INVALID',
+        `URI ${uri} names host ${url.hostname}, which is not an address of this server; start it with ` +
+          '--coap-public-url, or allow the host with settings.suit.allowedUriHosts',
       );
     }
     const path = url.pathname.slice(prefix.length);

@@ -19,7 +19,14 @@ export const hashToken = (token: string): string => createHash('sha256').update(
 export const newDeviceToken = (): string => randomBytes(20).toString('hex');
 export const newAdminToken = (): string => randomBytes(32).toString('hex');
 
-const DEVICE_TOKEN = /^[\x21-\x7e]{1,256}$/;
+/**
+ * What an `Authorization` header can carry after `token `: visible ASCII and inner spaces, 1-256 characters. The
+ * seed compared the rest of the header with `==`, so `two words` was a key; a leading or trailing space is not
+ * (HTTP drops whitespace around a header value, RFC 9110 §5.5).
+ */
+export const TOKEN_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]{0,254}[\x21-\x7e])?$/;
+/** Admin tokens travel as `Bearer <token>` (RFC 6750 §2.1: no spaces). */
+const ADMIN_TOKEN_VALUE = /^[\x21-\x7e]{1,256}$/;
 
 function constantTimeEqualHex(a: string, b: string): boolean {
   const x = Buffer.from(a, 'hex');
@@ -104,9 +111,18 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
   }): Promise<{ token: string; record: TokenRecord }> {
     const token = input.token ?? (input.kind === 'device' ? newDeviceToken() : newAdminToken());
     // The ESP-AT seed accepted any string as a key (it compared `Authorization: token <rest>` with ==), so an
-    // imported device token may be any visible ASCII; new ones are 40 hex characters (authorisation_key_gen.py).
-    if (typeof token !== 'string' || !DEVICE_TOKEN.test(token)) {
-      throw new DomainError('INVALID_INPUT', 'a token is 1-256 visible ASCII characters, without spaces');
+    // imported device token may be any visible ASCII with inner spaces; new ones are 40 hex characters
+    // (authorisation_key_gen.py).
+    if (
+      typeof token !== 'string' ||
+      !(input.kind === 'admin' ? ADMIN_TOKEN_VALUE : TOKEN_VALUE).test(token)
+    ) {
+      throw new DomainError(
+        'INVALID_INPUT',
+        input.kind === 'admin'
+          ? 'an admin token is 1-256 visible ASCII characters, without spaces'
+          : 'a device token is 1-256 visible ASCII characters, spaces only between them',
+      );
     }
     const name = input.name
       ? assertValidName(input.name, 'token name')

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { lstat, readdir, type FileHandle } from 'node:fs/promises';
 import { openListed } from './open-listed.js';
 import { folderShape, type FolderShape } from './folder-shape.js';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Services } from '../../core/services.js';
@@ -68,7 +68,10 @@ export function createDropFolder(
   services: Pick<Services, 'products' | 'releases' | 'settings'>,
   options: { dir: string; logger: Logger; intervalMs?: number; layouts?: DropLayout[] },
 ) {
-  const { dir, logger } = options;
+  // Absolute: a relative folder (`--firmware-dir .` run inside `partitions/`) would hide its own name from
+  // folderShape, and the recorded source paths (which revoke a removed file's release) would depend on the cwd.
+  const dir = resolve(options.dir);
+  const { logger } = options;
   const layouts = options.layouts ?? dropLayouts;
   const previous = new Map<string, FileState>();
   const skipped = new Set<string>();

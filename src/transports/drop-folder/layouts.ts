@@ -27,12 +27,16 @@ export interface DropLayout {
   match(relativePath: string, folder: DropFolderView): LayoutMatch | 'auxiliary' | undefined;
 }
 
-/** `<product>-<version>.bin` at the top level (the ESP8266 httpUpdate seed): `firmware-0.1.bin`. */
+/**
+ * `<product>-<version>.bin` at the top level (the ESP8266 httpUpdate seed): `firmware-0.1.bin`, and four-part
+ * versions (`firmware-1.2.0.0.bin`) as everywhere else (docs/versions.md). An opaque name cannot be told apart
+ * from the product here (both may contain `-`), so it is not one of this layout's versions.
+ */
 export const productVersionLayout: DropLayout = {
   name: 'product-version',
   match(path) {
     const m =
-      /^([A-Za-z0-9_][A-Za-z0-9_.]*?)-(v?\d+(?:\.\d+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\.bin$/.exec(
+      /^([A-Za-z0-9_][A-Za-z0-9_.]*?)-(v?\d+(?:\.\d+){0,3}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)\.bin$/.exec(
         path,
       );
     if (!m || path.includes('/')) return undefined;

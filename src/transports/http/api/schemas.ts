@@ -55,7 +55,9 @@ const IsoTime = Type.String({ format: 'date-time' });
 export const ProductParams = Type.Object({ product: Type.String({ description: 'Product name' }) });
 export const ReleaseParams = Type.Object({
   product: Type.String({ description: 'Product name' }),
-  version: Type.String({ description: 'SemVer, or the label the release was imported with' }),
+  version: Type.String({
+    description: 'The version (SemVer, four-part or an opaque name: docs/versions.md) or its label',
+  }),
 });
 export const ArtifactParams = Type.Object({
   ...ReleaseParams.properties,
@@ -117,7 +119,10 @@ export const Release = Type.Object(
   {
     id: Type.String(),
     product: Type.String(),
-    version: Type.String({ description: 'Normalised SemVer 2.0' }),
+    version: Type.String({
+      description:
+        'Normalised SemVer 2.0 or four-part version, or an opaque name as given (docs/versions.md)',
+    }),
     label: Nullable(Type.String({ description: 'The version as it was spelt, when that differs' })),
     notes: Type.String(),
     state: ReleaseState,

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { TOKEN_VALUE } from '../../../../core/tokens/token-service.js';
 
 /**
  * The ESP-AT client (espressif/esp-at components/at/src/at_ota_cmd.c) parses raw TCP bytes with `strstr`,
@@ -8,11 +9,11 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * `Authorization: token <key>`: the word `token` in lowercase and one space, then the key, as the seed accepts
- * (its keys are 40 hex characters when generated, any string when written by hand).
+ * (its keys are 40 hex characters when generated, any string when written by hand, inner spaces included).
  */
 export function tokenOf(authorization: string | undefined): string | undefined {
-  const m = authorization ? /^token ([\x21-\x7e]{1,256})$/.exec(authorization) : null;
-  return m?.[1];
+  const key = authorization?.startsWith('token ') ? authorization.slice('token '.length) : undefined;
+  return key !== undefined && TOKEN_VALUE.test(key) ? key : undefined;
 }
 
 // Python `json.dumps` separators (`": "`, `", "`): the client searches for `rom_version": ` with the space and
