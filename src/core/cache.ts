@@ -197,3 +197,37 @@ export class ExpiringMap<K extends {}, V extends {}> {
     return this.#cache.size;
   }
 }
+
+/**
+ * A value loaded on first use and held until `drop()` (deployments, tags, groups: reloaded when the bus says they
+ * changed). `now()` gives it without a promise once loaded, so the check-in path skips the await (a microtask per
+ * call, and on Node 20 the promise hooks that AsyncLocalStorage turns on). A failed load is not kept; a load that
+ * finishes after a `drop()` is not kept either.
+ */
+export function createLoadedValue<V>(load: () => Promise<V>) {
+  let pending: Promise<V> | undefined;
+  let loaded: { value: V } | undefined;
+  return {
+    get(): Promise<V> {
+      if (pending) return pending;
+      const p = load();
+      pending = p;
+      p.then(
+        (value) => {
+          if (pending === p) loaded = { value };
+        },
+        () => {
+          if (pending === p) pending = undefined;
+        },
+      );
+      return p;
+    },
+    now(): V | undefined {
+      return loaded?.value;
+    },
+    drop(): void {
+      pending = undefined;
+      loaded = undefined;
+    },
+  };
+}

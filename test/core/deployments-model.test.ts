@@ -140,6 +140,9 @@ describe('waves', () => {
     const p = positionOf('dep-1', 'aa:bb:cc:dd:ee:ff');
     assert.equal(p, positionOf('dep-1', 'aa:bb:cc:dd:ee:ff'));
     assert.notEqual(p, positionOf('dep-2', 'aa:bb:cc:dd:ee:ff'));
+    // The rule itself (the first 48 bits of SHA-256("dep-1\0aa:bb:cc:dd:ee:ff")): a change would move devices of a
+    // running deployment between waves when a replica is upgraded.
+    assert.equal(p, 0xc8a9f9b888ec / 2 ** 48);
     const positions = Array.from({ length: 10_000 }, (_, i) => positionOf('dep-1', `dev-${i}`));
     assert.ok(positions.every((x) => x >= 0 && x < 1));
     const firstTenth = positions.filter((x) => x < 0.1).length;

@@ -3,7 +3,6 @@ import type { DeviceFacts } from '../groups/filter.js';
 import { decideUpdate, type DeviceReport, type UpdateDecision } from '../updates/decide-update.js';
 import { compareVersions } from '../versions/compare.js';
 import type { DeploymentInternals, Live } from './deployment-service.js';
-import type { GroupView } from './target.js';
 import { positionOf, waveOf } from './waves.js';
 import { inWindow, secondsUntilWindow } from './window.js';
 
@@ -38,7 +37,7 @@ export async function decideForDeployments(
   internals: DeploymentInternals,
   q: DeploymentQuery,
 ): Promise<UpdateDecision | undefined> {
-  const cache = await internals.load();
+  const cache = internals.loaded() ?? (await internals.load());
   const slot = cache.byProduct.get(q.product);
   if (!slot) return undefined;
   const version = q.report.version;
@@ -99,17 +98,19 @@ async function decideActive(
   const member = live.members.get(q.deviceId);
 
   if (!member || member.state === 'pending') {
+    // Tags and groups from memory without an await once loaded: this is every pending device's check-in.
+    const known = internals.groups.loaded();
     const facts: DeviceFacts = {
       id: q.deviceId,
       product: q.product,
       version: version ?? null,
-      tags: await internals.groups.tagsOf(q.deviceId),
+      tags: known?.tags.get(q.deviceId) ?? (await internals.groups.tagsOf(q.deviceId)),
       attributes: q.attributes ?? {},
       lastSeen: now.toISOString(),
     };
     const wave = waveOf(row.spec.waves, positionOf(row.id, q.deviceId));
     if (wave === undefined) return undefined;
-    const groupViews = (await internals.groups.groupMap()) as Map<string, GroupView>;
+    const groupViews = known?.groups ?? (await internals.groups.groupMap());
     if (!live.matches(facts, groupViews, now)) return undefined;
     if (row.state !== 'running' && row.state !== 'soaking') return notNow();
     if (wave > row.currentWave) return notNow(row.spec.soakSeconds || undefined);

@@ -3,6 +3,7 @@ import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
+import { createLoadedValue } from '../cache.js';
 import type { Release } from '../catalog/types.js';
 import type { DeviceFacts } from '../groups/filter.js';
 import type { GroupService } from '../groups/group-service.js';
@@ -114,7 +115,12 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
   /** Thrown inside an audited advance that lost its race: rolls the (empty) change and its record back. */
   const LOST_RACE = Symbol('lost race');
   const events = new EventEmitter();
-  let cache: Promise<Cache> | undefined;
+  const cache = createLoadedValue<Cache>(() =>
+    repo
+      .list({ states: [...VISIBLE_STATES] })
+      .then((rows) => Promise.all(rows.map(loadLive)))
+      .then(index),
+  );
 
   function toCounts(rows: { wave: number; state: DeviceState; count: number }[], waves: number): Counts[] {
     const out = Array.from({ length: waves }, emptyCounts);
@@ -165,14 +171,9 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     return { byId, byProduct };
   }
 
-  function load(): Promise<Cache> {
-    cache ??= repo
-      .list({ states: [...VISIBLE_STATES] })
-      .then((rows) => Promise.all(rows.map(loadLive)))
-      .then(index);
-    cache.catch(() => (cache = undefined));
-    return cache;
-  }
+  const load = (): Promise<Cache> => cache.get();
+  /** The same without a promise, once loaded (the check-in path). */
+  const loaded = (): Cache | undefined => cache.now();
 
   /** Replaces one deployment's row in the cache (its state changed); moves it between the product slots. */
   async function refreshRow(row: DeploymentRow): Promise<void> {
@@ -476,7 +477,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
 
     /** Drops the in-memory copy; the next use reloads it (a change made by another replica). */
     invalidate(): void {
-      cache = undefined;
+      cache.drop();
     },
 
     async get(id: string): Promise<Deployment | undefined> {
@@ -751,7 +752,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     tick: (now: Date) => scheduler.tick(now),
 
     // The check-in path's internals, used by core/updates (the one update decision) and the scheduler.
-    internal: { load, move, advance, refreshRow, refreshCounts, toCounts, repo, groups, clock, deps },
+    internal: { load, loaded, move, advance, refreshRow, refreshCounts, toCounts, repo, groups, clock, deps },
   };
 
   const scheduler: Scheduler = createScheduler(service.internal);

@@ -1,8 +1,8 @@
-import { matchesFilter, parseFilter, type DeviceFacts, type Filter } from '../groups/filter.js';
-import type { Group } from '../groups/types.js';
+import { matchesFilter, parseFilter, type DeviceFacts } from '../groups/filter.js';
+import type { LoadedGroup } from '../groups/group-service.js';
 import type { Target } from './types.js';
 
-export type GroupView = Group & { parsed?: Filter; members: Set<string> };
+export type GroupView = LoadedGroup;
 
 /**
  * A deployment's target as a predicate: the union of its groups and devices (the whole product when both are

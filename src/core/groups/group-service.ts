@@ -6,6 +6,12 @@ import { isoNow, systemClock, type Clock } from '../clock.js';
 import { normalizeMac } from '../devices/mac.js';
 import { assertValidTag, parseFilter, type Filter } from './filter.js';
 import type { Group, GroupRepository, NewGroup, TagRepository } from './types.js';
+import { createLoadedValue } from '../cache.js';
+
+/** A group as membership checks need it: its filter parsed, its static members as a set. */
+export type LoadedGroup = Group & { parsed?: Filter; members: Set<string> };
+
+const NO_TAGS: ReadonlySet<string> = new Set();
 
 export interface GroupServiceDeps {
   groups: GroupRepository;
@@ -30,16 +36,11 @@ const MAX_STATIC = 100_000;
 export function createGroupService({ groups, tags, clock = systemClock, ...deps }: GroupServiceDeps) {
   const audit = deps.audit ?? unauditedLog({ groups, tags });
   const events = new EventEmitter();
-  let tagCache: Promise<Map<string, Set<string>>> | undefined;
-  let groupCache: Promise<Map<string, Group & { parsed?: Filter; members: Set<string> }>> | undefined;
-
-  function loadTags() {
-    tagCache ??= tags.all().then((m) => new Map([...m].map(([id, list]) => [id, new Set(list)])));
-    tagCache.catch(() => (tagCache = undefined));
-    return tagCache;
-  }
-  function loadGroups() {
-    groupCache ??= groups
+  const tagCache = createLoadedValue(() =>
+    tags.all().then((m) => new Map([...m].map(([id, list]) => [id, new Set(list)]))),
+  );
+  const groupCache = createLoadedValue<Map<string, LoadedGroup>>(() =>
+    groups
       .list()
       .then(
         (list) =>
@@ -49,10 +50,9 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
               { ...g, parsed: g.filter ? parseFilter(g.filter) : undefined, members: new Set(g.devices) },
             ]),
           ),
-      );
-    groupCache.catch(() => (groupCache = undefined));
-    return groupCache;
-  }
+      ),
+  );
+
   const changed = () => events.emit('changed');
 
   function cleanTags(list: unknown): string[] {
@@ -75,7 +75,7 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
       (tx) => change(tx.tags, id),
       () => ({ tags: list }),
     );
-    tagCache = undefined;
+    tagCache.drop();
     changed();
     return tags.of(id);
   }
@@ -85,20 +85,26 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
 
     /** Reloads tags and groups on next use (a change made by another replica). */
     invalidate(): void {
-      tagCache = undefined;
-      groupCache = undefined;
+      tagCache.drop();
+      groupCache.drop();
     },
 
     /** For the check-in path: the device's tags, from memory. */
     async tagsOf(deviceId: string): Promise<ReadonlySet<string>> {
-      return (await loadTags()).get(deviceId) ?? new Set();
+      return (await tagCache.get()).get(deviceId) ?? NO_TAGS;
+    },
+    /** The check-in path's synchronous view: undefined until the tags and groups are loaded. */
+    loaded(): { tags: Map<string, Set<string>>; groups: Map<string, LoadedGroup> } | undefined {
+      const t = tagCache.now();
+      const g = groupCache.now();
+      return t && g ? { tags: t, groups: g } : undefined;
     },
     /** Synchronous view once loaded (undefined before the first load). */
     async tagMap(): Promise<Map<string, Set<string>>> {
-      return loadTags();
+      return tagCache.get();
     },
     async groupMap() {
-      return loadGroups();
+      return groupCache.get();
     },
 
     setTags: (deviceId: string, list: unknown) => {
@@ -161,7 +167,7 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
         },
         () => ({ kind: group.kind, filter: group.filter, devices: group.devices.length }),
       );
-      groupCache = undefined;
+      groupCache.drop();
       changed();
       return group;
     },
@@ -173,7 +179,7 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
       await audit.withAudit('group.delete', name, async (tx) => {
         if (!(await tx.groups.delete(name))) throw new DomainError('GROUP_NOT_FOUND', `no group "${name}"`);
       });
-      groupCache = undefined;
+      groupCache.drop();
       changed();
     },
   };
