@@ -92,6 +92,12 @@ export async function startServer(
         })
       : createFixedLeadership(firstProcess);
 
+  // Created here, started below on the leader only: the HTTP adapters get its freshen hook (a no-op while this
+  // process does not run the folder), so a simple-polling download sees a file written a moment ago.
+  const dropFolder = config.firmwareDir
+    ? createDropFolder(services, { dir: config.firmwareDir, logger })
+    : undefined;
+
   const riotSeed = createRiotSeedOptions(config);
   services.deployments.usePush(
     createSuitPush(riotSeed.options.devices, services, config.coapPublicUrl, config.notifyTimeoutMs),
@@ -105,6 +111,7 @@ export async function startServer(
     accelRedirectPrefix: config.accelRedirectPrefix || undefined,
     ddiTenants: config.ddiTenants,
     downloadRedirectTtlS: config.s3Redirect ? config.s3RedirectTtlS : undefined,
+    freshen: dropFolder ? (product: string) => dropFolder.freshen(product) : undefined,
     extras: [(app: FastifyInstance) => registerDashboard(app, { root: dashboardRoot() })],
   };
   const metricsEndpoint = {
@@ -150,9 +157,6 @@ export async function startServer(
   );
   if (coap) riotSeed.setCoapPort(coap.port);
 
-  const dropFolder = config.firmwareDir
-    ? createDropFolder(services, { dir: config.firmwareDir, logger })
-    : undefined;
   if (dropFolder)
     await leadership.whileLeader(
       'drop-folder',

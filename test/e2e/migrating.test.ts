@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, spawnServer, tempDir, type SpawnedServer } from '../support/server.js';
 import { httpRequest, rawRequest } from '../support/raw-http.js';
@@ -312,17 +312,12 @@ describe('migrating from ruslan-kornich/ota_server (simple polling)', () => {
     const missing = await get('/firmware.bin', { ...device, _br_fwv_: 'nonexistent_version' });
     assert.equal(missing.status, 404);
     assert.equal(missing.body.toString(), 'Firmware version not found.');
-    // test_firmware_bin_with_headers: writes firmware_1.0.0.bin, fetches it with _br_fwv_: 1.0.0, removes it.
-    // The drop folder imports a file once it is unchanged across two scans, so this waits (docs/migrating.md);
-    // until then the repository's firmware_v1.0.0.bin (the same version) is served.
+    // test_firmware_bin_with_headers: writes firmware_1.0.0.bin, fetches it at once with _br_fwv_: 1.0.0, removes
+    // it. The request lets the drop folder import it first (on demand, docs/migrating.md), so it gets the new
+    // file, not the repository's firmware_v1.0.0.bin of the same version.
     const fake = join(firmware(), 'firmware_1.0.0.bin');
     await writeFile(fake, 'Fake firmware content');
-    const deadline = Date.now() + 15_000;
-    let res = await get('/firmware.bin', device);
-    while (res.body.toString() !== 'Fake firmware content' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      res = await get('/firmware.bin', device);
-    }
+    const res = await get('/firmware.bin', device);
     assert.equal(res.status, 200, 'the device never called /version.txt: no 204');
     assert.equal(res.body.toString(), 'Fake firmware content');
     await rm(fake);
@@ -380,6 +375,51 @@ describe('migrating from ruslan-kornich/ota_server (simple polling)', () => {
       version: string;
     };
     assert.equal(record.version, 'v1.0.1');
+  });
+
+  it('never serves a file still being written: the on-demand import waits until it stops growing', async () => {
+    const path = join(firmware(), 'firmware_0.9.0.bin');
+    // The writer is its own process, so this process's requests cannot pause it: 1 KiB every 5 ms for 1.5 s,
+    // far more often than the on-demand settle (100 ms) could miss.
+    const writer = execFile(process.execPath, [
+      '-e',
+      `const fs = require('node:fs');
+       const fd = fs.openSync(process.argv[1], 'a');
+       const chunk = Buffer.alloc(1024, 0x42);
+       const end = Date.now() + 1500;
+       fs.writeSync(fd, chunk);
+       const t = setInterval(() => {
+         fs.writeSync(fd, chunk);
+         if (Date.now() >= end) { clearInterval(t); fs.closeSync(fd); }
+       }, 5);`,
+      path,
+    ]);
+    const exited = new Promise((r) => writer.on('exit', r));
+    const pollDevice = { _br_mac_: 'AA:BB:CC:DD:EE:78', _br_fwv_: '0.9.0' };
+    while (!(await stat(path).catch(() => undefined))) await new Promise((r) => setTimeout(r, 5));
+    let writing = true;
+    void exited.then(() => (writing = false));
+    const during: string[] = [];
+    while (writing) {
+      const res = await get('/firmware.bin', pollDevice);
+      // Counted only when the answer came while the file was still growing.
+      if (writing) during.push(`${res.status} ${res.body.length}`);
+    }
+    assert.ok(during.length >= 3, `requests made while the file grew: ${during.length}`);
+    assert.deepEqual(
+      during.filter((r) => !r.startsWith('404 ')),
+      [],
+      'a growing file is not imported',
+    );
+    // Once it has stopped growing, it is imported on demand (a request or two) and served whole.
+    const full = await readFile(path);
+    const deadline = Date.now() + 5000;
+    let res = await get('/firmware.bin', pollDevice);
+    while (res.status !== 200 && Date.now() < deadline) res = await get('/firmware.bin', pollDevice);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.length, full.length);
+    assert.deepEqual(res.body, full);
+    await rm(path);
   });
 });
 

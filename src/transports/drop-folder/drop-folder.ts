@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { lstat, readdir, type FileHandle } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { openListed } from './open-listed.js';
 import { folderShape, type FolderShape } from './folder-shape.js';
-import { join, relative, resolve, sep } from 'node:path';
+import { createFolderChanges, folderMtime } from './folder-changes.js';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Services } from '../../core/services.js';
@@ -17,6 +19,8 @@ interface FileState {
   size: number;
   mtimeMs: number;
   match: LayoutMatch;
+  /** When this size and mtime were first read (monotonic ms): the file has not moved since. */
+  seenAt: number;
 }
 
 const SOURCE_KEY = 'drop-folder:';
@@ -26,13 +30,26 @@ const SOURCE_KEY = 'drop-folder:';
  */
 const HELD_KEY = 'drop-folder-held:';
 
-async function walk(dir: string, depth = 0): Promise<string[]> {
+/**
+ * The settle of an on-demand scan: a file changed since the last scan is imported only if its size and mtime are
+ * the same in two stats this far apart. Two observations closer than half of it never count as stable, so a
+ * periodic scan right after an on-demand one does not weaken the rule.
+ */
+const SETTLE_MS = 100;
+const MIN_GAP_MS = SETTLE_MS / 2;
+/** The longest a request waits for an on-demand scan; the scan goes on, and later requests see its imports. */
+const MAX_WAIT_MS = 300;
+
+/** The files under `dir`; `folders` gets each folder's mtime, read before the folder is listed. */
+async function walk(dir: string, folders: Map<string, number>, depth = 0): Promise<string[]> {
   if (depth > 4) return [];
+  const mtimeMs = await folderMtime(dir);
+  if (mtimeMs !== undefined) folders.set(dir, mtimeMs);
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const nested = await Promise.all(
     entries.map((e) => {
       const path = join(dir, e.name);
-      if (e.isDirectory()) return walk(path, depth + 1);
+      if (e.isDirectory()) return walk(path, folders, depth + 1);
       return e.isFile() && !e.name.startsWith('.') ? [path] : [];
     }),
   );
@@ -49,6 +66,24 @@ function chosenFiles(files: FileState[]): FileState[] {
   return [...byArtifact.values()];
 }
 
+const sameState = (before: FileState | undefined, after: FileState): before is FileState =>
+  before !== undefined && before.size === after.size && before.mtimeMs === after.mtimeMs;
+
+/** Two observations of a file agree, far enough apart that a writer still at work would have moved it. */
+const unchanged = (before: FileState | undefined, after: FileState): boolean =>
+  sameState(before, after) && after.seenAt - before.seenAt >= MIN_GAP_MS;
+
+/** Resolves when `work` does or after `ms`, whichever comes first. */
+function within(ms: number, work: Promise<void>): Promise<void> {
+  return new Promise((done) => {
+    const timer = setTimeout(done, ms);
+    void work.finally(() => {
+      clearTimeout(timer);
+      done();
+    });
+  });
+}
+
 /** The version a group is keyed by: two spellings of one version (`1.0.0`, `v1.0.0`) are one release. */
 function groupVersion(version: string): string {
   try {
@@ -62,7 +97,9 @@ function groupVersion(version: string): string {
  * Imports releases from a folder and keeps watching it by polling (robust on every filesystem, network
  * mounts included). A file is imported once its size and mtime are unchanged across two scans, so a copy in
  * progress is never published half-written. Removing every file of a release revokes it. Names that fit no
- * layout are logged once and skipped.
+ * layout are logged once and skipped. `freshen(product)` lets a device request see a file written a moment ago
+ * (the simple-polling seed's tests write a file and fetch it at once): when a folder of that product changed, one
+ * scan runs now, with a 100 ms settle instead of the 2 s between scans.
  */
 export function createDropFolder(
   services: Pick<Services, 'products' | 'releases' | 'settings'>,
@@ -80,6 +117,9 @@ export function createDropFolder(
   const handled = new Map<string, string>();
   let firstScan = true;
   let running: Promise<void> | undefined;
+  let started = false;
+  const changes = createFolderChanges();
+  const freshening = new Map<string, Promise<void>>();
 
   function matchOf(rel: string, folder: DropFolderView): LayoutMatch | 'auxiliary' | undefined {
     for (const layout of layouts) {
@@ -218,8 +258,35 @@ export function createDropFolder(
     }
   }
 
-  async function scan(): Promise<void> {
-    const paths = await walk(dir);
+  async function observe(path: string, match: LayoutMatch): Promise<FileState | undefined> {
+    const s = await lstat(path).catch(() => undefined);
+    return s?.isFile()
+      ? { path, size: s.size, mtimeMs: s.mtimeMs, match, seenAt: performance.now() }
+      : undefined;
+  }
+
+  /**
+   * The on-demand settle: the product's files that changed since the last scan are looked at again after
+   * SETTLE_MS. The first look becomes the previous state, so only a file unchanged across both is stable; one still
+   * growing is not imported. Opening it (openListed) checks the size and mtime once more.
+   */
+  async function settle(now: Map<string, FileState>, product: string): Promise<void> {
+    const moving = [...now.values()].filter(
+      (f) => f.match.product === product && !unchanged(previous.get(f.path), f),
+    );
+    if (moving.length === 0) return;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    for (const f of moving) {
+      if (!sameState(previous.get(f.path), f)) previous.set(f.path, f);
+      const again = await observe(f.path, f.match);
+      if (again) now.set(f.path, again);
+      else now.delete(f.path);
+    }
+  }
+
+  async function scan(onDemand?: { product: string }): Promise<void> {
+    const folders = new Map<string, number>();
+    const paths = await walk(dir, folders);
     const now = new Map<string, FileState>();
     const shape = folderShape(dir);
     const folder = folderView(shape);
@@ -232,9 +299,10 @@ export function createDropFolder(
         skipped.add(path);
         continue;
       }
-      const s = await lstat(path).catch(() => undefined);
-      if (s?.isFile()) now.set(path, { path, size: s.size, mtimeMs: s.mtimeMs, match });
+      const state = await observe(path, match);
+      if (state) now.set(path, state);
     }
+    if (onDemand) await settle(now, onDemand.product);
     const groups = new Map<string, FileState[]>();
     for (const file of now.values()) {
       const key = `${file.match.product}@${groupVersion(file.match.version)}`;
@@ -246,11 +314,10 @@ export function createDropFolder(
     const byAge = [...groups].sort(
       ([, a], [, b]) => Math.max(...a.map((f) => f.mtimeMs)) - Math.max(...b.map((f) => f.mtimeMs)),
     );
+    const moving = new Set<string>();
     for (const [key, files] of byAge) {
-      const stable = files.every((f) => {
-        const before = previous.get(f.path);
-        return before && before.size === f.size && before.mtimeMs === f.mtimeMs;
-      });
+      const stable = files.every((f) => unchanged(previous.get(f.path), f));
+      if (!stable) for (const f of files) moving.add(dirname(f.path));
       const signature = `${key}:${files[0]?.match.publish !== false}:${files.map((f) => `${f.path}:${f.size}:${f.mtimeMs}`).join(',')}`;
       // A group already handled in this state costs nothing on later scans.
       if (!stable || failed.has(signature) || handled.get(key) === signature) continue;
@@ -269,29 +336,63 @@ export function createDropFolder(
     // Removed files are looked for at start-up and when a file has gone since the last scan, not every scan.
     const removed = firstScan || [...previous.keys()].some((path) => !now.has(path));
     firstScan = false;
+    const before = new Map(previous);
     previous.clear();
-    for (const [path, state] of now) previous.set(path, state);
+    for (const [path, state] of now) {
+      const seen = before.get(path);
+      // Unchanged since an earlier scan: it has been still since then, however soon this scan came.
+      previous.set(path, sameState(seen, state) ? { ...state, seenAt: seen.seenAt } : state);
+    }
     if (removed) await revokeRemoved(new Set(now.keys()));
+    changes.record(folders, now.values(), moving);
   }
 
-  function runScan(): Promise<void> {
-    running ??= scan()
+  function runScan(onDemand?: { product: string }): Promise<void> {
+    running ??= scan(onDemand)
       .catch((err) => logger.error({ err }, 'drop folder: scan failed'))
       .finally(() => (running = undefined));
     return running;
+  }
+
+  /** Scans now for the product, unless nothing changed in its folders; a scan under way is waited for first. */
+  async function freshenNow(product: string): Promise<void> {
+    while (started && (await changes.changed(product))) {
+      // Checked and started with no await between, so the scan that runs is this on-demand one.
+      if (!running) return runScan({ product });
+      await running;
+    }
   }
 
   return {
     /** Two scans back to back: the first records sizes, the second imports what stayed the same. */
     async start(): Promise<void> {
       await runScan();
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
       await runScan();
       timer = setInterval(() => void runScan(), options.intervalMs ?? 2000);
       timer.unref();
+      started = true;
     },
-    scan: runScan,
+    scan: () => runScan(),
+    /**
+     * Before a device request for `product` is answered: picks up what changed in the product's folders just now.
+     * Nothing changed: one stat per folder, no wait (nothing at all while this process does not run the folder,
+     * e.g. a replica that is not the leader). Otherwise one
+     * on-demand scan, shared by concurrent requests, waited for at most MAX_WAIT_MS. Never rejects.
+     */
+    freshen(product: string): Promise<void> {
+      if (!started) return Promise.resolve();
+      let work = freshening.get(product);
+      if (!work) {
+        work = freshenNow(product)
+          .catch((err: unknown) => logger.error({ err }, 'drop folder: on-demand scan failed'))
+          .finally(() => freshening.delete(product));
+        freshening.set(product, work);
+      }
+      return within(MAX_WAIT_MS, work);
+    },
     async stop(): Promise<void> {
+      started = false;
       if (timer) clearInterval(timer);
       await running;
     },

@@ -15,6 +15,11 @@ export interface DeviceAdapterOptions {
   riotSeed?: RiotSeedOptions;
   /** hawkBit DDI tenants → the products each may see (`*` = all); default `{ default: ['*'] }`. */
   ddiTenants?: Record<string, string[]>;
+  /**
+   * Lets whatever feeds the catalog from outside (the drop folder, wired by app/) pick up what was written for
+   * `product` a moment ago, before a download is looked up. Bounded in time, never rejects; absent: no such feed.
+   */
+  freshen?: (product: string) => Promise<void>;
 }
 
 export interface RiotSeedOptions extends NotifyLimits {

@@ -76,10 +76,14 @@ export const simplePollingAdapter: DeviceAdapter = (app, services, options) => {
    * 3. otherwise → 200 and that release.
    * Nothing is recorded as installed here: the running version is the one reported to /version.txt. The lookup
    * reads pending check-ins without flushing them, so a poll never forces a database write (ADR 0001).
+   * The seed read the file at request time, and its test_firmware_bin_with_headers writes firmware_1.0.0.bin and
+   * fetches it at once: `freshen` lets the drop folder import it first (at most ~300 ms; one stat when nothing
+   * changed). /version.txt, the check-in every device makes, does not wait for it.
    */
   app.get('/firmware.bin', async (request, reply) => {
     const ctx = await context(request, reply);
     if (!ctx) return reply;
+    await options.freshen?.(ctx.product.name);
     const release = await services.releases.findPublished(ctx.product.name, ctx.version);
     const artifact = release?.artifacts.find((a) => ARTIFACTS.includes(a.name));
     if (!release || !artifact) return text(reply, 404, 'Firmware version not found.');
