@@ -1,5 +1,6 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 
 /**
  * SQLite is the single-process default: a second `updraft serve` on the same database file would keep its own
@@ -14,6 +15,8 @@ export function lockSqliteDatabase(databaseUrl: string): () => void {
   if (path === ':memory:' || path === '') return () => undefined;
   const lockPath = `${path}.lock`;
   const me = `${process.pid}@${hostname()}`;
+  // The first start in a new data folder: the lock comes before the connection that would create the folder.
+  mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx', 0o644);

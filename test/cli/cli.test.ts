@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
@@ -91,5 +92,20 @@ describe('updraft CLI against a running server', () => {
       },
     );
     await assert.rejects(cli(['publish', 'gadget', 'latest', join(dir, 'fs.img')]), /INVALID_VERSION/);
+  });
+});
+
+describe('updraft CLI output into a pipe', () => {
+  it('stops quietly with exit 0 when the reader goes away (| head, | grep -q)', async () => {
+    const child = spawn(process.execPath, [...cliCommand(), 'config', 'check', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The read end closes before the command writes: its first write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
   });
 });

@@ -251,7 +251,19 @@ describe('audit log', () => {
     const id = created?.id ?? '';
     for (const action of ['pause', 'resume', 'cancel'])
       await call('POST', `/api/v1/deployments/${id}/${action}`);
+    const second = await call('POST', '/api/v1/deployments', {
+      product: 'valve',
+      version: '1.0.0',
+      devices: ['v-2'],
+      successPercent: 0,
+      startAt: '2099-01-01T00:00:00Z',
+    });
+    const secondId = second?.id ?? '';
+    await call('POST', `/api/v1/deployments/${secondId}/rollback`);
     await server.services.groups.delete('pair');
+    // Through the API: a tag list replaced, and the product's rollout mode (a product setting).
+    await call('PUT', '/api/v1/devices/v-2/tags', { tags: ['yard'] });
+    await call('PUT', '/api/v1/products/valve/rollout-mode', { rolloutMode: 'deployments' });
     const { items } = await audit(`?since=${encodeURIComponent(start)}`);
     assert.deepEqual(items.map((e) => `${e.action} ${e.target}`).reverse(), [
       'device.tags.add v-1',
@@ -261,11 +273,22 @@ describe('audit log', () => {
       `deployment.pause ${id}`,
       `deployment.resume ${id}`,
       `deployment.cancel ${id}`,
+      `deployment.create ${secondId}`,
+      `deployment.rollback ${secondId}`,
       'group.delete pair',
+      'device.tags.set v-2',
+      'product.update valve',
     ]);
-    const viaApi = items.filter((e) => e.action.startsWith('deployment.'));
+    assert.deepEqual(items.find((e) => e.action === 'device.tags.set')?.detail, { tags: ['yard'] });
+    assert.deepEqual(items.find((e) => e.action === 'product.update' && e.target === 'valve')?.detail, {
+      changed: ['settings'],
+      rolloutMode: 'deployments',
+    });
+    const viaApi = items.filter(
+      (e) => e.action.startsWith('deployment.') || ['device.tags.set', 'product.update'].includes(e.action),
+    );
     assert.ok(viaApi.every((e) => e.actor.name === 'UPDRAFT_ADMIN_TOKEN' && e.address === '127.0.0.1'));
-    assert.deepEqual(items.find((e) => e.action === 'deployment.create')?.detail, {
+    assert.deepEqual(items.find((e) => e.action === 'deployment.create' && e.target === id)?.detail, {
       product: 'valve',
       version: '1.0.0',
       devices: 2,

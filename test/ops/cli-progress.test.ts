@@ -95,6 +95,27 @@ describe('CLI: progress bars on a terminal, --json on every list and show comman
       version: '1.0.0',
       protocol: 'test',
     });
+    await server.services.devices.flush();
+    const group = await server.api('/api/v1/groups', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'lab', devices: ['dev-9'] }),
+    });
+    assert.equal(group.status, 201, await group.clone().text());
+    const deployment = await server.api('/api/v1/deployments', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        product: 'gizmo',
+        version: '2.0.0',
+        devices: ['dev-9'],
+        successPercent: 0,
+        startAt: '2099-01-01T00:00:00Z',
+      }),
+    });
+    assert.equal(deployment.status, 201, await deployment.clone().text());
+    const { id } = (await deployment.json()) as { id: string };
+    // Every list and show command of `updraft --help` (a new one belongs here too).
     const commands = [
       ['products', 'list'],
       ['products', 'show', 'gizmo'],
@@ -105,6 +126,11 @@ describe('CLI: progress bars on a terminal, --json on every list and show comman
       ['tokens', 'list'],
       ['audit'],
       ['keys', 'list', '--data', dir],
+      ['deployments', 'list'],
+      ['deployments', 'show', id],
+      ['groups', 'list'],
+      ['groups', 'show', 'lab'],
+      ['config', 'check'],
     ];
     // In this process (one tsx start-up per command would dominate the test): stdout captured per command.
     const parsed: unknown[] = [];
@@ -113,5 +139,7 @@ describe('CLI: progress bars on a terminal, --json on every list and show comman
     }
     assert.equal((parsed[1] as { name: string }).name, 'gizmo');
     assert.equal((parsed[5] as { id: string }).id, 'dev-9');
+    assert.equal((parsed[10] as { id: string }).id, id);
+    assert.equal((parsed[12] as { name: string }).name, 'lab');
   });
 });

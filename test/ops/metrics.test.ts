@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { coapClient, startCoapTestServer } from '../coap-devices/helpers.js';
@@ -132,6 +133,60 @@ describe('GET /metrics', () => {
     // Forgetting the device takes it out of the gauge.
     assert.equal((await server.api('/api/v1/devices/de:ba:7a:b1:e0:42', { method: 'DELETE' })).status, 204);
     assert.equal(value(await scrape(), 'updraft_devices{product="sensor",version="1.1.0"}'), 0);
+  });
+
+  it('counts blob cache hits apart from misses, and a download the device abandons as aborted', async () => {
+    // More than the socket buffers hold while the device does not read (Linux grows a loopback send buffer to
+    // 4 MiB): the server is still sending when the device goes away. The free space sent says it fits.
+    const big = espImage(12 * 1024 * 1024, 2);
+    const initial = await scrape();
+    await publishRelease(server, 'bigsensor', '2.0.0', { 'firmware.bin': big });
+    const port = server.httpPort;
+    // Another device (its own MAC) of another product: the sensor's series stay as the tests around expect.
+    const lines = esp8266Lines(port, '1.0.0')
+      .replace('GET /sensor', 'GET /bigsensor')
+      .replaceAll('DE:BA:7A:B1:E0:42', 'DE:BA:7A:B1:E0:43')
+      .replace('x-ESP8266-free-space: 4194304', 'x-ESP8266-free-space: 16777216');
+    const family = 'family="esp-http-update",product="bigsensor"';
+    const first = await scrape();
+    // The device reads the first bytes, stops reading, and goes away (power cut, reset).
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect({ port, host: '127.0.0.1' }, () => socket.write(lines));
+      socket.once('data', (chunk: Buffer) => {
+        socket.pause();
+        if (!chunk.toString('latin1').startsWith('HTTP/1.1 200'))
+          reject(new Error(chunk.toString('latin1', 0, 200)));
+        setTimeout(() => {
+          socket.destroy();
+          resolve();
+        }, 300);
+      });
+      socket.on('error', reject);
+    });
+    let second = await scrape();
+    for (let i = 0; i < 50 && !second.includes(`${family},outcome="aborted"`); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      second = await scrape();
+    }
+    const delta = (a: string, b: string, series: string) => value(b, series) - value(a, series);
+    assert.equal(delta(first, second, `updraft_downloads_total{${family},outcome="started"}`), 1);
+    assert.equal(delta(first, second, `updraft_downloads_total{${family},outcome="aborted"}`), 1);
+    assert.equal(delta(first, second, `updraft_downloads_total{${family},outcome="completed"}`), 0);
+    assert.equal(
+      delta(first, second, `updraft_served_bytes_total{${family}}`),
+      0,
+      'bytes of completed downloads',
+    );
+
+    // The whole image again: read from the cache the first attempt filled, not the blob store.
+    const again = await rawRequest(port, lines);
+    assert.equal(again.status, 200);
+    assert.ok(again.body.equals(big));
+    const third = await scrape();
+    assert.ok(delta(second, third, 'updraft_blob_cache_hits_total') >= 1, 'a cache hit');
+    assert.equal(delta(second, third, 'updraft_blob_cache_misses_total'), 0, 'no miss');
+    // The first read of the image (publish checks its header) went to the blob store.
+    assert.ok(delta(initial, second, 'updraft_blob_cache_misses_total') >= 1, 'the first read was a miss');
   });
 
   it('docs/grafana-dashboard.json queries only series the server exports', async () => {

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort, spawnServer, tempDir, ADMIN_TOKEN } from '../support/server.js';
 
 describe('SQLite stays single-process', () => {
@@ -43,5 +45,18 @@ describe('SQLite stays single-process', () => {
     const third = await spawnServer(dataDir);
     assert.equal((await fetch(`${third.url}/healthz`)).status, 200);
     await third.stop();
+  });
+
+  it('starts in a data folder that does not exist yet (a first start), creating it', async () => {
+    const parent = await tempDir('updraft-sqlite-new-');
+    dirs.push(parent);
+    const dataDir = join(parent, 'not', 'yet');
+    const server = await spawnServer(dataDir);
+    try {
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+      assert.ok(existsSync(join(dataDir, 'updraft.db.lock')), 'the lock is held in the new folder');
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -138,6 +138,18 @@ describe('updraft publish / notify with the RIOT seed client flags', () => {
     });
     // The 2019 client's "manifest", sent to today's trigger resource.
     assert.equal(device.received.at(-1)?.payload, 'coap://[2001:db8::1]/legacy/manifest');
+
+    // Each device's result is counted in the metrics (docs/metrics.md): three answered, one timed out.
+    const metrics = await (await server.api('/metrics')).text();
+    const count = (result: string) => {
+      const line = metrics
+        .split('\n')
+        .find((l) => l.startsWith(`updraft_notify_results_total{result="${result}"} `));
+      return line === undefined ? 0 : Number(line.split(' ')[1]);
+    };
+    assert.equal(count('ok'), 3);
+    assert.equal(count('timeout'), 1);
+    assert.equal(count('error'), 0);
   });
 
   it('the positional form of publish still works beside the seed form', async () => {

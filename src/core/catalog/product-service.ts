@@ -136,10 +136,21 @@ export function createProductService({
     /** The product's rollout mode (`immediate` | `deployments`), kept in its settings as `rolloutMode`. */
     async setRolloutMode(name: string, mode: unknown): Promise<Product> {
       const rolloutMode = assertRolloutMode(mode);
-      const product = await get(name);
-      const updated = await products.update(name, { settings: { ...product.settings, rolloutMode } });
+      // A settings change like any other (docs/audit.md); read and written in the one transaction, so a
+      // concurrent settings change is not overwritten with the settings read before it.
+      const updated = await audit.withAudit(
+        'product.update',
+        name,
+        async (tx) => {
+          const product = await tx.products.get(name);
+          const result =
+            product && (await tx.products.update(name, { settings: { ...product.settings, rolloutMode } }));
+          if (!result) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
+          return result;
+        },
+        () => ({ changed: ['settings'], rolloutMode }),
+      );
       invalidate();
-      if (!updated) throw new DomainError('PRODUCT_NOT_FOUND', `product "${name}" does not exist`);
       return updated;
     },
 

@@ -14,6 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Product } from '../../../core/catalog/types.js';
 import type { Services } from '../../../core/services.js';
+import { createLoadingCache } from '../../../core/cache.js';
 import { Code } from '../message.js';
 import type { CoapReply, CoapRequest } from '../resource.js';
 
@@ -56,17 +57,21 @@ export function refusal(product: Product, req: Pick<CoapRequest, 'query'>): Coap
 
 /**
  * Products by name for adapters that only know a release's product name (STM32, publish ids): cached 2 s, the
- * same window as the core's published-release cache, so a block costs one map lookup, not a query.
+ * same window as the core's published-release cache, so a block costs one map lookup, not a query. The one cache
+ * helper (core/cache.ts) in the `products` family: a product change made through any replica drops it at once
+ * (a `coapAccess` turned off is not served from here for another 2 s). A name that is no product is remembered
+ * too, so a device asking for one does not cost a query per request.
  */
-export function createProductLookup(products: Services['products'], ttlMs = 2000) {
-  const cache = new Map<string, { at: number; value: Promise<Product | undefined> }>();
-  return (name: string): Promise<Product | undefined> => {
-    const hit = cache.get(name);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.value;
-    const value = products.find(name);
-    value.catch(() => cache.delete(name));
-    cache.set(name, { at: Date.now(), value });
-    if (cache.size > 10_000) cache.delete(cache.keys().next().value as string);
-    return value;
-  };
+export function createProductLookup(
+  services: Pick<Services, 'products'> & Partial<Pick<Services, 'events'>>,
+  ttlMs = 2000,
+) {
+  const cache = createLoadingCache<{ product: Product | undefined }>({
+    name: 'products',
+    ttlMs,
+    max: 10_000,
+    bus: services.events,
+    load: async (name) => ({ product: await services.products.find(name) }),
+  });
+  return async (name: string): Promise<Product | undefined> => (await cache.get(name))?.product;
 }

@@ -19,7 +19,7 @@ import { createProductLookup, refusal } from './coap-access.js';
 export const riotPublishAdapter: CoapAdapter = (server, services, options) => {
   const publishIds = createPublishIds(services);
   const deviceIds = options.deviceIds ?? deviceIdOf;
-  const productOf = createProductLookup(services.products);
+  const productOf = createProductLookup(services);
   server.route(
     'GET',
     '/:publish/:file',

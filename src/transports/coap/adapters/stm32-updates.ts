@@ -70,7 +70,7 @@ export function createStm32Updates(options: Stm32Options = {}): CoapAdapter {
       { max: options.maxPostBodyBytes ?? 1024 * 1024, sizeOf: (b) => b.length + 64 },
     );
 
-    const productOf = createProductLookup(services.products);
+    const productOf = createProductLookup(services);
 
     /** Whether the product's CoAP access policy lets this request have its images (coap-access.ts). */
     async function mayServe(name: string, req: CoapRequest): Promise<boolean> {

@@ -15,6 +15,7 @@ import {
   TagsSchema,
 } from './deployment-schemas.js';
 import { normalizeDeviceId } from '../../../core/groups/group-service.js';
+import { Product } from './schemas.js';
 
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema };
 const groupTags = ['groups'];
@@ -145,7 +146,7 @@ export function registerGroupRoutes(
         params: ProductParam,
         body: RolloutModeBody,
         response: {
-          200: Type.Object({}, { additionalProperties: true, description: 'The product' }),
+          200: Product,
           ...errors,
         },
       },
