@@ -88,10 +88,8 @@ describe('streamed download with recycled chunks, over HTTP', () => {
         (res) => {
           assert.equal(res.statusCode, 200);
           const parts: Buffer[] = [];
-          let received = 0;
           res.on('data', (chunk: Buffer) => {
             parts.push(chunk);
-            received += chunk.length;
             // A slow device: the server's writes back up, so its sends go through the recycling pump's pause,
             // drain and resume, with chunks of every size from MIN_CHUNK up.
             res.pause();
