@@ -5,6 +5,7 @@ import { matchesFilter, parseFilter, type DeviceFacts } from '../../src/core/gro
 import { inWindow, parseWindow, secondsUntilWindow } from '../../src/core/deployments/window.js';
 import { parseWaves, positionOf, waveBounds, waveOf } from '../../src/core/deployments/waves.js';
 import { thresholdCrossed } from '../../src/core/deployments/scheduler.js';
+import { compileTarget } from '../../src/core/deployments/target.js';
 import { emptyCounts } from '../../src/core/deployments/types.js';
 import type { DeploymentRow } from '../../src/core/deployments/ports.js';
 import { isDomainError } from '../../src/core/errors.js';
@@ -203,5 +204,30 @@ describe('failure threshold', () => {
       thresholdCrossed(row('20%', 10), counts(7, 2, 1)).reason,
       /^3 of 10 devices in a final state failed \(2 failed, 1 timed out; 7 succeeded\), threshold 20%$/,
     );
+  });
+});
+
+describe('targets', () => {
+  const device = (id: string, version: string): DeviceFacts => ({
+    id,
+    product: 'p',
+    version,
+    tags: new Set(),
+    attributes: {},
+    lastSeen: '2026-12-01T00:00:00.000Z',
+  });
+  const now = new Date('2026-12-01T00:00:00Z');
+
+  it('knows when it is the whole product, so a check-in can skip the device facts', () => {
+    const all = compileTarget({ groups: [], devices: [], filter: null });
+    assert.equal(all.everyone, true);
+    assert.equal(all(device('a', '1.0.0'), new Map(), now), true);
+    const filtered = compileTarget({ groups: [], devices: [], filter: 'version < 2.0.0' });
+    assert.equal(filtered.everyone, false);
+    assert.equal(filtered(device('a', '1.0.0'), new Map(), now), true);
+    assert.equal(filtered(device('b', '2.1.0'), new Map(), now), false);
+    const listed = compileTarget({ groups: [], devices: ['a'], filter: null });
+    assert.equal(listed.everyone, false);
+    assert.equal(listed(device('b', '1.0.0'), new Map(), now), false);
   });
 });

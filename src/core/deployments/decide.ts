@@ -94,26 +94,30 @@ async function decideActive(
   const { row } = live;
   const now = internals.clock();
   const version = q.report.version;
-  const release = q.published.find((r) => r.version === row.version);
   const member = live.members.get(q.deviceId);
+  const releaseOf = () => q.published.find((r) => r.version === row.version);
 
   if (!member || member.state === 'pending') {
-    // Tags and groups from memory without an await once loaded: this is every pending device's check-in.
-    const known = internals.groups.loaded();
-    const facts: DeviceFacts = {
-      id: q.deviceId,
-      product: q.product,
-      version: version ?? null,
-      tags: known?.tags.get(q.deviceId) ?? (await internals.groups.tagsOf(q.deviceId)),
-      attributes: q.attributes ?? {},
-      lastSeen: now.toISOString(),
-    };
     const wave = waveOf(row.spec.waves, positionOf(row.id, q.deviceId));
     if (wave === undefined) return undefined;
-    const groupViews = known?.groups ?? (await internals.groups.groupMap());
-    if (!live.matches(facts, groupViews, now)) return undefined;
+    // A target of the whole product needs no facts; otherwise tags and groups come from memory without an await
+    // once loaded: this is every pending device's check-in.
+    if (!live.matches.everyone) {
+      const known = internals.groups.loaded();
+      const facts: DeviceFacts = {
+        id: q.deviceId,
+        product: q.product,
+        version: version ?? null,
+        tags: known?.tags.get(q.deviceId) ?? (await internals.groups.tagsOf(q.deviceId)),
+        attributes: q.attributes ?? {},
+        lastSeen: now.toISOString(),
+      };
+      const groupViews = known?.groups ?? (await internals.groups.groupMap());
+      if (!live.matches(facts, groupViews, now)) return undefined;
+    }
     if (row.state !== 'running' && row.state !== 'soaking') return notNow();
     if (wave > row.currentWave) return notNow(row.spec.soakSeconds || undefined);
+    const release = releaseOf();
     if (!release) return notNow();
     if (!inWindow(row.spec, now)) return notNow(secondsUntilWindow(row.spec, now));
     const d = decideUpdate({ published: [release], artifactNames: q.artifactNames, report: q.report });
@@ -155,6 +159,7 @@ async function decideActive(
     return { ...d, offer: { deploymentId: row.id, rollback: false } };
   }
 
+  const release = releaseOf();
   switch (member.state) {
     case 'offered':
     case 'downloading':
