@@ -15,6 +15,7 @@ import {
 } from '../support/server.js';
 import { createBucket, rgw, rgwClient } from '../support/rgw.js';
 import { coapClient } from '../coap/helpers.js';
+import { esp8266SketchHeaders } from '../support/esp-headers.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -166,18 +167,7 @@ function scenarios(setup: () => Promise<Setup>): void {
 
       // An ESP8266 asking for an update to the release whose image is gone.
       const device = await fetch(`${server.url}/lost`, {
-        headers: {
-          'User-Agent': 'ESP8266-http-Update',
-          'x-ESP8266-STA-MAC': '18:FE:AA:AA:AA:01',
-          'x-ESP8266-AP-MAC': '1A:FE:AA:AA:AA:01',
-          'x-ESP8266-free-space': '1000000',
-          'x-ESP8266-sketch-size': '300000',
-          'x-ESP8266-sketch-md5': '0'.repeat(32),
-          'x-ESP8266-chip-size': '4194304',
-          'x-ESP8266-sdk-version': '2.2.1',
-          'x-ESP8266-mode': 'sketch',
-          'x-ESP8266-version': '0.1.0',
-        },
+        headers: esp8266SketchHeaders('18:FE:AA:AA:AA:01', '0.1.0'),
         signal: AbortSignal.timeout(5000),
       });
       assert.equal(device.status, 500);

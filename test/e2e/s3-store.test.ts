@@ -22,6 +22,7 @@ import {
   ListObjectsV2Command,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { esp8266SketchHeaders } from '../support/esp-headers.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -215,18 +216,7 @@ describe('S3 blob store against RGW: credentials, outages and recovery', () => {
       // Device paths that do not follow redirects are streamed (ESP8266 httpUpdate).
       const esp = await fetch(`${server.url}/redir`, {
         redirect: 'manual',
-        headers: {
-          'User-Agent': 'ESP8266-http-Update',
-          'x-ESP8266-STA-MAC': '18:FE:AA:AA:AA:02',
-          'x-ESP8266-AP-MAC': '1A:FE:AA:AA:AA:02',
-          'x-ESP8266-free-space': '1000000',
-          'x-ESP8266-sketch-size': '300000',
-          'x-ESP8266-sketch-md5': '0'.repeat(32),
-          'x-ESP8266-chip-size': '4194304',
-          'x-ESP8266-sdk-version': '2.2.1',
-          'x-ESP8266-mode': 'sketch',
-          'x-ESP8266-version': '0.1.0',
-        },
+        headers: esp8266SketchHeaders('18:FE:AA:AA:AA:02', '0.1.0'),
       });
       assert.equal(esp.status, 200);
       assert.equal(sha256(Buffer.from(await esp.arrayBuffer())), sha256(image));

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { publishRelease, startTestServer, tempDir, type TestServer } from '../support/server.js';
 import { pgSchema } from '../support/pg-schema.js';
+import { esp8266SketchHeaders } from '../support/esp-headers.js';
 
 /**
  * Issue 12: "a publish, revoke, pin, product change, token revoke or deployment change made through one replica
@@ -33,20 +34,7 @@ describe('changes through one replica reach the other within a second', () => {
 
   /** An ESP8266 httpUpdate check-in (sketch mode, the version it runs); the answer's status and offered version. */
   async function checkIn(server: TestServer, product: string, mac: string, version: string) {
-    const res = await fetch(`${server.url}/${product}`, {
-      headers: {
-        'User-Agent': 'ESP8266-http-Update',
-        'x-ESP8266-STA-MAC': mac,
-        'x-ESP8266-AP-MAC': mac,
-        'x-ESP8266-free-space': '1000000',
-        'x-ESP8266-sketch-size': '300000',
-        'x-ESP8266-sketch-md5': '0'.repeat(32),
-        'x-ESP8266-chip-size': '4194304',
-        'x-ESP8266-sdk-version': '2.2.1',
-        'x-ESP8266-mode': 'sketch',
-        'x-ESP8266-version': version,
-      },
-    });
+    const res = await fetch(`${server.url}/${product}`, { headers: esp8266SketchHeaders(mac, version) });
     await res.arrayBuffer();
     return { status: res.status, offered: res.headers.get('x-version') };
   }
