@@ -38,6 +38,7 @@ export const costedWrk = (servers: number[], work: () => Promise<WrkResult>) => 
  * wrk sending ESP8266 check-ins of PUBLISHED to `url`, 64 connections, the MACs cycling over `devices` devices;
  * the CPU of the process trees of `servers` is measured meanwhile. `settle`, when given, runs after wrk inside
  * the measured window (the registry cases wait there for the write-behind backlog: its cost is the check-ins').
+ * `seconds` shortens the load for cases that run it in several legs.
  */
 export const checkInLoad = (
   ctx: Context,
@@ -45,11 +46,12 @@ export const checkInLoad = (
   devices: number,
   servers: number[],
   settle?: () => Promise<void>,
+  seconds = ctx.seconds,
 ) =>
   costedWrk(servers, async () => {
     const result = await runWrk({
       url,
-      seconds: ctx.seconds,
+      seconds,
       connections: 64,
       script: CHECK_IN_SCRIPT,
       scriptArgs: [PUBLISHED, String(devices)],
