@@ -1,4 +1,5 @@
-import { Kysely, Migrator, SqliteDialect, sql, type Migration } from 'kysely';
+import { Kysely, Migrator, sql, type Migration } from 'kysely';
+import { ImmediateSqliteDialect } from './sqlite-dialect.js';
 import { SchemaScopedPostgresDialect } from './postgres-dialect.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -46,7 +47,7 @@ export async function openSqlite(
   sqlite.pragma('busy_timeout = 5000');
   onOpen?.(sqlite);
   return new Kysely<Database>({
-    dialect: withSqlErrorMapping(new SqliteDialect({ database: withStatementCache(sqlite) })),
+    dialect: withSqlErrorMapping(new ImmediateSqliteDialect({ database: withStatementCache(sqlite) })),
   });
 }
 
