@@ -24,6 +24,25 @@ interface ReleaseBody {
   artifacts: { name: string; sha256: string }[];
 }
 
+/** A RIOT product signed with the `riot` key, for BOARD, with riotboot's slot offsets (and `suit` overrides). */
+async function createRiotProduct(
+  server: { api(path: string, init?: RequestInit): Promise<Response> },
+  name: string,
+  suit: Record<string, unknown> = {},
+): Promise<void> {
+  const res = await server.api('/api/v1/products', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name,
+      deviceFamily: 'riot',
+      hardwareClass: BOARD,
+      settings: { suit: { key: 'riot', slot0Offset: 0x1000, slot1Offset: 0x20800, ...suit } },
+    }),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
 describe('RIOT: what RIOT devices need from a release (device-protocols.md §10)', () => {
   let server: TestServer;
   let url: string;
@@ -31,19 +50,7 @@ describe('RIOT: what RIOT devices need from a release (device-protocols.md §10)
   let key: KeyObject;
   let publicKey: KeyObject;
 
-  async function product(name: string, suit: Record<string, unknown> = {}): Promise<void> {
-    const res = await server.api('/api/v1/products', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name,
-        deviceFamily: 'riot',
-        hardwareClass: BOARD,
-        settings: { suit: { key: 'riot', slot0Offset: 0x1000, slot1Offset: 0x20800, ...suit } },
-      }),
-    });
-    assert.equal(res.status, 201, await res.text());
-  }
+  const product = (name: string, suit: Record<string, unknown> = {}) => createRiotProduct(server, name, suit);
   const upload = (name: string, version: string, files: Record<string, Buffer>) =>
     server.api(`/api/v1/products/${encodeURIComponent(name)}/releases`, {
       method: 'POST',
@@ -235,17 +242,7 @@ describe('RIOT: uploaded manifests on a server without --coap-public-url', () =>
       ['local', {}],
       ['mirrored', { allowedUriHosts: ['[2001:db8::66]'] }],
     ] as const) {
-      const res = await server.api('/api/v1/products', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          name,
-          deviceFamily: 'riot',
-          hardwareClass: BOARD,
-          settings: { suit: { key: 'riot', slot0Offset: 0x1000, slot1Offset: 0x20800, ...suit } },
-        }),
-      });
-      assert.equal(res.status, 201, await res.text());
+      await createRiotProduct(server, name, suit);
     }
   });
   after(() => server.close());
