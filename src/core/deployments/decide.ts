@@ -1,5 +1,6 @@
 import type { Release } from '../catalog/types.js';
 import type { DeviceFacts } from '../groups/filter.js';
+import { NO_TAGS } from '../groups/group-service.js';
 import { decideUpdate, type DeviceReport, type UpdateDecision } from '../updates/decide-update.js';
 import { compareVersions } from '../versions/compare.js';
 import type { DeploymentInternals, Live } from './deployment-service.js';
@@ -108,7 +109,7 @@ async function decideActive(
         id: q.deviceId,
         product: q.product,
         version: version ?? null,
-        tags: known?.tags.get(q.deviceId) ?? (await internals.groups.tagsOf(q.deviceId)),
+        tags: known ? (known.tags.get(q.deviceId) ?? NO_TAGS) : await internals.groups.tagsOf(q.deviceId),
         attributes: q.attributes ?? {},
         lastSeen: now.toISOString(),
       };

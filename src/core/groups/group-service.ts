@@ -11,7 +11,8 @@ import { createLoadedValue } from '../cache.js';
 /** A group as membership checks need it: its filter parsed, its static members as a set. */
 export type LoadedGroup = Group & { parsed?: Filter; members: Set<string> };
 
-const NO_TAGS: ReadonlySet<string> = new Set();
+/** A device without tags (shared, never changed). */
+export const NO_TAGS: ReadonlySet<string> = new Set();
 
 export interface GroupServiceDeps {
   groups: GroupRepository;
