@@ -117,6 +117,11 @@ export function createSnapshot<V extends {}>(
   const cache = createLoadingCache<V>({ ...options, max: 1, load: () => options.load() });
   return {
     get: (): Promise<V> => cache.get('') as Promise<V>,
+    /**
+     * The value once loaded, without a promise (undefined before, or while a load runs): the check-in path skips
+     * the await (a microtask per call, and on Node 20 the promise hooks AsyncLocalStorage turns on).
+     */
+    peek: (): V | undefined => cache.peek(''),
     /** Everywhere: this process and every replica. */
     invalidate: () => cache.invalidate(),
     /** Here only: the next `get` loads again. */
@@ -196,38 +201,4 @@ export class ExpiringMap<K extends {}, V extends {}> {
   get size(): number {
     return this.#cache.size;
   }
-}
-
-/**
- * A value loaded on first use and held until `drop()` (deployments, tags, groups: reloaded when the bus says they
- * changed). `now()` gives it without a promise once loaded, so the check-in path skips the await (a microtask per
- * call, and on Node 20 the promise hooks that AsyncLocalStorage turns on). A failed load is not kept; a load that
- * finishes after a `drop()` is not kept either.
- */
-export function createLoadedValue<V>(load: () => Promise<V>) {
-  let pending: Promise<V> | undefined;
-  let loaded: { value: V } | undefined;
-  return {
-    get(): Promise<V> {
-      if (pending) return pending;
-      const p = load();
-      pending = p;
-      p.then(
-        (value) => {
-          if (pending === p) loaded = { value };
-        },
-        () => {
-          if (pending === p) pending = undefined;
-        },
-      );
-      return p;
-    },
-    now(): V | undefined {
-      return loaded?.value;
-    },
-    drop(): void {
-      pending = undefined;
-      loaded = undefined;
-    },
-  };
 }

@@ -3,7 +3,7 @@ import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
-import { createLoadedValue } from '../cache.js';
+import { createSnapshot } from '../cache.js';
 import type { Release } from '../catalog/types.js';
 import type { DeviceFacts } from '../groups/filter.js';
 import type { GroupService } from '../groups/group-service.js';
@@ -115,12 +115,15 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
   /** Thrown inside an audited advance that lost its race: rolls the (empty) change and its record back. */
   const LOST_RACE = Symbol('lost race');
   const events = new EventEmitter();
-  const cache = createLoadedValue<Cache>(() =>
-    repo
-      .list({ states: [...VISIBLE_STATES] })
-      .then((rows) => Promise.all(rows.map(loadLive)))
-      .then(index),
-  );
+  // Held until `invalidate` (a change made by another replica); this process's changes update it in place.
+  const cache = createSnapshot<Cache>({
+    name: 'deployments',
+    load: () =>
+      repo
+        .list({ states: [...VISIBLE_STATES] })
+        .then((rows) => Promise.all(rows.map(loadLive)))
+        .then(index),
+  });
 
   function toCounts(rows: { wave: number; state: DeviceState; count: number }[], waves: number): Counts[] {
     const out = Array.from({ length: waves }, emptyCounts);
@@ -173,7 +176,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
 
   const load = (): Promise<Cache> => cache.get();
   /** The same without a promise, once loaded (the check-in path). */
-  const loaded = (): Cache | undefined => cache.now();
+  const loaded = (): Cache | undefined => cache.peek();
 
   /** Replaces one deployment's row in the cache (its state changed); moves it between the product slots. */
   async function refreshRow(row: DeploymentRow): Promise<void> {

@@ -6,7 +6,7 @@ import { isoNow, systemClock, type Clock } from '../clock.js';
 import { normalizeMac } from '../devices/mac.js';
 import { assertValidTag, parseFilter, type Filter } from './filter.js';
 import type { Group, GroupRepository, NewGroup, TagRepository } from './types.js';
-import { createLoadedValue } from '../cache.js';
+import { createSnapshot } from '../cache.js';
 
 /** A group as membership checks need it: its filter parsed, its static members as a set. */
 export type LoadedGroup = Group & { parsed?: Filter; members: Set<string> };
@@ -37,22 +37,26 @@ const MAX_STATIC = 100_000;
 export function createGroupService({ groups, tags, clock = systemClock, ...deps }: GroupServiceDeps) {
   const audit = deps.audit ?? unauditedLog({ groups, tags });
   const events = new EventEmitter();
-  const tagCache = createLoadedValue(() =>
-    tags.all().then((m) => new Map([...m].map(([id, list]) => [id, new Set(list)]))),
-  );
-  const groupCache = createLoadedValue<Map<string, LoadedGroup>>(() =>
-    groups
-      .list()
-      .then(
-        (list) =>
-          new Map(
-            list.map((g) => [
-              g.name,
-              { ...g, parsed: g.filter ? parseFilter(g.filter) : undefined, members: new Set(g.devices) },
-            ]),
-          ),
-      ),
-  );
+  // Held until a change drops them (here, or another replica's through the bus: `invalidate`); no TTL.
+  const tagCache = createSnapshot({
+    name: 'device-tags',
+    load: () => tags.all().then((m) => new Map([...m].map(([id, list]) => [id, new Set(list)]))),
+  });
+  const groupCache = createSnapshot<Map<string, LoadedGroup>>({
+    name: 'groups',
+    load: () =>
+      groups
+        .list()
+        .then(
+          (list) =>
+            new Map(
+              list.map((g) => [
+                g.name,
+                { ...g, parsed: g.filter ? parseFilter(g.filter) : undefined, members: new Set(g.devices) },
+              ]),
+            ),
+        ),
+  });
 
   const changed = () => events.emit('changed');
 
@@ -96,8 +100,8 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
     },
     /** The check-in path's synchronous view: undefined until the tags and groups are loaded. */
     loaded(): { tags: Map<string, Set<string>>; groups: Map<string, LoadedGroup> } | undefined {
-      const t = tagCache.now();
-      const g = groupCache.now();
+      const t = tagCache.peek();
+      const g = groupCache.peek();
       return t && g ? { tags: t, groups: g } : undefined;
     },
     /** Synchronous view once loaded (undefined before the first load). */
