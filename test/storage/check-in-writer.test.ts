@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -107,6 +107,26 @@ describe('SQLite check-in writer (worker thread)', () => {
       writer.writeCheckIns({ checkIns: [checkIn(9)], events: [], prune: [], historyLimit: 100 }),
       /closed/,
     );
+  });
+
+  it('start() boots the worker before any write, once, and fails loudly when the worker cannot open the file', async () => {
+    const { connection, file } = await fileDatabase();
+    const writer = connection.checkInWriter;
+    assert.ok(writer);
+    const starting = writer.start();
+    assert.equal(writer.start(), starting, 'a second start() waits for the same worker');
+    await starting;
+    await writer.writeCheckIns({ checkIns: [checkIn(0)], events: [], prune: [], historyLimit: 100 });
+    assert.deepEqual(onDisk(file, 'select id from devices'), [{ id: 'dev-0' }]);
+    await connection.close();
+
+    // The file is replaced by a folder before the worker starts: serve must not come up with a writer that
+    // cannot write.
+    const gone = await fileDatabase();
+    await rm(join(gone.file, '..'), { recursive: true, force: true });
+    await mkdir(gone.file, { recursive: true });
+    await assert.rejects(gone.connection.checkInWriter!.start(), /unable to open|exit code|SQLITE_CANTOPEN/);
+    await gone.connection.close();
   });
 
   it('a failed batch fails its caller and the worker goes on with the next one', async () => {

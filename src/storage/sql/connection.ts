@@ -23,10 +23,10 @@ export interface SqlConnection {
   dialect: SqlDialect;
   /**
    * SQLite on a file: the write-behind flush runs on a worker thread with its own connection to the file
-   * (device-writer.ts), started on first use. Absent on PostgreSQL (its writes are asynchronous already) and
-   * for ":memory:" (a second connection would open a different, empty database).
+   * (device-writer.ts), started by `start()` or on first use. Absent on PostgreSQL (its writes are asynchronous
+   * already) and for ":memory:" (a second connection would open a different, empty database).
    */
-  checkInWriter?: CheckInWriter;
+  checkInWriter?: CheckInWriter & { start(): Promise<void> };
   /** Drains and stops the check-in writer, then closes the connection. */
   close(): Promise<void>;
 }

@@ -6,7 +6,9 @@ import { createSqlDeviceRepository } from './device-repository.js';
 /** What device-writer.ts sends: a batch to write, or the last message (close the connection and exit). */
 export type WriterRequest = { id: number; batch: CheckInBatch } | { close: true };
 export type WriterReply =
-  { id: number; moves: DeviceMove[] } | { id: number; error: { message: string; code?: string } };
+  | { ready: true }
+  | { id: number; moves: DeviceMove[] }
+  | { id: number; error: { message: string; code?: string } };
 
 // Runs on the worker thread only (spawned by device-writer.ts); importing it elsewhere does nothing.
 if (parentPort && (workerData as { file?: string } | null)?.file) {
@@ -22,6 +24,7 @@ if (parentPort && (workerData as { file?: string } | null)?.file) {
   });
   // The in-thread repository: on this thread its synchronous SQLite work blocks nobody.
   const devices = createSqlDeviceRepository(db, 'sqlite');
+  port.postMessage({ ready: true } satisfies WriterReply);
   let chain: Promise<void> = Promise.resolve();
   port.on('message', (request: WriterRequest) => {
     chain = chain.then(async () => {

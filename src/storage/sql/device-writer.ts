@@ -10,14 +10,18 @@ import type { WriterReply, WriterRequest } from './device-writer-worker.js';
  * writes wait on busy_timeout for the worker's short transactions). Batches go over in order and each resolves
  * once committed, so the crash window stays that of ADR 0001: what is pending in memory, here or in the worker.
  *
- * The worker starts on first use (CLI commands that open the database never start one) and is unreferenced
- * while idle, so it never keeps a process alive on its own; `close()` waits for every batch handed over.
+ * `serve` starts the worker before it opens a port (`start()`), so the first check-ins after a start reach the
+ * file within the flush interval too: booting a worker takes 100-150 ms on an idle machine here and over 500 ms
+ * on a loaded one, which a kill -9 test of the write-behind window caught. Other commands that open the
+ * database never start one. The worker is unreferenced while idle, so it never keeps a process alive on its
+ * own; `close()` waits for every batch handed over.
  */
 export function createSqliteCheckInWriter(
   file: string,
   onStart?: () => void,
-): CheckInWriter & { close(): Promise<void> } {
+): CheckInWriter & { start(): Promise<void>; close(): Promise<void> } {
   let worker: Worker | undefined;
+  let ready: Promise<void> | undefined;
   let nextId = 1;
   const waiting = new Map<number, { resolve(moves: DeviceMove[]): void; reject(err: Error): void }>();
   let closing: Promise<void> | undefined;
@@ -25,7 +29,18 @@ export function createSqliteCheckInWriter(
   function start(): Worker {
     const w = spawnWorker(file);
     onStart?.();
+    ready = new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', (err) => reject(asError(err)));
+      w.once('exit', (code) => reject(new Error(`the SQLite check-in writer stopped (exit code ${code})`)));
+    });
+    // A caller that never awaits start() must not see an unhandled rejection; writes report the failure too.
+    ready.catch(() => undefined);
     w.on('message', (reply: WriterReply) => {
+      if ('ready' in reply) {
+        if (waiting.size === 0 && !closing) w.unref();
+        return;
+      }
       const call = waiting.get(reply.id);
       if (!call) return;
       waiting.delete(reply.id);
@@ -39,12 +54,19 @@ export function createSqliteCheckInWriter(
       for (const call of waiting.values()) call.reject(err);
       waiting.clear();
     };
-    w.on('error', fail);
+    w.on('error', (err) => fail(asError(err)));
     w.on('exit', (code) => fail(new Error(`the SQLite check-in writer stopped (exit code ${code})`)));
     return w;
   }
 
   return {
+    /** Boots the worker and resolves once its connection is open (rejects when it cannot open the file). */
+    start(): Promise<void> {
+      if (closing) return Promise.reject(new Error('the SQLite check-in writer is closed'));
+      worker ??= start();
+      return ready ?? Promise.resolve();
+    },
+
     writeCheckIns(batch: CheckInBatch): Promise<DeviceMove[]> {
       if (closing) return Promise.reject(new Error('the SQLite check-in writer is closed'));
       worker ??= start();
@@ -70,6 +92,18 @@ export function createSqliteCheckInWriter(
       return closing;
     },
   };
+}
+
+/**
+ * What a worker throws arrives structured-cloned: better-sqlite3's SqliteError comes over as a plain object with
+ * its `code` and without its message, which is then all there is to report.
+ */
+function asError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  const { message, code } = (thrown ?? {}) as { message?: string; code?: string };
+  return Object.assign(new Error(`the SQLite check-in writer failed: ${message ?? code ?? String(thrown)}`), {
+    ...(code ? { code } : {}),
+  });
 }
 
 /**
