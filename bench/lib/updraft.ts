@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runOk, startProcess, waitFor, type Proc } from './proc.js';
 
@@ -42,11 +42,23 @@ export interface Updraft {
   stop(): Promise<void>;
 }
 
+/** The node flags on the CLI's `#!/usr/bin/env -S node …` line. */
+export async function serverNodeFlags(): Promise<string[]> {
+  const first = (await readFile(join(ROOT, 'src/cli/main.ts'), 'utf8')).split('\n', 1)[0] ?? '';
+  const match = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first);
+  if (!match) throw new Error(`src/cli/main.ts: unexpected launcher line ${first}`);
+  return (match[1] ?? '').split(' ').filter(Boolean);
+}
+
 /** `updraft serve` from the sources (tsx), as its own process with its real PID. */
 export async function startUpdraft(o: UpdraftOptions): Promise<Updraft> {
   await mkdir(o.dataDir, { recursive: true });
-  // The compiled server, as deployed (`node dist/...`); tsx's loader thread alone adds ~50 MB of RSS.
+  // The compiled server, as deployed (`node dist/...`) with the V8 flags its launcher line passes (the
+  // `updraft` command, `npm start` and the systemd unit all run it through that line); tsx's loader thread
+  // alone adds ~50 MB of RSS. BENCH_NODE_ARGS replaces the launcher's flags, to compare others.
+  const launcherFlags = await serverNodeFlags();
   const nodeArgs = o.fromSources ? ['--import', 'tsx'] : [];
+  nodeArgs.push(...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? launcherFlags));
   if (o.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
   const args = [
     o.fromSources ? 'src/cli/main.ts' : join(COMPILED, 'src/cli/main.js'),

@@ -62,8 +62,6 @@ export async function startServer(
   let storage: Storage;
   try {
     storage = await openStorage(config, logger, { sweep: !worker, metrics });
-    // Booted before any port opens: the first check-ins are then written within the flush interval too.
-    await storage.connection.checkInWriter?.start();
   } catch (err) {
     unlock();
     throw err;

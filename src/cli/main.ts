@@ -1,4 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// The V8 flag above (read by bench/lib/updraft.ts and test/ops/launcher.test.ts, so keep it on the first line):
+// V8 grows each young-generation semi-space to 16 MiB by the end of start-up and never gives it back, which was
+// 25-30 MB of a server's RSS, idle or serving. 8 MiB took 1,000 streamed downloads from 195 to 177 MB and cost
+// no measurable CPU per request on the 304 or 1 MiB download paths; 4 MiB cost ~10% (docs/benchmarks.md).
+// Cluster workers inherit it (cluster.fork passes process.execArgv).
 import { ApiError } from './api-client.js';
 import { buildProgram } from './program.js';
 

@@ -23,10 +23,11 @@ export interface SqlConnection {
   dialect: SqlDialect;
   /**
    * SQLite on a file: the write-behind flush runs on a worker thread with its own connection to the file
-   * (device-writer.ts), started by `start()` or on first use. Absent on PostgreSQL (its writes are asynchronous
-   * already) and for ":memory:" (a second connection would open a different, empty database).
+   * (device-writer.ts) once a flush is slow enough to need it, or after `start()`. Absent on PostgreSQL (its
+   * writes are asynchronous already) and for ":memory:" (a second connection would open a different, empty
+   * database).
    */
-  checkInWriter?: CheckInWriter & { start(): Promise<void> };
+  checkInWriter?: CheckInWriter & { start(): Promise<void>; readonly offloaded: boolean };
   /** Drains and stops the check-in writer, then closes the connection. */
   close(): Promise<void>;
 }
@@ -67,11 +68,11 @@ export async function openDatabase(url: string): Promise<SqlConnection> {
   let main: import('better-sqlite3').Database | undefined;
   const db = await openSqlite(path, { onOpen: (sqlite) => (main = sqlite) });
   if (path === ':memory:') return { db, dialect: 'sqlite', close: () => db.destroy() };
-  // Once the writer runs, checkpoints are its job: SQLite checkpoints in the connection that commits past the
+  // Once the worker runs, checkpoints are its job: SQLite checkpoints in the connection that commits past the
   // threshold, and with the writer's pages in the WAL that would often be a deployment step on this thread.
-  const checkInWriter = createSqliteCheckInWriter(resolve(path), () =>
-    main?.pragma('wal_autocheckpoint = 0'),
-  );
+  const checkInWriter = createSqliteCheckInWriter(resolve(path), {
+    onStart: () => main?.pragma('wal_autocheckpoint = 0'),
+  });
   return {
     db,
     dialect: 'sqlite',

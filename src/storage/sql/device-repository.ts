@@ -84,9 +84,15 @@ function mergeNewest(dialect: SqlDialect) {
   };
 }
 
-/** Writes a batch of check-ins somewhere else than this thread (SQLite: device-writer.ts, a worker thread). */
+/**
+ * Decides where a batch of check-ins is written: with `writeHere` (this repository on this thread) or somewhere
+ * else (SQLite: device-writer.ts, a worker thread once the flush is slow enough to need one).
+ */
 export interface CheckInWriter {
-  writeCheckIns(batch: CheckInBatch): Promise<DeviceMove[]>;
+  writeCheckIns(
+    batch: CheckInBatch,
+    writeHere: (batch: CheckInBatch) => Promise<DeviceMove[]>,
+  ): Promise<DeviceMove[]>;
 }
 
 /**
@@ -124,16 +130,19 @@ export function createSqlDeviceRepository(
     return found;
   }
 
+  async function writeHere(batch: CheckInBatch): Promise<DeviceMove[]> {
+    const known = await getMany([...new Set(batch.checkIns.map((c) => c.deviceId))]);
+    const { moves, ...write } = foldCheckIns(known, batch);
+    await repository.saveBatch(write);
+    await repository.pruneHistory(batch.prune, batch.historyLimit);
+    return moves;
+  }
+
   const repository: DeviceRepository = {
     getMany,
 
     async writeCheckIns(batch) {
-      if (writer) return writer.writeCheckIns(batch);
-      const known = await getMany([...new Set(batch.checkIns.map((c) => c.deviceId))]);
-      const { moves, ...write } = foldCheckIns(known, batch);
-      await repository.saveBatch(write);
-      await repository.pruneHistory(batch.prune, batch.historyLimit);
-      return moves;
+      return writer ? writer.writeCheckIns(batch, writeHere) : writeHere(batch);
     },
 
     async saveBatch({ devices, events, checkInsByHour }) {

@@ -4,38 +4,51 @@ import type { CheckInWriter } from './device-repository.js';
 import type { WriterReply, WriterRequest } from './device-writer-worker.js';
 
 /**
- * The SQLite write-behind flush on a worker thread (issue 16). better-sqlite3 is synchronous: at 1,000,000 rows
- * the flush's reads and upserts took the event loop for long enough to dominate every request's p99. The worker
- * opens its own connection to the same file (WAL: the main connection's readers see each commit, and its own
- * writes wait on busy_timeout for the worker's short transactions). Batches go over in order and each resolves
- * once committed, so the crash window stays that of ADR 0001: what is pending in memory, here or in the worker.
+ * The SQLite write-behind flush on a worker thread (issue 16), once the flush is worth it. better-sqlite3 is
+ * synchronous: at 1,000,000 rows the flush's reads and upserts took the event loop for long enough to dominate
+ * every request's p99. The worker opens its own connection to the same file (WAL: the main connection's readers
+ * see each commit, and its own writes wait on busy_timeout for the worker's short transactions). Batches go over
+ * in order and each resolves once committed, so the crash window stays that of ADR 0001: what is pending in
+ * memory, here or in the worker.
  *
- * `serve` starts the worker before it opens a port (`start()`), so the first check-ins after a start reach the
- * file within the flush interval too: booting a worker takes 100-150 ms on an idle machine here and over 500 ms
- * on a loaded one, which a kill -9 test of the write-behind window caught. Other commands that open the
- * database never start one. The worker is unreferenced while idle, so it never keeps a process alive on its
- * own; `close()` waits for every batch handed over.
+ * A worker costs about 30 MB of RSS (its own V8 heap, Node environment and a second load of kysely and
+ * better-sqlite3), which a small fleet's flush of a few milliseconds does not need and which the 1,000-download
+ * memory goal cannot spare (issue 13, defect 7). So batches are written here, with the same repository code,
+ * until one takes `offloadAfterMs` or longer; that starts the worker, and once it is ready every later batch
+ * goes to it. While it boots (100-150 ms on an idle machine here, over 500 ms on a loaded one) batches are still
+ * written here, so no batch ever waits for a worker to start: started on first use, it let the first check-ins
+ * after a start stay in memory past the flush interval, which CI's kill -9 test caught. The worker is
+ * unreferenced while idle, so it never keeps a process alive on its own; `close()` waits for every batch
+ * handed over. The registry hands over one batch at a time (its flush chain), so a batch written here and the
+ * next one written by the worker never overlap.
  */
 export function createSqliteCheckInWriter(
   file: string,
-  onStart?: () => void,
-): CheckInWriter & { start(): Promise<void>; close(): Promise<void> } {
+  { onStart, offloadAfterMs = 20 }: { onStart?: () => void; offloadAfterMs?: number } = {},
+): CheckInWriter & { start(): Promise<void>; readonly offloaded: boolean; close(): Promise<void> } {
   let worker: Worker | undefined;
   let ready: Promise<void> | undefined;
+  let workerReady = false;
   let nextId = 1;
   const waiting = new Map<number, { resolve(moves: DeviceMove[]): void; reject(err: Error): void }>();
   let closing: Promise<void> | undefined;
 
   function start(): Worker {
     const w = spawnWorker(file);
-    onStart?.();
     ready = new Promise<void>((resolve, reject) => {
       w.once('message', () => resolve());
       w.once('error', (err) => reject(asError(err)));
       w.once('exit', (code) => reject(new Error(`the SQLite check-in writer stopped (exit code ${code})`)));
     });
-    // A caller that never awaits start() must not see an unhandled rejection; writes report the failure too.
-    ready.catch(() => undefined);
+    // A worker that cannot open the file leaves the writes here; the next slow batch tries again.
+    ready.then(
+      () => {
+        if (worker !== w) return;
+        workerReady = true;
+        onStart?.();
+      },
+      () => undefined,
+    );
     w.on('message', (reply: WriterReply) => {
       if ('ready' in reply) {
         if (waiting.size === 0 && !closing) w.unref();
@@ -48,15 +61,27 @@ export function createSqliteCheckInWriter(
       if ('moves' in reply) call.resolve(reply.moves);
       else call.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
     });
-    // A worker that dies takes its batches with it: they fail, the registry keeps them and retries on a new one.
+    // A worker that dies takes its batches with it: they fail, the registry keeps them and retries, here.
     const fail = (err: Error) => {
-      if (worker === w) worker = undefined;
+      if (worker === w) {
+        worker = undefined;
+        workerReady = false;
+      }
       for (const call of waiting.values()) call.reject(err);
       waiting.clear();
     };
     w.on('error', (err) => fail(asError(err)));
     w.on('exit', (code) => fail(new Error(`the SQLite check-in writer stopped (exit code ${code})`)));
     return w;
+  }
+
+  function toWorker(w: Worker, batch: CheckInBatch): Promise<DeviceMove[]> {
+    const id = nextId++;
+    return new Promise<DeviceMove[]>((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      w.ref();
+      w.postMessage({ id, batch } satisfies WriterRequest);
+    });
   }
 
   return {
@@ -67,16 +92,18 @@ export function createSqliteCheckInWriter(
       return ready ?? Promise.resolve();
     },
 
-    writeCheckIns(batch: CheckInBatch): Promise<DeviceMove[]> {
-      if (closing) return Promise.reject(new Error('the SQLite check-in writer is closed'));
-      worker ??= start();
-      const w = worker;
-      const id = nextId++;
-      return new Promise<DeviceMove[]>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        w.ref();
-        w.postMessage({ id, batch } satisfies WriterRequest);
-      });
+    /** Whether batches now go to the worker. */
+    get offloaded() {
+      return workerReady;
+    },
+
+    async writeCheckIns(batch, writeHere): Promise<DeviceMove[]> {
+      if (closing) throw new Error('the SQLite check-in writer is closed');
+      if (worker && workerReady) return toWorker(worker, batch);
+      const started = performance.now();
+      const moves = await writeHere(batch);
+      if (!worker && performance.now() - started >= offloadAfterMs) worker = start();
+      return moves;
     },
 
     close(): Promise<void> {
