@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
 import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
+import { LARGE_FLEET } from '../storage/sql/device-writer.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from './metrics.js';
 import { startMetricsListener } from './metrics-listener.js';
@@ -68,7 +69,9 @@ export async function startServer(
   }
   const services = createServices(config, storage, logger, metrics);
   // The devices-per-version gauge: one grouped query now, then kept from the registry's writes.
-  metrics.initDevices(await services.devices.versionCounts());
+  const versionCounts = await services.devices.versionCounts();
+  metrics.initDevices(versionCounts);
+  await startCheckInWorkerForLargeFleet(storage, versionCounts, logger);
   metrics.observeQueue(services.devices.pendingCount);
   metrics.observeDeployments(() =>
     services.deployments.list({ states: ['scheduled', 'running', 'soaking', 'paused'] }),
@@ -241,4 +244,26 @@ export async function startServer(
     metricsPort: metricsListener?.port,
     stop,
   };
+}
+
+/**
+ * A large fleet's first flush after a restart is its largest: the SQLite check-in worker is up before it (ADR
+ * 0001). One that cannot start is logged; batches are then written on this thread, as for a small fleet.
+ */
+async function startCheckInWorkerForLargeFleet(
+  storage: Storage,
+  versionCounts: { count: number }[],
+  logger: Logger,
+): Promise<void> {
+  const writer = storage.connection.checkInWriter;
+  const devices = versionCounts.reduce((n, row) => n + row.count, 0);
+  if (!writer || devices < LARGE_FLEET) return;
+  await writer.start().then(
+    () => logger.info({ devices }, 'SQLite check-in worker started for a large fleet'),
+    (err: unknown) =>
+      logger.warn(
+        { err },
+        'the SQLite check-in worker did not start: check-ins are written on the main thread',
+      ),
+  );
 }

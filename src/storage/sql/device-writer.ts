@@ -19,9 +19,14 @@ import type { WriterReply, WriterRequest } from './device-writer-worker.js';
  * written here, so no batch ever waits for a worker to start: started on first use, it let the first check-ins
  * after a start stay in memory past the flush interval, which CI's kill -9 test caught. The worker is
  * unreferenced while idle, so it never keeps a process alive on its own; `close()` waits for every batch
- * handed over. The registry hands over one batch at a time (its flush chain), so a batch written here and the
+ * handed over. A registry of `LARGE_FLEET` devices or more has `serve` start the worker before it opens a port
+ * (`start()`): its first flush after a restart, when the whole fleet checks in again, is its largest, and
+ * written here it would hold the event loop for hundreds of milliseconds. The registry hands over one batch at a time (its flush chain), so a batch written here and the
  * next one written by the worker never overlap.
  */
+/** From this many devices `serve` starts the worker at once (see above). */
+export const LARGE_FLEET = 100_000;
+
 export function createSqliteCheckInWriter(
   file: string,
   { onStart, offloadAfterMs = 20 }: { onStart?: () => void; offloadAfterMs?: number } = {},
