@@ -56,9 +56,9 @@ export async function startUpdraft(o: UpdraftOptions): Promise<Updraft> {
   // The compiled server, as deployed (`node dist/...`) with the V8 flags its launcher line passes (the
   // `updraft` command, `npm start` and the systemd unit all run it through that line); tsx's loader thread
   // alone adds ~50 MB of RSS. BENCH_NODE_ARGS replaces the launcher's flags, to compare others.
-  const launcherFlags = await serverNodeFlags();
   const nodeArgs = o.fromSources ? ['--import', 'tsx'] : [];
-  nodeArgs.push(...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? launcherFlags));
+  const override = process.env.BENCH_NODE_ARGS;
+  nodeArgs.push(...(override !== undefined ? override.split(' ').filter(Boolean) : await serverNodeFlags()));
   if (o.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
   const args = [
     o.fromSources ? 'src/cli/main.ts' : join(COMPILED, 'src/cli/main.js'),

@@ -12,7 +12,6 @@ import { createLogger } from './logger.js';
 import { createRiotSeedOptions, startCoap, type RunningCoap } from './coap.js';
 import { createFixedLeadership, createLeadership, type Leadership } from './leader.js';
 import { createPgLockProvider } from '../storage/sql/pg-advisory-lock.js';
-import { LARGE_FLEET } from '../storage/sql/device-writer.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
 import { createPrometheusMetrics, type PrometheusMetrics } from './metrics.js';
 import { startMetricsListener } from './metrics-listener.js';
@@ -255,11 +254,11 @@ async function startCheckInWorkerForLargeFleet(
   versionCounts: { count: number }[],
   logger: Logger,
 ): Promise<void> {
-  const writer = storage.connection.checkInWriter;
   const devices = versionCounts.reduce((n, row) => n + row.count, 0);
-  if (!writer || devices < LARGE_FLEET) return;
-  await writer.start().then(
-    () => logger.info({ devices }, 'SQLite check-in worker started for a large fleet'),
+  await storage.connection.checkInWriter?.startForFleet(devices).then(
+    (started) => {
+      if (started) logger.info({ devices }, 'SQLite check-in worker started for a large fleet');
+    },
     (err: unknown) =>
       logger.warn(
         { err },

@@ -5,8 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
-import { createSqliteCheckInWriter } from './device-writer.js';
-import type { CheckInWriter } from './device-repository.js';
+import { createSqliteCheckInWriter, type SqliteCheckInWriter } from './device-writer.js';
 import { withSqlErrorMapping } from './sql-errors.js';
 import * as m0001 from './migrations/0001-initial.js';
 import * as m0006 from './migrations/0006-audit.js';
@@ -27,7 +26,7 @@ export interface SqlConnection {
    * writes are asynchronous already) and for ":memory:" (a second connection would open a different, empty
    * database).
    */
-  checkInWriter?: CheckInWriter & { start(): Promise<void>; readonly offloaded: boolean };
+  checkInWriter?: SqliteCheckInWriter;
   /** Drains and stops the check-in writer, then closes the connection. */
   close(): Promise<void>;
 }

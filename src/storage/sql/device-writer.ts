@@ -3,6 +3,19 @@ import type { CheckInBatch, DeviceMove } from '../../core/devices/fold-check-ins
 import type { CheckInWriter } from './device-repository.js';
 import type { WriterReply, WriterRequest } from './device-writer-worker.js';
 
+/** From this many devices the worker starts with the server (`startForFleet`, see below). */
+export const LARGE_FLEET = 100_000;
+
+export interface SqliteCheckInWriter extends CheckInWriter {
+  /** Boots the worker and resolves once its connection is open (rejects when it cannot open the file). */
+  start(): Promise<void>;
+  /** Starts the worker when `devices` is a large fleet; resolves whether it did. */
+  startForFleet(devices: number): Promise<boolean>;
+  /** Whether batches now go to the worker. */
+  readonly offloaded: boolean;
+  close(): Promise<void>;
+}
+
 /**
  * The SQLite write-behind flush on a worker thread (issue 16), once the flush is worth it. better-sqlite3 is
  * synchronous: at 1,000,000 rows the flush's reads and upserts took the event loop for long enough to dominate
@@ -19,18 +32,15 @@ import type { WriterReply, WriterRequest } from './device-writer-worker.js';
  * written here, so no batch ever waits for a worker to start: started on first use, it let the first check-ins
  * after a start stay in memory past the flush interval, which CI's kill -9 test caught. The worker is
  * unreferenced while idle, so it never keeps a process alive on its own; `close()` waits for every batch
- * handed over. A registry of `LARGE_FLEET` devices or more has `serve` start the worker before it opens a port
- * (`start()`): its first flush after a restart, when the whole fleet checks in again, is its largest, and
- * written here it would hold the event loop for hundreds of milliseconds. The registry hands over one batch at a time (its flush chain), so a batch written here and the
- * next one written by the worker never overlap.
+ * handed over. A registry of `LARGE_FLEET` devices or more starts the worker before `serve` opens a port
+ * (`startForFleet`): its first flush after a restart, when the whole fleet checks in again, is its largest, and
+ * written here it would hold the event loop for hundreds of milliseconds. The registry hands over one batch at
+ * a time (its flush chain), so a batch written here and the next one written by the worker never overlap.
  */
-/** From this many devices `serve` starts the worker at once (see above). */
-export const LARGE_FLEET = 100_000;
-
 export function createSqliteCheckInWriter(
   file: string,
   { onStart, offloadAfterMs = 20 }: { onStart?: () => void; offloadAfterMs?: number } = {},
-): CheckInWriter & { start(): Promise<void>; readonly offloaded: boolean; close(): Promise<void> } {
+): SqliteCheckInWriter {
   let worker: Worker | undefined;
   let ready: Promise<void> | undefined;
   let workerReady = false;
@@ -89,15 +99,21 @@ export function createSqliteCheckInWriter(
     });
   }
 
+  function boot(): Promise<void> {
+    if (closing) return Promise.reject(new Error('the SQLite check-in writer is closed'));
+    worker ??= start();
+    return ready ?? Promise.resolve();
+  }
+
   return {
-    /** Boots the worker and resolves once its connection is open (rejects when it cannot open the file). */
-    start(): Promise<void> {
-      if (closing) return Promise.reject(new Error('the SQLite check-in writer is closed'));
-      worker ??= start();
-      return ready ?? Promise.resolve();
+    start: boot,
+
+    async startForFleet(devices) {
+      if (devices < LARGE_FLEET) return false;
+      await boot();
+      return true;
     },
 
-    /** Whether batches now go to the worker. */
     get offloaded() {
       return workerReady;
     },
