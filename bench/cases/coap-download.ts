@@ -1,6 +1,7 @@
 import { Context, interleave } from '../lib/context.js';
 import { coapDownloads, coapGetArgs, coapProbe, startLibcoapServer } from '../lib/coap.js';
 import { cpuOf, withCost } from '../lib/cpu.js';
+import { startFloor } from '../lib/floor.js';
 import { freeUdpPort, type Proc } from '../lib/proc.js';
 import { caseResult, type BenchCase, type CaseResult, type Comparison, type Series } from '../lib/types.js';
 import type { Updraft } from '../lib/updraft.js';
@@ -24,6 +25,7 @@ export const coapDownload: BenchCase = {
     let updraft: Updraft | undefined;
     let cluster: Updraft | undefined;
     let libcoap: { proc: Proc; url: string } | undefined;
+    let floor: Proc | undefined;
     const notes: string[] = [];
     const comparisons: Comparison[] = [];
     try {
@@ -37,6 +39,12 @@ export const coapDownload: BenchCase = {
         workers: WORKERS,
       });
       libcoap = await startLibcoapServer(await freeUdpPort(), image.file);
+      // Node's own floor: node:dgram answering each block from memory and nothing else (bench/floor/).
+      const floorPort = await freeUdpPort();
+      floor = await startFloor('coap-block', [String(floorPort), image.file]);
+      const floorUrl = `coap://127.0.0.1:${floorPort}/fw.bin`;
+      const floorProblem = await coapProbe(floorUrl, image.bytes, ctx.work);
+      if (floorProblem) throw new Error(`bench/floor/coap-block.mjs: ${floorProblem}`);
       const ours = `coap://127.0.0.1:${updraft.options.coapPort}${coapPath(image.product)}`;
       const oursCluster = `coap://127.0.0.1:${cluster.options.coapPort}${coapPath(image.product)}`;
       const problem = await coapProbe(ours, image.bytes, ctx.work);
@@ -49,7 +57,10 @@ export const coapDownload: BenchCase = {
             () => coapDownloads(url, clients, image.bytes, ctx.work),
             (r) => r.blocks,
           );
-        const configs = [{ key: 'libcoap', run: download(libcoap.proc.pid, libcoap.url) }];
+        const configs = [
+          { key: 'libcoap', run: download(libcoap.proc.pid, libcoap.url) },
+          { key: 'floor', run: download(floor.pid, floorUrl) },
+        ];
         if (!problem) configs.push({ key: 'updraft', run: download(updraft.proc.pid, ours) });
         if (!clusterProblem) configs.push({ key: 'cluster', run: download(cluster.proc.pid, oursCluster) });
         const results = await interleave(ctx.runs, configs);
@@ -81,6 +92,12 @@ export const coapDownload: BenchCase = {
           // Issue 16: CoAP on every core (2 here) at least as fast as libcoap's single-threaded server.
           ...(clients === 64 ? { goal: { kind: 'ratio-at-least' as const, value: 1.0 } } : {}),
         });
+        // No goal: how much of the gap to libcoap any single-threaded Node.js server has here.
+        comparisons.push({
+          name: `${clients} client${clients > 1 ? 's' : ''}: floor, bare node:dgram`,
+          ours: series('floor', `node:dgram block server, ${clients} clients`),
+          reference,
+        });
       }
       if (problem) notes.push(`Updraft was not measured: ${problem}`);
       if (clusterProblem) notes.push(`Updraft --workers ${WORKERS} was not measured: ${clusterProblem}`);
@@ -105,6 +122,7 @@ export const coapDownload: BenchCase = {
         notes,
       });
     } finally {
+      await floor?.stop();
       await libcoap?.proc.stop();
       await updraft?.stop();
       await cluster?.stop();

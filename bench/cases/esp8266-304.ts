@@ -3,7 +3,8 @@ import { Context, interleave, PUBLISHED } from '../lib/context.js';
 import { cpuOf, withCost, type Costed } from '../lib/cpu.js';
 import { esp8266Headers } from '../lib/esp.js';
 import { startNginx } from '../lib/nginx.js';
-import { freeTcpPort } from '../lib/proc.js';
+import { startFloor } from '../lib/floor.js';
+import { freeTcpPort, type Proc } from '../lib/proc.js';
 import { caseResult, type BenchCase, type CaseResult, type Comparison, type Series } from '../lib/types.js';
 import { blobsDir, blobUrlPath, type Updraft } from '../lib/updraft.js';
 import { runWrk, type WrkResult } from '../lib/wrk.js';
@@ -86,6 +87,7 @@ export const esp8266CheckIn: BenchCase = {
     const notes: string[] = [];
     const commands: string[] = [];
     let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+    const floors: Proc[] = [];
     try {
       const one = await ctx.updraft({ name: 'esp-1', dataDir: dirs.one });
       servers.push(one);
@@ -103,6 +105,19 @@ export const esp8266CheckIn: BenchCase = {
       const staticUrl = `http://127.0.0.1:${directPort}${blobUrlPath(ctx.images.small.sha256)}`;
       const etag = (await fetch(staticUrl, { method: 'HEAD' })).headers.get('etag') ?? '';
       await check304(staticUrl, { 'If-None-Match': etag });
+      // Node's own floor for the same answer nginx gives: node:http alone, and one bare fastify route.
+      const floorUrl = async (floor: 'http-304' | 'fastify-304') => {
+        const port = await freeTcpPort();
+        const proc = await startFloor(floor, [String(port), etag]);
+        floors.push(proc);
+        const url = `http://127.0.0.1:${port}${blobUrlPath(ctx.images.small.sha256)}`;
+        await check304(url, { 'If-None-Match': etag });
+        return { proc, url };
+      };
+      const nodeHttp = await floorUrl('http-304');
+      const fastify = await floorUrl('fastify-304');
+      const asNginx = (url: string) => () =>
+        runWrk({ url, seconds: ctx.seconds, connections: 64, headers: { 'If-None-Match': etag } });
       const product = `/${ctx.images.small.product}`;
       await check304(one.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
       await check304(two.url + product, esp8266Headers('02:00:00:00:00:01', PUBLISHED));
@@ -111,15 +126,10 @@ export const esp8266CheckIn: BenchCase = {
         {
           key: 'nginx',
           // nginx: master and workers (the tree of the master's PID).
-          run: costedWrk([nginxProc.pid], () =>
-            runWrk({
-              url: staticUrl,
-              seconds: ctx.seconds,
-              connections: 64,
-              headers: { 'If-None-Match': etag },
-            }),
-          ),
+          run: costedWrk([nginxProc.pid], asNginx(staticUrl)),
         },
+        { key: 'node-http', run: costedWrk([nodeHttp.proc.pid], asNginx(nodeHttp.url)) },
+        { key: 'fastify', run: costedWrk([fastify.proc.pid], asNginx(fastify.url)) },
         { key: 'updraft-1', run: checkInLoad(ctx, one.url + product, 1000, [one.proc.pid]) },
         { key: 'updraft-w2', run: checkInLoad(ctx, two.url + product, 1000, [two.proc.pid]) },
       ]);
@@ -138,6 +148,19 @@ export const esp8266CheckIn: BenchCase = {
           goal: { kind: 'ratio-at-least', value: 0.3 },
         },
       ];
+      // No goal: these rows say how much of the gap to nginx any Node.js (or fastify) server has here.
+      comparisons.push(
+        {
+          name: 'floor: bare node:http, 1 process',
+          ours: toSeries('node:http 304', 'req/s', results.get('node-http') ?? [], notes),
+          reference,
+        },
+        {
+          name: 'floor: bare fastify route, 1 process',
+          ours: toSeries('fastify 304', 'req/s', results.get('fastify') ?? [], notes),
+          reference,
+        },
+      );
       for (const key of ['updraft-1', 'updraft-w2']) {
         const bad = (results.get(key) ?? []).reduce((s, r) => s + r.non2xx3xx, 0);
         if (bad) notes.push(`${key}: ${bad} answers other than 2xx/3xx`);
@@ -155,6 +178,7 @@ export const esp8266CheckIn: BenchCase = {
       });
     } finally {
       await nginx?.proc.stop();
+      await Promise.all(floors.map((f) => f.stop()));
       await Promise.all(servers.map((s) => s.stop()));
     }
   },

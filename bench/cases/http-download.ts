@@ -108,18 +108,20 @@ export const httpDownload: BenchCase = {
           };
         };
         const reference = series('nginx', `nginx sendfile, ${size}`);
+        // Issue 16's goal for serving directly (issue 7 asked for 0.5x); behind nginx, 0.9x.
+        const directGoal = { kind: 'ratio-at-least', value: 0.8 } as const;
         comparisons.push(
           {
             name: `${size}: Updraft, 1 process`,
             ours: series('updraft-1', `Updraft 1 process, ${size}`),
             reference,
-            goal: { kind: 'ratio-at-least', value: 0.5 },
+            goal: directGoal,
           },
           {
             name: `${size}: Updraft, --workers 2`,
             ours: series('updraft-w2', `Updraft 2 workers, ${size}`),
             reference,
-            goal: { kind: 'ratio-at-least', value: 0.5 },
+            goal: directGoal,
           },
           {
             name: `${size}: Updraft behind nginx, X-Accel-Redirect`,

@@ -42,6 +42,30 @@ describe('applyCheckIn', () => {
   });
 });
 
+it('keeps a check-in in the history when it is the first of its hour or reports something new, not every poll', () => {
+  const checkIn = { deviceId: 'd', version: '1.0.0', protocol: 'esp8266' };
+  const kindsOf = (r: ReturnType<typeof applyCheckIn>) => r.events.map((e) => e.kind);
+  const first = applyCheckIn(undefined, checkIn, '2026-12-02T10:00:00.000Z');
+  assert.deepEqual(kindsOf(first), ['check-in'], "a device's first check-in");
+  const poll = applyCheckIn(first.device, checkIn, '2026-12-02T10:05:00.000Z');
+  assert.deepEqual(kindsOf(poll), [], 'the same report 5 minutes later only moves lastSeen');
+  assert.equal(poll.device.lastSeen, '2026-12-02T10:05:00.000Z');
+  const nextHour = applyCheckIn(poll.device, checkIn, '2026-12-02T11:00:01.000Z');
+  assert.deepEqual(kindsOf(nextHour), ['check-in'], 'the first of the next hour');
+  const otherProtocol = applyCheckIn(
+    nextHour.device,
+    { ...checkIn, protocol: 'coap' },
+    '2026-12-02T11:01:00.000Z',
+  );
+  assert.deepEqual(kindsOf(otherProtocol), ['check-in'], 'a check-in over another protocol');
+  const newVersion = applyCheckIn(
+    otherProtocol.device,
+    { ...checkIn, protocol: 'coap', version: '1.1.0' },
+    '2026-12-02T11:02:00.000Z',
+  );
+  assert.deepEqual(kindsOf(newVersion), ['check-in', 'updated'], 'a new version');
+});
+
 describe('addresses', () => {
   it('shows IPv4-mapped IPv6 peers as plain IPv4 and keeps real IPv6', () => {
     const v4 = applyCheckIn(undefined, { deviceId: 'a', protocol: 't', address: '::ffff:10.1.2.3' }, 't');

@@ -167,8 +167,14 @@ gservice :
     // SWUpdate logs the interval only at DEBUG level; what the server sees: one poll, then none for a while
     // (the client's own polldelay is 1 s).
     await run.waitFor(/General Server started/);
-    const polls = async () =>
-      (await deviceRecord(server, 'genw-1'))?.history.filter((e) => e.kind === 'check-in').length ?? 0;
+    // Polls are counted by the times the record was last seen: the history keeps one check-in an hour, plus
+    // those that report something new (apply-check-in.ts), so it cannot count polls.
+    const seen = new Set<string>();
+    const polls = async () => {
+      const lastSeen = (await deviceRecord(server, 'genw-1'))?.lastSeen;
+      if (lastSeen) seen.add(lastSeen);
+      return seen.size;
+    };
     const deadline = Date.now() + 15_000;
     while ((await polls()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const before = await polls();

@@ -32,6 +32,8 @@ export function applyCheckIn(
         attributes: {},
       };
 
+  // Before lastSeen moves on: whether this check-in goes into the history (see checkInIsNews).
+  const news = checkInIsNews(previous, checkIn, at);
   device.lastSeen = at;
   if (checkIn.product) device.product = checkIn.product;
   // A dual-stack socket reports IPv4 peers as `::ffff:a.b.c.d`; the registry shows them as plain IPv4.
@@ -39,7 +41,7 @@ export function applyCheckIn(
   device.protocol = checkIn.protocol;
   if (checkIn.userAgent) device.userAgent = checkIn.userAgent;
   if (checkIn.attributes) Object.assign(device.attributes, checkIn.attributes);
-  event('check-in', checkIn.version ?? null, checkIn.protocol);
+  if (news) event('check-in', checkIn.version ?? null, checkIn.protocol);
 
   if (checkIn.version && checkIn.version !== device.version) {
     const wasKnown = device.version !== null;
@@ -61,4 +63,17 @@ export function applyCheckIn(
     event('offered', checkIn.offered);
   }
   return { device, events };
+}
+
+/**
+ * Whether a check-in is worth a history row: a device's first, the first of each clock hour (UTC), and one that
+ * reports a different version or comes over another protocol. The others only move `lastSeen` (and count in
+ * the hourly check-in figures). A fleet polling every 5 minutes would otherwise write 12 history rows an hour
+ * per device that say nothing `lastSeen` does not, and trim them again (docs/adr/0001-write-behind.md).
+ */
+function checkInIsNews(previous: Device | undefined, checkIn: CheckIn, at: string): boolean {
+  if (previous === undefined) return true;
+  if (previous.lastSeen.slice(0, 13) !== at.slice(0, 13)) return true;
+  if (checkIn.version && checkIn.version !== previous.version) return true;
+  return checkIn.protocol !== previous.protocol;
 }
