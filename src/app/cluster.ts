@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { BusMessage } from '../core/events/event-bus.js';
+import { SYSTEM } from '../core/audit/context.js';
 import { createServices, openStorage } from './services.js';
 import { lockSqliteDatabase } from './sqlite-lock.js';
 import { freeUdpPort, reusePortSupported } from '../transports/coap/reuse-port.js';
@@ -94,7 +95,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   process.once('exit', unlock);
   const storage = await openStorage(config, logger);
   try {
-    const token = await createServices(config, storage, logger).tokens.bootstrapAdmin();
+    const token = await createServices(config, storage, logger).tokens.bootstrapAdmin(SYSTEM);
     if (token) {
       process.stderr.write(
         `\nUpdraft generated an admin token. It is shown only this once; store it now:\n\n    ${token}\n\n` +

@@ -6,6 +6,7 @@ import type { Services } from '../core/services.js';
 import { buildHttpApp } from '../transports/http/http-app.js';
 import { dashboardRoot, registerDashboard } from '../transports/http/dashboard.js';
 import { createDropFolder } from '../transports/drop-folder/drop-folder.js';
+import { SYSTEM } from '../core/audit/context.js';
 import { createBlobGc, createServices, openStorage, type Storage } from './services.js';
 import type { BlobGcReport } from '../core/blobs/blob-gc.js';
 import { createLogger } from './logger.js';
@@ -78,7 +79,7 @@ export async function startServer(
   services.devices.start();
   const firstProcess = !worker || worker.id === 1;
 
-  const bootstrap = worker ? undefined : await services.tokens.bootstrapAdmin();
+  const bootstrap = worker ? undefined : await services.tokens.bootstrapAdmin(SYSTEM);
   if (bootstrap) {
     // Printed once, on stderr and outside the JSON log, so it is not shipped to a log collector.
     process.stderr.write(

@@ -119,7 +119,7 @@ export function createSnapshot<V extends {}>(
     get: (): Promise<V> => cache.get('') as Promise<V>,
     /**
      * The value once loaded, without a promise (undefined before, or while a load runs): the check-in path skips
-     * the await (a microtask per call, and on Node 20 the promise hooks AsyncLocalStorage turns on).
+     * the await (a microtask per call).
      */
     peek: (): V | undefined => cache.peek(''),
     /** Everywhere: this process and every replica. */

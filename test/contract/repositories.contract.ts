@@ -9,7 +9,7 @@ import type { Device } from '../../src/core/devices/types.js';
 import { isDomainError } from '../../src/core/errors.js';
 import type { AuditRepository, UnitOfWork } from '../../src/core/audit/types.js';
 import { createAuditLog } from '../../src/core/audit/audit-log.js';
-import { runAs } from '../../src/core/audit/context.js';
+import { SYSTEM } from '../../src/core/audit/context.js';
 
 export interface Repositories {
   products: ProductRepository;
@@ -319,13 +319,11 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
     const r = await make();
     const log = createAuditLog({ unitOfWork: r.unitOfWork, entries: r.audit });
     const as = { actor: { id: 't1', name: 'ops' }, address: '192.0.2.7' };
-    await runAs(as, () => log.withAudit('product.create', 'p1', (tx) => tx.products.create(product('p1'))));
-    await runAs(as, () =>
-      log.withAudit('release.create', 'p1@1.0.0', (tx) => tx.releases.create(release('r1', '1.0.0'))),
-    );
+    await log.withAudit(as, 'product.create', 'p1', (tx) => tx.products.create(product('p1')));
+    await log.withAudit(as, 'release.create', 'p1@1.0.0', (tx) => tx.releases.create(release('r1', '1.0.0')));
     // The work fails after its change: the change is rolled back and nothing is recorded.
     await assert.rejects(
-      log.withAudit('product.create', 'p2', async (tx) => {
+      log.withAudit(SYSTEM, 'product.create', 'p2', async (tx) => {
         await tx.products.create(product('p2'));
         throw new Error('crash after the change');
       }),
@@ -350,9 +348,13 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
     assert.equal((await log.list({ limit: 10, actor: 'nobody' })).items.length, 0);
     // The record cannot be written: the change it describes is rolled back.
     await r.breakAuditLog();
-    await assert.rejects(log.withAudit('product.create', 'p3', (tx) => tx.products.create(product('p3'))));
+    await assert.rejects(
+      log.withAudit(SYSTEM, 'product.create', 'p3', (tx) => tx.products.create(product('p3'))),
+    );
     assert.equal(await r.products.get('p3'), undefined);
-    await assert.rejects(log.withAudit('release.delete', 'p1@1.0.0', (tx) => tx.releases.delete('r1')));
+    await assert.rejects(
+      log.withAudit(SYSTEM, 'release.delete', 'p1@1.0.0', (tx) => tx.releases.delete('r1')),
+    );
     assert.equal((await r.releases.getById('r1'))?.version, '1.0.0', 'a nested transaction took part');
   });
 }

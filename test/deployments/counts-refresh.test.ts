@@ -5,6 +5,7 @@ import { publishRelease, startTestServer, type TestServer } from '../support/ser
 import { espImage } from '../devices/helpers.js';
 import type { DeploymentInternals } from '../../src/core/deployments/deployment-service.js';
 import { device, round } from './fleet.js';
+import { SYSTEM } from '../../src/core/audit/context.js';
 
 /**
  * The scheduler's tick replaces a deployment's counters with the database's while check-ins keep moving devices.
@@ -37,7 +38,11 @@ describe('deployments: the counters refresh and concurrent moves', () => {
     // Registered (and written behind) before the deployment, so they are its pending members.
     await round(s.httpPort, fleet);
     await sleep(300);
-    const d = await s.services.deployments.create({ product: 'capped', version: '2.0.0', maxDownloads: 2 });
+    const d = await s.services.deployments.create(SYSTEM, {
+      product: 'capped',
+      version: '2.0.0',
+      maxDownloads: 2,
+    });
     assert.ok('id' in d);
     id = d.id;
     int = s.services.deployments.internal;

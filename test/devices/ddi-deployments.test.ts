@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { publishRelease, startTestServer, type TestServer } from '../support/server.js';
 import { json } from './helpers.js';
+import { SYSTEM } from '../../src/core/audit/context.js';
 
 const hhmm = (d: Date) => d.toISOString().slice(11, 16);
 const inHours = (h: number) => new Date(Date.now() + h * 3600_000);
@@ -48,7 +49,7 @@ describe('DDI and the general protocol in deployments', () => {
   it('outside the window: no action, the sleep shortened to the window; the general protocol answers 503', async () => {
     await setup('win', ['w-1']);
     const start = inHours(1);
-    await server.services.deployments.create({
+    await server.services.deployments.create(SYSTEM, {
       product: 'win',
       version: '1.0.0',
       devices: ['w-1'],
@@ -77,7 +78,7 @@ describe('DDI and the general protocol in deployments', () => {
 
   it('inside the window: maintenanceWindow available, ddi.download from the options', async () => {
     await setup('win2', ['w-2']);
-    await server.services.deployments.create({
+    await server.services.deployments.create(SYSTEM, {
       product: 'win2',
       version: '1.0.0',
       devices: ['w-2'],

@@ -14,6 +14,7 @@ import {
   type SwupdateRun,
 } from '../support/swupdate.js';
 import { deviceRecord, json, type DeviceView } from './helpers.js';
+import { SYSTEM } from '../../src/core/audit/context.js';
 
 /**
  * Debian's real SWUpdate (suricatta, hawkBit module) against the real server (specs/device-protocols.md
@@ -125,7 +126,7 @@ describe('hawkBit DDI with the real SWUpdate', { timeout: 240_000 }, () => {
       assert.equal(body._links?.deploymentBase, undefined, 'not targeted before the deployment');
     }
     await server.services.devices.flush();
-    const d = await server.services.deployments.create({ product: name, version, ...spec });
+    const d = await server.services.deployments.create(SYSTEM, { product: name, version, ...spec });
     assert.ok('id' in d);
     assert.equal(d.state, 'running');
     return { dep: d, tokens };
@@ -261,7 +262,7 @@ describe('hawkBit DDI with the real SWUpdate', { timeout: 240_000 }, () => {
       _links: Record<string, { href: string }>;
     };
     assert.equal((await fetch(poll._links.deploymentBase?.href ?? '', { headers: auth })).status, 200);
-    await server.services.deployments.cancel(dep.id);
+    await server.services.deployments.cancel(SYSTEM, dep.id);
     const run = await start(['-i', 'dc-1', '-k', t]);
     const d = await until(
       'dc-1',

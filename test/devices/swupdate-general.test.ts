@@ -14,6 +14,7 @@ import {
   type SwupdateRun,
 } from '../support/swupdate.js';
 import { deviceRecord, json, type DeviceView } from './helpers.js';
+import { SYSTEM } from '../../src/core/audit/context.js';
 
 /**
  * SWUpdate's suricatta general HTTP server protocol (suricatta/server_general.c), with a swupdate built from
@@ -149,7 +150,7 @@ gservice :
     assert.equal(first.status, 404, 'not targeted yet');
     await server.services.devices.flush();
     const hhmm = (h: number) => new Date(Date.now() + h * 3600_000).toISOString().slice(11, 16);
-    await server.services.deployments.create({
+    await server.services.deployments.create(SYSTEM, {
       product: 'genw',
       version: '1.0.0',
       devices: ['genw-1'],

@@ -87,5 +87,17 @@ describe('drop folder (--firmware-dir)', () => {
       state: string;
     };
     assert.equal(r.state, 'revoked', 'the file is still there, but the operator revoked the release');
+    // The folder's changes are the server's own work; the operator's revoke is the operator's.
+    const { items } = (await (await server.api('/api/v1/audit?target=firmware')).json()) as {
+      items: { action: string; target: string; actor: { name: string }; address: string | null }[];
+    };
+    assert.deepEqual(items.map((e) => `${e.action} ${e.target} ${e.actor.name} ${e.address}`).reverse(), [
+      'product.create firmware system null',
+      'release.create firmware@0.1.0 system null',
+      'release.create firmware@0.2.0 system null',
+      'release.revoke firmware@0.1.0 system null',
+      'release.publish firmware@0.1.0 system null',
+      'release.revoke firmware@0.2.0 UPDRAFT_ADMIN_TOKEN 127.0.0.1',
+    ]);
   });
 });

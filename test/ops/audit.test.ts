@@ -13,6 +13,7 @@ import {
 } from '../support/server.js';
 import { espImage, json } from '../devices/helpers.js';
 import type { AuditEntry } from '../../src/core/audit/types.js';
+import { SYSTEM } from '../../src/core/audit/context.js';
 
 const run = promisify(execFile);
 
@@ -237,9 +238,9 @@ describe('audit log', () => {
       assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
       return res.status === 204 ? undefined : ((await res.json()) as { id?: string });
     };
-    await server.services.groups.addTags('v-1', ['kitchen']);
-    await server.services.groups.removeTags('v-1', ['kitchen']);
-    await server.services.groups.create({ name: 'pair', devices: ['v-1', 'v-2'] } as never);
+    await server.services.groups.addTags(SYSTEM, 'v-1', ['kitchen']);
+    await server.services.groups.removeTags(SYSTEM, 'v-1', ['kitchen']);
+    await server.services.groups.create(SYSTEM, { name: 'pair', devices: ['v-1', 'v-2'] } as never);
     const created = await call('POST', '/api/v1/deployments', {
       product: 'valve',
       version: '1.0.0',
@@ -260,7 +261,7 @@ describe('audit log', () => {
     });
     const secondId = second?.id ?? '';
     await call('POST', `/api/v1/deployments/${secondId}/rollback`);
-    await server.services.groups.delete('pair');
+    await server.services.groups.delete(SYSTEM, 'pair');
     // Through the API: a tag list replaced, and the product's rollout mode (a product setting).
     await call('PUT', '/api/v1/devices/v-2/tags', { tags: ['yard'] });
     await call('PUT', '/api/v1/products/valve/rollout-mode', { rolloutMode: 'deployments' });
@@ -295,6 +296,27 @@ describe('audit log', () => {
       waves: 2,
     });
     assert.equal(items.find((e) => e.action === 'group.create')?.actor.name, 'system');
+  });
+
+  it('leaves promise hooks off: who acted is passed to the services, not carried in an AsyncLocalStorage', async (t) => {
+    // On Node 20 one AsyncLocalStorage.run turns promise hooks on for the rest of the process: about 6 µs of
+    // every later request, device check-ins included (docs/adr/0004-audit.md). The test runner turns them on
+    // itself, so the probe runs the server and its admin calls in a process of its own.
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      'test/support/promise-hooks-probe.ts',
+    ]);
+    const probe = JSON.parse(stdout.trim().split('\n').pop() ?? '') as {
+      before: boolean;
+      after: boolean;
+      control: boolean;
+      statuses: number[];
+    };
+    assert.deepEqual(probe.statuses, [201, 204, 200], 'the admin calls went through');
+    if (!probe.control) return t.skip('this Node runs AsyncLocalStorage without promise hooks');
+    assert.equal(probe.before, false, 'promise hooks were off before the server started');
+    assert.equal(probe.after, false, 'an audited admin call turned promise hooks on');
   });
 
   it('updraft audit prints the log as a table and as JSON', async () => {

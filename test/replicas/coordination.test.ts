@@ -14,6 +14,7 @@ import type { BusMessage } from '../../src/core/events/event-bus.js';
 import type { Device } from '../../src/core/devices/types.js';
 import { pgSchema, terminateBackends } from '../support/pg-schema.js';
 import { tempDir } from '../support/server.js';
+import { SYSTEM } from '../../src/core/audit/context.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -86,11 +87,11 @@ for (const dialect of ['postgres', 'sqlite'] as const) {
     it('admin-token bootstrap: two replicas starting together on an empty database make one token', async () => {
       const [a, b] = await twoReplicas(dialect);
       const services = [a, b].map((c) => createTokenService({ tokens: createSqlTokenRepository(c.db) }));
-      const printed = (await Promise.all(services.map((s) => s.bootstrapAdmin()))).filter(Boolean);
+      const printed = (await Promise.all(services.map((s) => s.bootstrapAdmin(SYSTEM)))).filter(Boolean);
       assert.equal(printed.length, 1, 'exactly one replica prints a token');
       assert.equal((await services[0]!.list('admin')).length, 1);
       assert.equal(await services[1]!.verifyAdmin(printed[0]), true, 'the printed token works on the other');
-      assert.equal(await services[0]!.bootstrapAdmin(), undefined, 'a restart prints nothing');
+      assert.equal(await services[0]!.bootstrapAdmin(SYSTEM), undefined, 'a restart prints nothing');
     });
 
     it('a token created through one replica is accepted by another at once, before any bus message', async () => {
@@ -101,7 +102,7 @@ for (const dialect of ['postgres', 'sqlite'] as const) {
       const here = createTokenService({ tokens: createSqlTokenRepository(a.db) });
       const there = createTokenService({ tokens: counting, cacheTtlMs: 60_000 });
       assert.equal(await there.verifyAdmin('not-a-token'), false, 'warm, and the first miss reloads once');
-      const { token } = await here.create({ kind: 'admin', name: 'ci' });
+      const { token } = await here.create(SYSTEM, { kind: 'admin', name: 'ci' });
       await new Promise((r) => setTimeout(r, 120));
       assert.equal(await there.verifyAdmin(token), true, 'a miss reloads the list');
       const before = lists;

@@ -31,6 +31,10 @@ function build(version: number) {
   };
 }
 
+interface AuditBody {
+  items: { action: string; actor: { id: string | null; name: string }; address: string | null }[];
+}
+
 interface PublishIdsBody {
   items: { publishId: string; files: { name: string; size: number; sha256: string }[]; versions: string[] }[];
 }
@@ -97,6 +101,12 @@ describe('RIOT seed: POST /publish, CoAP files, /remove, /coap/url', () => {
     assert.equal(items[0]?.publishId, ID);
     assert.deepEqual(items[0]?.versions, ['1700000000']);
     assert.equal(items[0]?.files.length, 5);
+    // With the token, the publish is the token's, not the seed scope's fallback.
+    const audit = (await (await server.api(`/api/v1/audit?target=${ID}`)).json()) as AuditBody;
+    assert.deepEqual(audit.items.map((e) => `${e.action} ${e.actor.name} ${e.address}`).reverse(), [
+      'product.create UPDRAFT_ADMIN_TOKEN 127.0.0.1',
+      'release.create UPDRAFT_ADMIN_TOKEN 127.0.0.1',
+    ]);
   });
 
   it('serves every file over CoAP block-wise (64-byte blocks, as RIOT asks), byte-identical', async () => {
@@ -310,6 +320,19 @@ describe('RIOT seed endpoints with the admin token turned off, and no CoAP publi
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     assert.deepEqual(await listed.json(), { items: [] });
+    // Without a token, what the seed clients change is recorded as `riot-seed`, from their address.
+    const audit = (await (
+      await fetch(`${server.url}/api/v1/audit?target=open_app`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      })
+    ).json()) as AuditBody;
+    assert.deepEqual(audit.items.map((e) => `${e.action} ${e.actor.name} ${e.address}`).reverse(), [
+      'product.create riot-seed 127.0.0.1',
+      'release.create riot-seed 127.0.0.1',
+      'release.delete riot-seed 127.0.0.1',
+      'product.delete riot-seed 127.0.0.1',
+    ]);
+    assert.ok(audit.items.every((e) => e.actor.id === null));
   });
 });
 

@@ -1,6 +1,12 @@
 import { isoNow, systemClock, type Clock } from '../clock.js';
-import { auditContext } from './context.js';
-import type { AuditEntry, AuditQuery, AuditRepository, TransactionStores, UnitOfWork } from './types.js';
+import type {
+  AuditContext,
+  AuditEntry,
+  AuditQuery,
+  AuditRepository,
+  TransactionStores,
+  UnitOfWork,
+} from './types.js';
 
 export interface AuditLogDeps {
   unitOfWork: UnitOfWork;
@@ -18,15 +24,17 @@ export function createAuditLog({ unitOfWork, entries, clock = systemClock }: Aud
     /**
      * `work` changes what it needs through `tx` only (the repositories bound to the transaction: on SQLite the
      * one connection is held until commit, so a query through any other repository would wait forever).
-     * `detail` may add facts known only after the change (e.g. the id a token got).
+     * `detail` may add facts known only after the change (e.g. the id a token got). `by` is who acted: the
+     * caller passes it, since an ambient store (AsyncLocalStorage) would cost every later request on Node 20.
      */
     withAudit<T>(
+      by: AuditContext,
       action: string,
       target: string,
       work: (tx: TransactionStores) => Promise<T>,
       detail?: (result: T) => Record<string, unknown> | null,
     ): Promise<T> {
-      const { actor, address } = auditContext();
+      const { actor, address } = by;
       return unitOfWork.run(async (tx) => {
         const result = await work(tx);
         await tx.audit.record({
@@ -59,6 +67,6 @@ export function unauditedLog(stores: {
   [K in keyof TransactionStores]?: Partial<TransactionStores[K]>;
 }): Pick<AuditLog, 'withAudit'> {
   return {
-    withAudit: (_action, _target, work) => work(stores as TransactionStores),
+    withAudit: (_by, _action, _target, work) => work(stores as TransactionStores),
   };
 }

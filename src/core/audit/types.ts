@@ -5,14 +5,17 @@ import type { TokenRepository } from '../tokens/types.js';
 import type { DeploymentRepository } from '../deployments/ports.js';
 import type { GroupRepository, TagRepository } from '../groups/types.js';
 
-/** Who acted: the admin token (its id and name), or the server itself (`system`, `drop-folder`). */
+/**
+ * Who acted: the admin token (its id and name), the server itself (`system`), or the fallback of an HTTP scope
+ * that lets a request in without a token (`riot-seed`).
+ */
 export interface Actor {
   /** The token's id; `config` for the token given by configuration; null for the server itself. */
   id: string | null;
   name: string;
 }
 
-/** What the transport knows about the caller, attached to every action it causes (context.ts). */
+/** What the transport knows about the caller: passed to every audited service method, recorded with the action. */
 export interface AuditContext {
   actor: Actor;
   /** The client's address (HTTP peer, after any trusted proxy handling); null for the server itself. */

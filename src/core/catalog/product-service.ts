@@ -7,6 +7,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { ProductRepository, ReleaseRepository } from './ports.js';
 import type { NewProduct, Product, ProductPatch } from './types.js';
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/types.js';
 import { assertRolloutMode } from '../updates/rollout-mode.js';
 
 export interface ProductServiceDeps {
@@ -76,7 +77,7 @@ export function createProductService({
       return [...(await cached()).values()];
     },
 
-    async create(input: NewProduct): Promise<Product> {
+    async create(by: AuditContext, input: NewProduct): Promise<Product> {
       const product: Product = {
         name: assertValidName(input.name, 'product'),
         description: text(input.description, 'description', 2000),
@@ -89,6 +90,7 @@ export function createProductService({
         throw new DomainError('PRODUCT_EXISTS', `product "${product.name}" already exists`);
       }
       await audit.withAudit(
+        by,
         'product.create',
         product.name,
         (tx) => tx.products.create(product),
@@ -99,11 +101,11 @@ export function createProductService({
     },
 
     /** Returns the product, creating it with defaults first if needed (drop folders, seed-compatible publish). */
-    async ensure(name: string, defaults: Omit<NewProduct, 'name'> = {}): Promise<Product> {
+    async ensure(by: AuditContext, name: string, defaults: Omit<NewProduct, 'name'> = {}): Promise<Product> {
       const existing = await products.get(assertValidName(name, 'product'));
       if (existing) return existing;
       try {
-        return await this.create({ name, ...defaults });
+        return await this.create(by, { name, ...defaults });
       } catch (err) {
         // Another replica or request created it in between.
         if (err instanceof DomainError && err.code === 'PRODUCT_EXISTS') return get(name);
@@ -111,7 +113,7 @@ export function createProductService({
       }
     },
 
-    async update(name: string, patch: ProductPatch): Promise<Product> {
+    async update(by: AuditContext, name: string, patch: ProductPatch): Promise<Product> {
       const clean: ProductPatch = {};
       if (patch.description !== undefined) clean.description = text(patch.description, 'description', 2000);
       if (patch.deviceFamily !== undefined) clean.deviceFamily = text(patch.deviceFamily, 'deviceFamily', 64);
@@ -119,6 +121,7 @@ export function createProductService({
         clean.hardwareClass = text(patch.hardwareClass, 'hardwareClass', 64) || null;
       if (patch.settings !== undefined) clean.settings = settings(patch.settings);
       const updated = await audit.withAudit(
+        by,
         'product.update',
         name,
         async (tx) => {
@@ -134,11 +137,12 @@ export function createProductService({
     },
 
     /** The product's rollout mode (`immediate` | `deployments`), kept in its settings as `rolloutMode`. */
-    async setRolloutMode(name: string, mode: unknown): Promise<Product> {
+    async setRolloutMode(by: AuditContext, name: string, mode: unknown): Promise<Product> {
       const rolloutMode = assertRolloutMode(mode);
       // A settings change like any other (docs/audit.md); read and written in the one transaction, so a
       // concurrent settings change is not overwritten with the settings read before it.
       const updated = await audit.withAudit(
+        by,
         'product.update',
         name,
         async (tx) => {
@@ -154,9 +158,9 @@ export function createProductService({
       return updated;
     },
 
-    async delete(name: string): Promise<void> {
+    async delete(by: AuditContext, name: string): Promise<void> {
       await get(name);
-      await audit.withAudit('product.delete', name, async (tx) => {
+      await audit.withAudit(by, 'product.delete', name, async (tx) => {
         // Checked inside the transaction: a release uploaded meanwhile keeps the product.
         if ((await tx.releases.list(name)).length > 0) {
           throw new DomainError('PRODUCT_NOT_EMPTY', `product "${name}" still has releases`);

@@ -14,6 +14,7 @@ import type { ReleaseEvents } from './release-events.js';
 import { createPublishedCache } from './published-cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/types.js';
 
 export interface ReleaseServiceDeps {
   products: Pick<ProductRepository, 'get'>;
@@ -112,7 +113,12 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     }
   }
 
-  async function changeState(product: string, version: string, action: 'publish' | 'revoke') {
+  async function changeState(
+    by: AuditContext,
+    product: string,
+    version: string,
+    action: 'publish' | 'revoke',
+  ) {
     const release = await get(product, version);
     const target: ReleaseState = action === 'publish' ? 'published' : 'revoked';
     if (release.state === target) return release;
@@ -120,7 +126,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       throw new DomainError('INVALID_STATE', `cannot ${action} a ${release.state} release`);
     }
     const at = isoNow(clock);
-    await audit.withAudit(`release.${action}`, `${product}@${release.version}`, (tx) =>
+    await audit.withAudit(by, `release.${action}`, `${product}@${release.version}`, (tx) =>
       tx.releases.setState(release.id, target, at),
     );
     published.invalidate(product);
@@ -186,7 +192,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       );
     },
 
-    async commit(upload: ReleaseUpload): Promise<Release> {
+    async commit(by: AuditContext, upload: ReleaseUpload): Promise<Release> {
       const product = await products.get(upload.draft.product);
       if (!product)
         throw new DomainError('PRODUCT_NOT_FOUND', `product "${upload.draft.product}" does not exist`);
@@ -194,6 +200,7 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
       const release = upload.build();
       await assertStored(release.artifacts);
       await audit.withAudit(
+        by,
         'release.create',
         `${release.product}@${release.version}`,
         (tx) => tx.releases.create(release),
@@ -217,24 +224,27 @@ export function createReleaseService(deps: ReleaseServiceDeps) {
     },
 
     /** Convenience for callers that have all files at hand (CLI import, drop folder, tests). */
-    async create(input: NewRelease, files: ArtifactInput[]): Promise<Release> {
+    async create(by: AuditContext, input: NewRelease, files: ArtifactInput[]): Promise<Release> {
       const upload = await this.begin(input);
       try {
         for (const file of files) await upload.add(file);
-        return await this.commit(upload);
+        return await this.commit(by, upload);
       } catch (err) {
         await this.discard(upload);
         throw err;
       }
     },
 
-    publish: (product: string, version: string) => changeState(product, version, 'publish'),
-    revoke: (product: string, version: string) => changeState(product, version, 'revoke'),
+    publish: (by: AuditContext, product: string, version: string) =>
+      changeState(by, product, version, 'publish'),
+    revoke: (by: AuditContext, product: string, version: string) =>
+      changeState(by, product, version, 'revoke'),
 
-    async delete(product: string, version: string): Promise<void> {
+    async delete(by: AuditContext, product: string, version: string): Promise<void> {
       const release = await get(product, version);
       // Its blobs, unless another release or an upload uses them, are deleted by garbage collection later.
       await audit.withAudit(
+        by,
         'release.delete',
         `${release.product}@${release.version}`,
         (tx) => tx.releases.delete(release.id),

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/types.js';
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
@@ -386,14 +387,15 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     patch: Partial<Omit<DeploymentRow, 'id' | 'spec'>>,
     event: { kind: string; detail: string | null },
     /** An operator's action: recorded in the audit log in the same transaction as the change. */
-    action?: string,
+    operator?: { by: AuditContext; action: string },
   ): Promise<DeploymentRow | undefined> {
     const updatedAt = isoNow(clock);
     const expected = { state: row.state, currentWave: row.currentWave };
-    const ok = action
+    const ok = operator
       ? await audit
           .withAudit(
-            action,
+            operator.by,
+            operator.action,
             row.id,
             async (tx) => {
               if (!(await tx.deployments.advance(row.id, expected, { ...patch, updatedAt }, event)))
@@ -498,7 +500,10 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
     },
 
     /** With `dryRun`, nothing is written: the devices matched and the size of each wave. */
-    async create(input: DeploymentSpec & { dryRun?: boolean }): Promise<Deployment | DryRun> {
+    async create(
+      by: AuditContext,
+      input: DeploymentSpec & { dryRun?: boolean },
+    ): Promise<Deployment | DryRun> {
       const spec = validateSpec(input);
       const product = await deps.products.find(spec.product);
       if (!product) throw new DomainError('PRODUCT_NOT_FOUND', `product "${spec.product}" does not exist`);
@@ -546,6 +551,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         updatedAt: at,
       };
       await audit.withAudit(
+        by,
         'deployment.create',
         row.id,
         (tx) =>
@@ -566,7 +572,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       return toDeployment(await getRow(id));
     },
 
-    async pause(id: string): Promise<Deployment> {
+    async pause(by: AuditContext, id: string): Promise<Deployment> {
       const row = await getRow(id);
       if (!['scheduled', 'running', 'soaking'].includes(row.state)) {
         throw new DomainError(
@@ -578,13 +584,13 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         row,
         { state: 'paused', haltReason: 'paused by the operator' },
         { kind: 'paused', detail: 'by the operator' },
-        'deployment.pause',
+        { by, action: 'deployment.pause' },
       );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       return toDeployment(next);
     },
 
-    async resume(id: string): Promise<Deployment> {
+    async resume(by: AuditContext, id: string): Promise<Deployment> {
       const row = await getRow(id);
       if (row.state !== 'paused') {
         throw new DomainError('INVALID_STATE', `deployment ${id} is ${row.state}, not paused`);
@@ -598,14 +604,14 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         row,
         { state, haltReason: null, failureBase: failures },
         { kind: 'resumed', detail: `by the operator; ${failures} earlier failures acknowledged` },
-        'deployment.resume',
+        { by, action: 'deployment.resume' },
       );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       await scheduler.tick(clock());
       return toDeployment(await getRow(id));
     },
 
-    async cancel(id: string): Promise<Deployment> {
+    async cancel(by: AuditContext, id: string): Promise<Deployment> {
       const row = await getRow(id);
       if (!ACTIVE_STATES.includes(row.state)) {
         throw new DomainError('INVALID_STATE', `deployment ${id} is already ${row.state}`);
@@ -614,14 +620,14 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         row,
         { state: 'cancelled' },
         { kind: 'cancelled', detail: 'by the operator' },
-        'deployment.cancel',
+        { by, action: 'deployment.cancel' },
       );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       return toDeployment(next);
     },
 
     /** Offers every device that installed the release the one it ran before; no new offers of it. */
-    async rollback(id: string, reason = 'by the operator'): Promise<Deployment> {
+    async rollback(by: AuditContext, id: string, reason = 'by the operator'): Promise<Deployment> {
       const row = await getRow(id);
       if (row.state === 'rolled-back' || row.state === 'cancelled') {
         throw new DomainError('INVALID_STATE', `deployment ${id} is ${row.state}`);
@@ -630,7 +636,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
         row,
         { state: 'rolled-back' },
         { kind: 'rolled-back', detail: reason },
-        'deployment.rollback',
+        { by, action: 'deployment.rollback' },
       );
       if (!next) throw new DomainError('INVALID_STATE', `deployment ${id} changed meanwhile; try again`);
       return toDeployment(next);

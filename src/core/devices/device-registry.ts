@@ -6,6 +6,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { DeviceRepository } from './ports.js';
 import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/types.js';
 import type { CheckIn, Device, DeviceEvent, DeviceEventKind, DeviceQuery } from './types.js';
 
 export interface DeviceRegistryDeps {
@@ -242,9 +243,10 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       return devices.stats(new Date(clock().getTime() - hours * 3600_000).toISOString());
     },
 
-    async pin(id: string, version: string | null): Promise<void> {
+    async pin(by: AuditContext, id: string, version: string | null): Promise<void> {
       await flush();
       await audit.withAudit(
+        by,
         version === null ? 'device.unpin' : 'device.pin',
         id,
         async (tx) => {
@@ -256,9 +258,10 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       pins.invalidate();
     },
 
-    async remove(id: string): Promise<void> {
+    async remove(by: AuditContext, id: string): Promise<void> {
       await flush();
       const existing = await audit.withAudit(
+        by,
         'device.delete',
         id,
         async (tx) => {

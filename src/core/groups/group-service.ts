@@ -1,4 +1,5 @@
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
+import type { AuditContext } from '../audit/types.js';
 import { EventEmitter } from 'node:events';
 import { DomainError } from '../errors.js';
 import { assertValidName } from '../names.js';
@@ -68,6 +69,7 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
   }
 
   async function withTags(
+    by: AuditContext,
     action: string,
     deviceId: string,
     list: string[],
@@ -75,6 +77,7 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
   ): Promise<string[]> {
     const id = normalizeDeviceId(deviceId);
     await audit.withAudit(
+      by,
       action,
       id,
       (tx) => change(tx.tags, id),
@@ -112,17 +115,17 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
       return groupCache.get();
     },
 
-    setTags: (deviceId: string, list: unknown) => {
+    setTags: (by: AuditContext, deviceId: string, list: unknown) => {
       const clean = cleanTags(list);
-      return withTags('device.tags.set', deviceId, clean, (tx, id) => tx.set(id, clean));
+      return withTags(by, 'device.tags.set', deviceId, clean, (tx, id) => tx.set(id, clean));
     },
-    addTags: (deviceId: string, list: unknown) => {
+    addTags: (by: AuditContext, deviceId: string, list: unknown) => {
       const clean = cleanTags(list);
-      return withTags('device.tags.add', deviceId, clean, (tx, id) => tx.add(id, clean));
+      return withTags(by, 'device.tags.add', deviceId, clean, (tx, id) => tx.add(id, clean));
     },
-    removeTags: (deviceId: string, list: unknown) => {
+    removeTags: (by: AuditContext, deviceId: string, list: unknown) => {
       const clean = cleanTags(list);
-      return withTags('device.tags.remove', deviceId, clean, (tx, id) => tx.remove(id, clean));
+      return withTags(by, 'device.tags.remove', deviceId, clean, (tx, id) => tx.remove(id, clean));
     },
     listTags: (deviceId: string) => tags.of(normalizeDeviceId(deviceId)),
 
@@ -136,7 +139,7 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
       return group;
     },
 
-    async create(input: NewGroup): Promise<Group> {
+    async create(by: AuditContext, input: NewGroup): Promise<Group> {
       const body = (input ?? {}) as Partial<NewGroup>;
       const name = assertValidName(body.name, 'group');
       const hasFilter = body.filter !== undefined && body.filter !== null && body.filter !== '';
@@ -163,6 +166,7 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
         group = { name, kind: 'static', filter: null, devices, createdAt: isoNow(clock) };
       }
       await audit.withAudit(
+        by,
         'group.create',
         name,
         async (tx) => {
@@ -177,11 +181,11 @@ export function createGroupService({ groups, tags, clock = systemClock, ...deps 
       return group;
     },
 
-    async delete(name: string): Promise<void> {
+    async delete(by: AuditContext, name: string): Promise<void> {
       if (await deps.inUse?.(name)) {
         throw new DomainError('INVALID_STATE', `group "${name}" is targeted by an active deployment`);
       }
-      await audit.withAudit('group.delete', name, async (tx) => {
+      await audit.withAudit(by, 'group.delete', name, async (tx) => {
         if (!(await tx.groups.delete(name))) throw new DomainError('GROUP_NOT_FOUND', `no group "${name}"`);
       });
       groupCache.drop();

@@ -5,6 +5,7 @@ import type { ProductService } from '../catalog/product-service.js';
 import type { ReleaseService } from '../catalog/release-service.js';
 import type { ReleaseUpload } from '../catalog/release-upload.js';
 import type { Artifact, Product, Release } from '../catalog/types.js';
+import type { AuditContext } from '../audit/types.js';
 import type { SettingsRepository } from '../settings.js';
 import {
   LEGACY_MANIFEST,
@@ -87,6 +88,7 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
   }
 
   async function begin(
+    by: AuditContext,
     publishId: string,
     path: string,
   ): Promise<{ upload: ReleaseUpload; created: boolean }> {
@@ -95,7 +97,7 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
       throw new DomainError('PRODUCT_EXISTS', `"${path}" is a product of another device family`);
     }
     if (!found) {
-      await products.ensure(path, {
+      await products.ensure(by, path, {
         deviceFamily: RIOT_PUBLISH_FAMILY,
         description: 'RIOT publish id (seed-compatible POST /publish)',
         settings: { publishId },
@@ -114,7 +116,7 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
      * content-addressed). A file uploaded explicitly under a `.latest.` name wins over the copy. Nothing is
      * kept when anything fails, not even a product created for it.
      */
-    async publish(publishId: unknown, files: AsyncIterable<IncomingFile>) {
+    async publish(by: AuditContext, publishId: unknown, files: AsyncIterable<IncomingFile>) {
       const path = publishPath(publishId);
       const id = (publishId as string).trim();
       let started: { upload: ReleaseUpload; created: boolean } | undefined;
@@ -122,7 +124,7 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
         const copies = new Map<string, Artifact>();
         for await (const incoming of files) {
           const name = storedFileName(incoming.field);
-          started ??= await begin(id, path);
+          started ??= await begin(by, id, path);
           const artifact = await started.upload.add({
             name,
             source: incoming.source,
@@ -142,12 +144,12 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
             expectedSha256: artifact.sha256,
           });
         }
-        const release = await releases.commit(started.upload);
+        const release = await releases.commit(by, started.upload);
         return { publishId: id, path, version: release.version, files: release.artifacts.map(file) };
       } catch (err) {
         if (started) {
           await releases.discard(started.upload);
-          if (started.created && (await releases.list(path)).length === 0) await products.delete(path);
+          if (started.created && (await releases.list(path)).length === 0) await products.delete(by, path);
         }
         throw err;
       }
@@ -178,7 +180,7 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
      * matched a substring, so `1` also removed `12`). Without: the whole publish id. The product goes once it
      * has no release left. Returns the release versions deleted.
      */
-    async remove(publishId: unknown, version?: string): Promise<{ removed: string[] }> {
+    async remove(by: AuditContext, publishId: unknown, version?: string): Promise<{ removed: string[] }> {
       const product = await existing(publishId);
       const all = await releases.list(product.name);
       let doomed: Release[] = all;
@@ -197,8 +199,8 @@ export function createPublishIds({ products, releases, settings }: PublishIdsDep
           );
         }
       }
-      for (const release of doomed) await releases.delete(product.name, release.version);
-      if (doomed.length === all.length) await products.delete(product.name);
+      for (const release of doomed) await releases.delete(by, product.name, release.version);
+      if (doomed.length === all.length) await products.delete(by, product.name);
       return { removed: doomed.map((r) => r.version) };
     },
 

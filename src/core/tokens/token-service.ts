@@ -6,7 +6,7 @@ import { createSnapshot } from '../cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { TokenKind, TokenRecord, TokenRepository } from './types.js';
 import { unauditedLog, type AuditLog } from '../audit/audit-log.js';
-import type { Actor } from '../audit/types.js';
+import type { Actor, AuditContext } from '../audit/types.js';
 
 /**
  * Tokens are 160- or 256-bit random values, so a plain SHA-256 is enough to store them (no password stretching
@@ -101,14 +101,17 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     return scan(await all(), hash, kind);
   }
 
-  async function create(input: {
-    kind: TokenKind;
-    name?: string;
-    product?: string | null;
-    device?: string | null;
-    token?: string;
-    id?: string;
-  }): Promise<{ token: string; record: TokenRecord }> {
+  async function create(
+    by: AuditContext,
+    input: {
+      kind: TokenKind;
+      name?: string;
+      product?: string | null;
+      device?: string | null;
+      token?: string;
+      id?: string;
+    },
+  ): Promise<{ token: string; record: TokenRecord }> {
     const token = input.token ?? (input.kind === 'device' ? newDeviceToken() : newAdminToken());
     // The ESP-AT seed accepted any string as a key (it compared `Authorization: token <rest>` with ==), so an
     // imported device token may be any visible ASCII with inner spaces; new ones are 40 hex characters
@@ -145,6 +148,7 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
       createdAt: isoNow(clock),
     };
     await audit.withAudit(
+      by,
       'token.create',
       record.id,
       (tx) => tx.tokens.create(record),
@@ -191,11 +195,11 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
     },
 
     /** First start: when no admin token exists and none is configured, make one to print once. */
-    async bootstrapAdmin(): Promise<string | undefined> {
+    async bootstrapAdmin(by: AuditContext): Promise<string | undefined> {
       if (configuredHash) return undefined;
       if ((await tokens.list('admin')).length > 0) return undefined;
       try {
-        return (await create({ kind: 'admin', name: 'bootstrap', id: BOOTSTRAP_TOKEN_ID })).token;
+        return (await create(by, { kind: 'admin', name: 'bootstrap', id: BOOTSTRAP_TOKEN_ID })).token;
       } catch (err) {
         // Another replica created it in between: it printed the token, this one prints nothing.
         if ((await tokens.list('admin')).length > 0) return undefined;
@@ -205,8 +209,9 @@ export function createTokenService({ tokens, clock = systemClock, ...options }: 
 
     list: (kind?: TokenKind) => tokens.list(kind),
 
-    async revoke(id: string): Promise<void> {
+    async revoke(by: AuditContext, id: string): Promise<void> {
       await audit.withAudit(
+        by,
         'token.revoke',
         id,
         async (tx) => {

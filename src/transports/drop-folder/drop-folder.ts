@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Services } from '../../core/services.js';
 import type { Release } from '../../core/catalog/types.js';
 import { isDomainError } from '../../core/errors.js';
+import { SYSTEM } from '../../core/audit/context.js';
 import { normalizeVersion } from '../../core/versions/release-version.js';
 import { dropLayouts, type DropFolderView, type DropLayout, type LayoutMatch } from './layouts.js';
 
@@ -99,7 +100,8 @@ function groupVersion(version: string): string {
  * progress is never published half-written. Removing every file of a release revokes it. Names that fit no
  * layout are logged once and skipped. `freshen(product)` lets a device request see a file written a moment ago
  * (the simple-polling seed's tests write a file and fetch it at once): when a folder of that product changed, one
- * scan runs now, with a 100 ms settle instead of the 2 s between scans.
+ * scan runs now, with a 100 ms settle instead of the 2 s between scans. Its changes are the server's own work:
+ * the audit log records them as `system`, whichever request a freshen came with.
  */
 export function createDropFolder(
   services: Pick<Services, 'products' | 'releases' | 'settings'>,
@@ -192,7 +194,7 @@ export function createDropFolder(
       const operatorRevoked = existing.state === 'revoked' && !(await services.settings.get(heldKey));
       // The folder is the source of truth for what it imported: a file whose bytes changed replaces the release.
       if (!operatorRevoked && !(await sameContent(existing, files))) {
-        await services.releases.delete(product, existing.version);
+        await services.releases.delete(SYSTEM, product, existing.version);
         await services.settings.delete(heldKey);
         logger.info({ product, version: existing.version }, 'drop folder: file changed, release replaced');
         existing = undefined;
@@ -203,11 +205,11 @@ export function createDropFolder(
       const heldKey = `${HELD_KEY}${product}@${existing.version}`;
       // Only a release this folder revoked comes back; one an operator revoked stays revoked.
       if (imported && publish && existing.state !== 'published' && (await services.settings.get(heldKey))) {
-        await services.releases.publish(product, existing.version);
+        await services.releases.publish(SYSTEM, product, existing.version);
         await services.settings.delete(heldKey);
         logger.info({ product, version: existing.version }, 'drop folder: release published (again)');
       } else if (imported && !publish && existing.state === 'published') {
-        await services.releases.revoke(product, existing.version);
+        await services.releases.revoke(SYSTEM, product, existing.version);
         await services.settings.set(heldKey, 'layout');
         logger.info(
           { product, version: existing.version },
@@ -217,7 +219,7 @@ export function createDropFolder(
       await services.settings.set(`${SOURCE_KEY}${product}@${existing.version}`, sources);
       return;
     }
-    await services.products.ensure(product, {
+    await services.products.ensure(SYSTEM, product, {
       deviceFamily: deviceFamily ?? '',
       description: 'created by the drop folder',
     });
@@ -232,6 +234,7 @@ export function createDropFolder(
         sources.push(handle.createReadStream({ autoClose: false }));
       }
       release = await services.releases.create(
+        SYSTEM,
         { product, version, publish, notes: `imported from ${relative(dir, first.path)}` },
         unique.map((f, i) => ({ name: f.match.artifact, source: sources[i] as Readable })),
       );
@@ -251,7 +254,7 @@ export function createDropFolder(
       const [product, version] = key.slice(SOURCE_KEY.length).split('@') as [string, string];
       const release = await services.releases.find(product, version);
       if (release && release.state === 'published') {
-        await services.releases.revoke(product, version);
+        await services.releases.revoke(SYSTEM, product, version);
         await services.settings.set(`${HELD_KEY}${product}@${release.version}`, 'removed');
         logger.info({ product, version }, 'drop folder: file removed, release revoked');
       }

@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { TokenService } from '../../core/tokens/token-service.js';
-import type { Actor } from '../../core/audit/types.js';
-import { runAs } from '../../core/audit/context.js';
+import type { Actor, AuditContext } from '../../core/audit/types.js';
 
 /** The admin token each authenticated request came with, for the audit log. */
 const actors = new WeakMap<FastifyRequest, Actor>();
+/** Who each request of an audited scope acts as (`auditedAs`), for its route to pass to the services. */
+const contexts = new WeakMap<FastifyRequest, AuditContext>();
 
 /** `Authorization: Bearer <admin token>` (RFC 6750 §2.1); anything else is 401 with a JSON body. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -32,12 +33,21 @@ export function requireAdmin(tokens: TokenService) {
 }
 
 /**
- * A `preHandler` hook: the handler and every core call it makes run with the caller (token id and name, peer
- * address) as the audit context. `preHandler`, not `onRequest`: a parsed body resumes the request lifecycle from
- * the socket's events, outside a context entered earlier.
+ * A `preHandler` hook for a scope whose routes change things: each request acts as its admin token (id and name)
+ * from its peer address, or as `fallback` when the scope let it in without one. The routes pass
+ * `auditContextOf(request)` to the services: explicit, because an AsyncLocalStorage turns on promise hooks for
+ * the whole process on Node 20, a cost on every later request (docs/adr/0004-audit.md).
  */
 export function auditedAs(fallback: Actor = { id: null, name: 'anonymous' }) {
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    runAs({ actor: actors.get(request) ?? fallback, address: request.ip }, done);
+    contexts.set(request, { actor: actors.get(request) ?? fallback, address: request.ip });
+    done();
   };
+}
+
+/** The request's audit context; only in a scope with `auditedAs`, so no action is ever recorded as no one. */
+export function auditContextOf(request: FastifyRequest): AuditContext {
+  const context = contexts.get(request);
+  if (!context) throw new Error(`${request.method} ${request.url} is outside an audited scope`);
+  return context;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../../../core/services.js';
+import { auditContextOf } from '../admin-auth.js';
 import { DomainError } from '../../../core/errors.js';
 import { DEPLOYMENT_STATES, type DeploymentState } from '../../../core/deployments/types.js';
 import { normalizeDeviceId } from '../../../core/groups/group-service.js';
@@ -51,7 +52,7 @@ export function registerDeploymentRoutes(
       },
     },
     async (request, reply) => {
-      const result = await deployments.create(request.body);
+      const result = await deployments.create(auditContextOf(request), request.body);
       reply.code('matched' in result ? 200 : 201);
       return result;
     },
@@ -99,7 +100,7 @@ export function registerDeploymentRoutes(
           response: { 200: DeploymentSchema, ...errors },
         },
       },
-      async (request) => deployments[action](request.params.id),
+      async (request) => deployments[action](auditContextOf(request), request.params.id),
     );
   }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../../core/services.js';
+import { auditContextOf } from '../admin-auth.js';
 import { normalizeMac } from '../../../core/devices/mac.js';
 import { Device, DeviceEvent, DeviceParams, errors, ListOf, NoContent } from './schemas.js';
 
@@ -130,7 +131,7 @@ export function registerDeviceRoutes(
       },
     },
     async (request) => {
-      await devices.pin(deviceId(request.params.id), request.body.version);
+      await devices.pin(auditContextOf(request), deviceId(request.params.id), request.body.version);
       return devices.get(deviceId(request.params.id));
     },
   );
@@ -146,7 +147,7 @@ export function registerDeviceRoutes(
       },
     },
     async (request, reply) => {
-      await devices.remove(deviceId(request.params.id));
+      await devices.remove(auditContextOf(request), deviceId(request.params.id));
       reply.code(204).send(null);
     },
   );

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Services } from '../../../core/services.js';
+import { auditContextOf } from '../admin-auth.js';
 import {
   CreateGroup,
   DeviceParam,
@@ -45,7 +46,7 @@ export function registerGroupRoutes(
       },
     },
     async (request, reply) => {
-      const group = await groups.create(request.body);
+      const group = await groups.create(auditContextOf(request), request.body);
       reply.code(201);
       return group;
     },
@@ -75,7 +76,7 @@ export function registerGroupRoutes(
       },
     },
     async (request, reply) => {
-      await groups.delete(request.params.name);
+      await groups.delete(auditContextOf(request), request.params.name);
       reply.code(204).send();
     },
   );
@@ -93,7 +94,11 @@ export function registerGroupRoutes(
         response: { 200: TagsSchema, ...errors },
       },
     },
-    async (request) => tagged(request.params.id, await groups.setTags(request.params.id, request.body.tags)),
+    async (request) =>
+      tagged(
+        request.params.id,
+        await groups.setTags(auditContextOf(request), request.params.id, request.body.tags),
+      ),
   );
 
   app.post<{ Params: Static<typeof DeviceParam>; Body: Static<typeof TagsBody> }>(
@@ -107,7 +112,11 @@ export function registerGroupRoutes(
         response: { 200: TagsSchema, ...errors },
       },
     },
-    async (request) => tagged(request.params.id, await groups.addTags(request.params.id, request.body.tags)),
+    async (request) =>
+      tagged(
+        request.params.id,
+        await groups.addTags(auditContextOf(request), request.params.id, request.body.tags),
+      ),
   );
 
   app.get<{ Params: Static<typeof DeviceParam> }>(
@@ -134,7 +143,10 @@ export function registerGroupRoutes(
       },
     },
     async (request) =>
-      tagged(request.params.id, await groups.removeTags(request.params.id, [request.params.tag])),
+      tagged(
+        request.params.id,
+        await groups.removeTags(auditContextOf(request), request.params.id, [request.params.tag]),
+      ),
   );
 
   app.put<{ Params: Static<typeof ProductParam>; Body: Static<typeof RolloutModeBody> }>(
@@ -151,6 +163,7 @@ export function registerGroupRoutes(
         },
       },
     },
-    async (request) => products.setRolloutMode(request.params.product, request.body.rolloutMode),
+    async (request) =>
+      products.setRolloutMode(auditContextOf(request), request.params.product, request.body.rolloutMode),
   );
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../../core/services.js';
+import { auditContextOf } from '../admin-auth.js';
 import { errors, ListOf, NewProduct, NoContent, Product, ProductParams, ProductPatch } from './schemas.js';
 
 const tags = ['products'];
@@ -26,7 +27,7 @@ export function registerProductRoutes(app: FastifyInstance, { products }: Pick<S
     },
     async (request, reply) => {
       reply.code(201);
-      return products.create(request.body);
+      return products.create(auditContextOf(request), request.body);
     },
   );
 
@@ -54,7 +55,7 @@ export function registerProductRoutes(app: FastifyInstance, { products }: Pick<S
         response: { 200: Product, ...errors(404) },
       },
     },
-    async (request) => products.update(request.params.product, request.body),
+    async (request) => products.update(auditContextOf(request), request.params.product, request.body),
   );
 
   api.delete(
@@ -68,7 +69,7 @@ export function registerProductRoutes(app: FastifyInstance, { products }: Pick<S
       },
     },
     async (request, reply) => {
-      await products.delete(request.params.product);
+      await products.delete(auditContextOf(request), request.params.product);
       reply.code(204).send(null);
     },
   );

@@ -3,6 +3,7 @@ import type { Release } from '../../../core/catalog/types.js';
 import type { ReleaseService } from '../../../core/catalog/release-service.js';
 import type { ReleaseUpload } from '../../../core/catalog/release-upload.js';
 import { DomainError } from '../../../core/errors.js';
+import { auditContextOf } from '../admin-auth.js';
 
 const HEX = /^[0-9a-fA-F]+$/;
 const DIGEST_FIELD = /^(sha256|md5)\.(.+)$/;
@@ -107,7 +108,7 @@ export async function receiveRelease(
       throw new DomainError('ARTIFACT_REQUIRED', 'a release needs at least one file');
     }
     request.bodyRead();
-    return await releases.commit(upload);
+    return await releases.commit(auditContextOf(request), upload);
   } catch (err) {
     discardRestOfBody(request);
     if (upload) await releases.discard(upload);

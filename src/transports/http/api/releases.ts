@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../../core/services.js';
+import { auditContextOf } from '../admin-auth.js';
 import type { ReleaseState } from '../../../core/catalog/types.js';
 import { sendBlob } from '../send-blob.js';
 import { toHttpError } from '../error-status.js';
@@ -140,7 +141,8 @@ export function registerReleaseRoutes(
         response: { 200: Release, ...errors(404, 409) },
       },
     },
-    async (request) => releases.publish(request.params.product, request.params.version),
+    async (request) =>
+      releases.publish(auditContextOf(request), request.params.product, request.params.version),
   );
 
   api.post(
@@ -153,7 +155,8 @@ export function registerReleaseRoutes(
         response: { 200: Release, ...errors(404, 409) },
       },
     },
-    async (request) => releases.revoke(request.params.product, request.params.version),
+    async (request) =>
+      releases.revoke(auditContextOf(request), request.params.product, request.params.version),
   );
 
   api.delete(
@@ -167,7 +170,7 @@ export function registerReleaseRoutes(
       },
     },
     async (request, reply) => {
-      await releases.delete(request.params.product, request.params.version);
+      await releases.delete(auditContextOf(request), request.params.product, request.params.version);
       reply.code(204).send(null);
     },
   );

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../../../core/services.js';
+import { auditContextOf } from '../admin-auth.js';
 import type { TokenRecord } from '../../../core/tokens/types.js';
 import { errors, ListOf, NoContent, Token, TokenParams } from './schemas.js';
 
@@ -64,7 +65,7 @@ export function registerTokenRoutes(app: FastifyInstance, { tokens }: Pick<Servi
     },
     async (request, reply) => {
       const body = request.body;
-      const { token, record } = await tokens.create({
+      const { token, record } = await tokens.create(auditContextOf(request), {
         kind: body.kind,
         name: body.name,
         product: body.product ?? null,
@@ -88,7 +89,7 @@ export function registerTokenRoutes(app: FastifyInstance, { tokens }: Pick<Servi
       },
     },
     async (request, reply) => {
-      await tokens.revoke(request.params.id);
+      await tokens.revoke(auditContextOf(request), request.params.id);
       reply.code(204).send(null);
     },
   );

@@ -11,7 +11,7 @@ import {
 } from '../../../../core/riot-publish/notify.js';
 import { createPublishIds, type IncomingFile } from '../../../../core/riot-publish/publish-ids.js';
 import { publishPath } from '../../../../core/riot-publish/names.js';
-import { auditedAs, bearerToken, requireAdmin } from '../../admin-auth.js';
+import { auditContextOf, auditedAs, bearerToken, requireAdmin } from '../../admin-auth.js';
 import type { DeviceAdapter, RiotSeedOptions } from '../../device-adapters.js';
 import { discardRestOfBody, endedEarly, untilAborted } from '../../api/receive-release.js';
 import { deviceList, one, readFields } from './fields.js';
@@ -128,7 +128,7 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed, bu
     try {
       const received = await receive(request, seed.maxUploadBytes);
       cleanup = received.cleanup;
-      return await publishIds.publish(received.publishId, received.files);
+      return await publishIds.publish(auditContextOf(request), received.publishId, received.files);
     } catch (err) {
       discardRestOfBody(request);
       if (request.bodySignal.aborted) throw request.bodySignal.reason;
@@ -195,7 +195,11 @@ function registerRoutes(app: FastifyInstance, services: Services, seed: Seed, bu
 
   app.post('/remove', async (request) => {
     const fields = await readFields(request);
-    return publishIds.remove(one(fields, 'publish_id'), one(fields, 'version')?.trim());
+    return publishIds.remove(
+      auditContextOf(request),
+      one(fields, 'publish_id'),
+      one(fields, 'version')?.trim(),
+    );
   });
 
   /**
