@@ -69,7 +69,7 @@ export function applyCheckIn(
  * Whether a check-in is worth a history row: a device's first, the first of each clock hour (UTC), and one that
  * reports a different version or comes over another protocol. The others only move `lastSeen` (and count in
  * the hourly check-in figures). A fleet polling every 5 minutes would otherwise write 12 history rows an hour
- * per device that say nothing `lastSeen` does not, and trim them again (docs/adr/0001-write-behind.md).
+ * per device that say nothing `lastSeen` does not, and trim them again (docs/adr/0001-write-behind-check-ins.md).
  */
 function checkInIsNews(previous: Device | undefined, checkIn: CheckIn, at: string): boolean {
   if (previous === undefined) return true;
