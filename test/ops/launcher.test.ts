@@ -50,7 +50,9 @@ async function serve(command: string, args: string[], data: string) {
     if (i > 300) throw new Error(`${command} did not answer /healthz`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, stop: () => new Promise((r) => child.once('exit', r).kill('SIGKILL')) };
+  // `env -S` execs node in its own place, so the child's command line is the server's (Linux: /proc).
+  const cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8')).split('\0');
+  return { url, cmdline, stop: () => new Promise((r) => child.once('exit', r).kill('SIGKILL')) };
 }
 
 /**
@@ -65,7 +67,7 @@ describe('the updraft launcher line', () => {
 
   it('names the flags in a form env -S, npm and the bench harness all read', async () => {
     const first = (await readFile('src/cli/main.ts', 'utf8')).split('\n', 1)[0];
-    assert.equal(first, '#!/usr/bin/env -S node --max-semi-space-size=8');
+    assert.equal(first, '#!/usr/bin/env -S node --max-semi-space-size=8 --no-allocation-site-pretenuring');
     const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string> };
     assert.match(
       pkg.scripts.start ?? '',
@@ -76,7 +78,7 @@ describe('the updraft launcher line', () => {
     assert.match(unit, /^ExecStart=\/usr\/bin\/updraft serve/m, 'the unit runs the installed command');
   });
 
-  it('caps the young generation at 2 × 8 MiB in a server it starts (plain `node` lets start-up grow it to 32)', async () => {
+  it('caps the young generation at 2 × 8 MiB and turns pretenuring off in a server it starts (plain `node` lets start-up grow it to 32)', async () => {
     const entry = serverEntry();
     await chmod(entry, 0o755);
     const data = await tempDir();
@@ -85,6 +87,11 @@ describe('the updraft launcher line', () => {
     let capped: number;
     try {
       capped = await newSpaceBytes(launched.url);
+      // The pretenuring flag has no metric to show it: the server's own command line must carry it.
+      assert.ok(
+        launched.cmdline.includes('--no-allocation-site-pretenuring'),
+        `server command line: ${launched.cmdline.join(' ')}`,
+      );
     } finally {
       await launched.stop();
     }
