@@ -148,6 +148,16 @@ gservice :
     const headers = { 'X-Updraft-Token': wToken };
     const first = await fetch(`${server.url}/swupdate/genw?id=genw-1`, { headers, redirect: 'manual' });
     assert.equal(first.status, 404, 'not targeted yet');
+    // Polls are counted by the times the record was last seen: the history keeps one check-in an hour, plus
+    // those that report something new (apply-check-in.ts), so it cannot count polls. The test poll's time is
+    // taken now, before SWUpdate starts: SWUpdate's first poll may come before the loop below looks.
+    const seen = new Set<string>();
+    const polls = async () => {
+      const lastSeen = (await deviceRecord(server, 'genw-1'))?.lastSeen;
+      if (lastSeen) seen.add(lastSeen);
+      return seen.size;
+    };
+    assert.equal(await polls(), 1, 'the test poll is seen');
     await server.services.devices.flush();
     const hhmm = (h: number) => new Date(Date.now() + h * 3600_000).toISOString().slice(11, 16);
     await server.services.deployments.create(SYSTEM, {
@@ -168,14 +178,6 @@ gservice :
     // SWUpdate logs the interval only at DEBUG level; what the server sees: one poll, then none for a while
     // (the client's own polldelay is 1 s).
     await run.waitFor(/General Server started/);
-    // Polls are counted by the times the record was last seen: the history keeps one check-in an hour, plus
-    // those that report something new (apply-check-in.ts), so it cannot count polls.
-    const seen = new Set<string>();
-    const polls = async () => {
-      const lastSeen = (await deviceRecord(server, 'genw-1'))?.lastSeen;
-      if (lastSeen) seen.add(lastSeen);
-      return seen.size;
-    };
     const deadline = Date.now() + 15_000;
     while ((await polls()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     const before = await polls();
