@@ -193,10 +193,29 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
       })),
       checkInsByHour: new Map(),
     });
-    await r.devices.pruneHistory(['dev-001'], 10);
+    await r.devices.saveBatch({
+      devices: [],
+      events: ['u0', 'u1', 'u2'].map((at) => ({
+        deviceId: 'dev-002',
+        at,
+        kind: 'check-in' as const,
+        version: null,
+        detail: null,
+      })),
+      checkInsByHour: new Map(),
+    });
+    await r.devices.pruneHistory(['dev-001', 'dev-002'], 10);
     const history = await r.devices.history('dev-001', 100);
     assert.equal(history.length, 10);
     assert.equal(history[0]?.at, 't29', 'newest first');
+    assert.equal(history[9]?.at, 't20', 'the oldest kept is the tenth newest');
+    // dev-002 had one event from the batch above: four in all, fewer than kept.
+    const short = await r.devices.history('dev-002', 100);
+    assert.equal(short.length, 4, 'a device with fewer events than kept loses none');
+    assert.deepEqual(
+      short.slice(0, 3).map((e) => e.at),
+      ['u2', 'u1', 'u0'],
+    );
     assert.equal(await r.devices.setPin('dev-001', '1.0.0'), true);
     assert.equal((await r.devices.get('dev-001'))?.pinnedVersion, '1.0.0');
     assert.deepEqual(await r.devices.listPins(), [{ id: 'dev-001', product: 'p1', version: '1.0.0' }]);

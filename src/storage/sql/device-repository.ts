@@ -5,6 +5,7 @@ import type { Device, DeviceEvent, DeviceEventKind } from '../../core/devices/ty
 import type { Database } from './schema.js';
 import { inTransaction } from './in-transaction.js';
 import type { SqlDialect } from './connection.js';
+import { createQueryTextCache } from './query-text-cache.js';
 
 const toDevice = (r: Selectable<Database['devices']>): Device => ({
   id: r.id,
@@ -37,6 +38,29 @@ const toRow = (d: Device): Database['devices'] => ({
   pinned_version: d.pinnedVersion,
   attributes: JSON.stringify(d.attributes),
 });
+
+/** The columns of `toRow`, in its order: the order of each row's parameters in the cached upsert. */
+const DEVICE_COLUMNS = [
+  'id',
+  'product',
+  'version',
+  'first_seen',
+  'last_seen',
+  'last_update',
+  'address',
+  'protocol',
+  'user_agent',
+  'last_offered',
+  'last_outcome',
+  'pinned_version',
+  'attributes',
+] as const satisfies readonly (keyof Database['devices'])[];
+
+function rowParameters(rows: Database['devices'][]): unknown[] {
+  const parameters: unknown[] = [];
+  for (const row of rows) for (const column of DEVICE_COLUMNS) parameters.push(row[column]);
+  return parameters;
+}
 
 const SORT_COLUMNS = {
   id: 'id',
@@ -108,6 +132,9 @@ export function createSqlDeviceRepository(
   // the write lock other connections wait for); PostgreSQL takes a whole flush chunk in one statement (65,535).
   const devicesPerInsert = dialect === 'postgres' ? 1000 : 60;
   const eventsPerInsert = dialect === 'postgres' ? 2000 : 150;
+  // The flush's statements are the same few shapes over and over: their SQL text is built once per shape.
+  const compiled = createQueryTextCache();
+  const upsertMerge = mergeNewest(dialect);
 
   async function getMany(ids: string[]): Promise<Map<string, Device>> {
     const found = new Map<string, Device>();
@@ -124,7 +151,11 @@ export function createSqlDeviceRepository(
       return found;
     }
     for (const part of chunks(ids)) {
-      const rows = await db.selectFrom('devices').selectAll().where('id', 'in', part).execute();
+      const { rows } = await db.executeQuery(
+        compiled(`devices-by-id:${part.length}`, part, () =>
+          db.selectFrom('devices').selectAll().where('id', 'in', part).compile(),
+        ),
+      );
       for (const row of rows) found.set(row.id, toDevice(row));
     }
     return found;
@@ -148,11 +179,16 @@ export function createSqlDeviceRepository(
     async saveBatch({ devices, events, checkInsByHour }) {
       await inTransaction(db, async (trx) => {
         for (const part of chunks(devices, devicesPerInsert)) {
-          await trx
-            .insertInto('devices')
-            .values(part.map(toRow))
-            .onConflict((oc) => oc.column('id').doUpdateSet(mergeNewest(dialect)))
-            .execute();
+          const rows = part.map(toRow);
+          await trx.executeQuery(
+            compiled(`devices-upsert:${rows.length}`, rowParameters(rows), () =>
+              trx
+                .insertInto('devices')
+                .values(rows)
+                .onConflict((oc) => oc.column('id').doUpdateSet(upsertMerge))
+                .compile(),
+            ),
+          );
         }
         for (const part of chunks(events, eventsPerInsert)) {
           await trx
@@ -290,23 +326,30 @@ export function createSqlDeviceRepository(
     },
 
     async pruneHistory(ids, keep) {
-      for (const id of ids) {
-        const cutoff = await db
-          .selectFrom('device_events')
-          .select('id')
-          .where('device_id', '=', id)
-          .orderBy('id', 'desc')
-          .offset(keep)
-          .limit(1)
-          .executeTakeFirst();
-        if (cutoff) {
-          await db
-            .deleteFrom('device_events')
-            .where('device_id', '=', id)
-            .where('id', '<=', cutoff.id)
-            .execute();
+      if (ids.length === 0) return;
+      // One statement per device, all in one transaction: everything older than its `keep`-th newest event
+      // (the subquery finds none, so nothing goes, while a device has `keep` events or fewer).
+      await inTransaction(db, async (trx) => {
+        for (const id of ids) {
+          await trx.executeQuery(
+            compiled('prune-history', [id, id, 1, keep], () =>
+              trx
+                .deleteFrom('device_events')
+                .where('device_id', '=', id)
+                .where('id', '<=', (eb) =>
+                  eb
+                    .selectFrom('device_events')
+                    .select('id')
+                    .where('device_id', '=', id)
+                    .orderBy('id', 'desc')
+                    .limit(1)
+                    .offset(keep),
+                )
+                .compile(),
+            ),
+          );
         }
-      }
+      });
     },
   };
   return repository;
