@@ -266,8 +266,9 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
           detail: null,
         },
       ],
-      prune: ['dev-a'],
+      // dev-a: 12 stored + 5 new events, over the bound of 7, trimmed to 5; dev-n7's 4 stay.
       historyLimit: 5,
+      trimAbove: 7,
     });
     const a = await r.devices.get('dev-a');
     assert.equal(a?.version, '1.1.0');
@@ -297,7 +298,7 @@ export function repositoriesContract(make: () => Promise<Repositories>): void {
     assert.equal(spelled.filter((m) => m === 'none>1.0.0').length, 599);
     assert.equal(spelled.filter((m) => m === '1.0.0>1.1.0').length, 600);
     assert.deepEqual(
-      await r.devices.writeCheckIns({ checkIns: [], events: [], prune: [], historyLimit: 5 }),
+      await r.devices.writeCheckIns({ checkIns: [], events: [], historyLimit: 5, trimAbove: 7 }),
       [],
     );
   });

@@ -118,6 +118,22 @@ describe('device registry write-behind', () => {
     );
   });
 
+  it("bounds a device's history from what is stored, across restarts and however slowly it grows", async () => {
+    // One history row an hour (the first check-in of each hour), with the registry restarted every hour: a
+    // count kept in memory starts again at each start, and trimmed nothing here before the count moved to storage.
+    for (let hour = 0; hour < 14; hour++) {
+      const at = new Date(Date.UTC(2026, 2, 1, hour, 30));
+      const registry = createDeviceRegistry({ devices: repo, historyLimit: 8, clock: () => at });
+      registry.checkIn({ deviceId: 'slow-1', product: 'p', protocol: 'test' });
+      await registry.flush();
+    }
+    const history = await repo.history('slow-1', 100);
+    // 14 hourly rows, trimmed to 8 whenever there are more than 10 (the limit and a quarter): at the 11th and
+    // the 14th.
+    assert.equal(history.length, 8);
+    assert.equal(history[0]?.at, '2026-03-01T13:30:00.000Z', 'newest first');
+  });
+
   it('flushes on stop', async () => {
     const registry = createDeviceRegistry({ devices: repo, flushIntervalMs: 60_000 });
     registry.start();

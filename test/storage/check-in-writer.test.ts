@@ -44,8 +44,8 @@ const checkIn = (i: number, at = '2026-03-01T00:00:00.000Z'): PendingCheckIn => 
 const batchOf = (...checkIns: PendingCheckIn[]): CheckInBatch => ({
   checkIns,
   events: [],
-  prune: [],
   historyLimit: 100,
+  trimAbove: 125,
 });
 
 /** The in-thread write for tests that must go through the worker: called, it fails the test. */

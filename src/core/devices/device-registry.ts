@@ -1,6 +1,6 @@
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
-import { eventsAtMost, type PendingCheckIn } from './fold-check-ins.js';
+import { historyTrim, type PendingCheckIn } from './fold-check-ins.js';
 import { createSnapshot } from '../cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DeviceRepository } from './ports.js';
@@ -40,7 +40,8 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
   const historyLimit = deps.historyLimit ?? 100;
   const maxPending = deps.maxPending ?? 200_000;
   const chunkSize = 250;
-  const pruneEvery = Math.max(1, Math.ceil(historyLimit / 4));
+  // Storage counts each written device's history and trims the long ones: nothing to count here, for any fleet.
+  const trim = historyTrim(historyLimit);
   let checkIns: PendingCheckIn[] = [];
   let events: DeviceEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -52,34 +53,9 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     load: async () => new Map((await devices.listPins()).map((p) => [p.id, p])),
   });
 
-  // History is trimmed per device once it may exceed the limit, not on every write: counting in memory what
-  // each device may have added since its last trim saves a query per device per flush. A check-in counts as
-  // the most events it can derive (`eventsAtMost`), so the count is decided before the write, wherever that runs.
-  const sincePrune = new Map<string, number>();
-  function dueForPruning(batchCheckIns: PendingCheckIn[], batchEvents: DeviceEvent[]): string[] {
-    const due = new Set<string>();
-    const add = (deviceId: string, n: number) => {
-      const total = (sincePrune.get(deviceId) ?? 0) + n;
-      if (total >= pruneEvery) {
-        due.add(deviceId);
-        sincePrune.delete(deviceId);
-      } else sincePrune.set(deviceId, total);
-    };
-    for (const c of batchCheckIns) add(c.deviceId, eventsAtMost(c));
-    for (const e of batchEvents) add(e.deviceId, 1);
-    if (sincePrune.size > 100_000) sincePrune.clear();
-    return [...due];
-  }
-
   /** Writes one chunk: storage folds it into the stored rows with the core's rules (`foldCheckIns`). */
   async function writeChunk(batchCheckIns: PendingCheckIn[], batchEvents: DeviceEvent[]): Promise<void> {
-    const prune = dueForPruning(batchCheckIns, batchEvents);
-    const moves = await devices.writeCheckIns({
-      checkIns: batchCheckIns,
-      events: batchEvents,
-      prune,
-      historyLimit,
-    });
+    const moves = await devices.writeCheckIns({ checkIns: batchCheckIns, events: batchEvents, ...trim });
     // Counted only once written: a failed chunk is retried and its moves found again from the database.
     for (const [from, to] of moves) metrics.deviceMoved(from, to);
   }

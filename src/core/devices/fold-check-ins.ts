@@ -13,9 +13,17 @@ export interface CheckInBatch {
   checkIns: PendingCheckIn[];
   /** Events recorded directly (downloads, deployment moves), appended as they are. */
   events: DeviceEvent[];
-  /** Devices whose history is trimmed to `historyLimit` after the write. */
-  prune: string[];
+  /**
+   * After the write, a device of the batch whose history holds more than `trimAbove` events is trimmed to the
+   * newest `historyLimit`: trimmed now and then, not on every event (`historyTrim`).
+   */
   historyLimit: number;
+  trimAbove: number;
+}
+
+/** The history bound the registry asks of storage: `limit` events, trimmed once it exceeds a quarter more. */
+export function historyTrim(limit: number): Pick<CheckInBatch, 'historyLimit' | 'trimAbove'> {
+  return { historyLimit: limit, trimAbove: limit + Math.ceil(limit / 4) };
 }
 
 /**
@@ -49,12 +57,4 @@ export function foldCheckIns(
   for (const e of batch.events) events.push(e);
   const devices = [...touched].map((id) => known.get(id) as Device);
   return { devices, events, checkInsByHour, moves };
-}
-
-/**
- * The most events a check-in can add to its device's history (a check-in, an update detected, an offer): the
- * registry counts these before the write, so trimming is decided without knowing which were derived.
- */
-export function eventsAtMost(c: CheckIn): number {
-  return 1 + (c.version ? 1 : 0) + (c.offered ? 1 : 0);
 }

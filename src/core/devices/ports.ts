@@ -4,8 +4,8 @@ import type { Device, DeviceEvent, DeviceQuery, DeviceStats } from './types.js';
 export interface DeviceRepository {
   /**
    * The write-behind flush (ADR 0001): reads the batch's devices, folds the check-ins into them
-   * (`foldCheckIns`), writes records, events and hourly counts in one transaction, then trims the `prune`
-   * devices' history. Resolves once written; returns the version moves written. An implementation may run this
+   * (`foldCheckIns`), writes records, events and hourly counts in one transaction, then trims to
+   * `historyLimit` the history of each device of the batch that holds more than `trimAbove` events. Resolves once written; returns the version moves written. An implementation may run this
    * off the event loop (SQLite: a worker thread with its own connection), so it must not block the caller.
    */
   writeCheckIns(batch: CheckInBatch): Promise<DeviceMove[]>;

@@ -1,4 +1,11 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+} from 'kysely';
 import type { DeviceRepository } from '../../core/devices/ports.js';
 import { foldCheckIns, type CheckInBatch, type DeviceMove } from '../../core/devices/fold-check-ins.js';
 import type { Device, DeviceEvent, DeviceEventKind } from '../../core/devices/types.js';
@@ -161,11 +168,43 @@ export function createSqlDeviceRepository(
     return found;
   }
 
+  /**
+   * Which of these devices hold more than `above` events. One grouped count per chunk over the
+   * (device_id, id) index; the server keeps no per-device count, so the bound holds for any fleet size.
+   */
+  async function historyOver(ids: string[], above: number): Promise<string[]> {
+    const over: string[] = [];
+    if (ids.length === 0) return over;
+    const query = (where: (eb: ExpressionBuilder<Database, 'device_events'>) => Expression<SqlBool>) =>
+      db
+        .selectFrom('device_events')
+        .select('device_id')
+        .where(where)
+        .groupBy('device_id')
+        .having((eb) => eb.fn.countAll(), '>', above);
+    if (dialect === 'postgres') {
+      const rows = await query(() => sql<boolean>`device_id = any(${ids}::text[])`).execute();
+      for (const row of rows) over.push(row.device_id);
+      return over;
+    }
+    for (const part of chunks(ids)) {
+      const { rows } = await db.executeQuery(
+        compiled(`history-over:${part.length}`, [...part, above], () =>
+          query((eb) => eb('device_id', 'in', part)).compile(),
+        ),
+      );
+      for (const row of rows) over.push(row.device_id);
+    }
+    return over;
+  }
+
   async function writeHere(batch: CheckInBatch): Promise<DeviceMove[]> {
     const known = await getMany([...new Set(batch.checkIns.map((c) => c.deviceId))]);
     const { moves, ...write } = foldCheckIns(known, batch);
     await repository.saveBatch(write);
-    await repository.pruneHistory(batch.prune, batch.historyLimit);
+    // Only a device that got history rows in this write can have crossed the bound.
+    const grown = [...new Set(write.events.map((e) => e.deviceId))];
+    await repository.pruneHistory(await historyOver(grown, batch.trimAbove), batch.historyLimit);
     return moves;
   }
 
