@@ -35,24 +35,17 @@ function suite(url: () => Promise<string>) {
     const connection = await openDatabase(await url());
     connections.push(connection);
     await migrate(connection);
-    return createSqlDeviceRepository(connection.db, connection.dialect);
+    const repo = createSqlDeviceRepository(connection.db, connection.dialect);
+    /** saveBatch of these devices alone, believing the stored identity of `believed`. */
+    const save = (devices: Device[], believed?: string[]) =>
+      repo.saveBatch({ devices, events: [], checkInsByHour: noCounts }, believed && new Set(believed));
+    return { repo, save };
   }
 
   it('writes everything but product and version when the belief holds', async () => {
-    const repo = await repository();
-    await repo.saveBatch({
-      devices: [device('a', '2026-03-01T01:00:00.000Z', '1.0.0')],
-      events: [],
-      checkInsByHour: noCounts,
-    });
-    await repo.saveBatch(
-      {
-        devices: [device('a', '2026-03-01T02:00:00.000Z', '1.0.0', '10.0.0.9')],
-        events: [],
-        checkInsByHour: noCounts,
-      },
-      new Set(['a']),
-    );
+    const { repo, save } = await repository();
+    await save([device('a', '2026-03-01T01:00:00.000Z', '1.0.0')]);
+    await save([device('a', '2026-03-01T02:00:00.000Z', '1.0.0', '10.0.0.9')], ['a']);
     const stored = await repo.get('a');
     assert.equal(stored?.lastSeen, '2026-03-01T02:00:00.000Z');
     assert.equal(stored?.address, '10.0.0.9');
@@ -60,28 +53,20 @@ function suite(url: () => Promise<string>) {
   });
 
   it('falls back to the full merge for the rows whose stored identity moved, in a mixed chunk', async () => {
-    const repo = await repository();
-    await repo.saveBatch({
-      devices: [
-        device('a', '2026-03-01T01:00:00.000Z', '1.0.0'),
-        device('b', '2026-03-01T01:00:00.000Z', '1.0.0'),
-      ],
-      events: [],
-      checkInsByHour: noCounts,
-    });
+    const { repo, save } = await repository();
+    await save([
+      device('a', '2026-03-01T01:00:00.000Z', '1.0.0'),
+      device('b', '2026-03-01T01:00:00.000Z', '1.0.0'),
+    ]);
     // b is believed unchanged but now reports 2.0.0 (as if another writer had stored 1.0.0 after the read), and
     // c is believed stored but is new: both must come out as the newest check-in says.
-    await repo.saveBatch(
-      {
-        devices: [
-          device('a', '2026-03-01T02:00:00.000Z', '1.0.0', '10.0.0.2'),
-          device('b', '2026-03-01T02:00:00.000Z', '2.0.0', '10.0.0.3'),
-          device('c', '2026-03-01T02:00:00.000Z', '3.0.0'),
-        ],
-        events: [],
-        checkInsByHour: noCounts,
-      },
-      new Set(['a', 'b', 'c']),
+    await save(
+      [
+        device('a', '2026-03-01T02:00:00.000Z', '1.0.0', '10.0.0.2'),
+        device('b', '2026-03-01T02:00:00.000Z', '2.0.0', '10.0.0.3'),
+        device('c', '2026-03-01T02:00:00.000Z', '3.0.0'),
+      ],
+      ['a', 'b', 'c'],
     );
     const stored = await repo.getMany(['a', 'b', 'c']);
     assert.deepEqual(
@@ -99,20 +84,9 @@ function suite(url: () => Promise<string>) {
   });
 
   it('keeps the newer stored record when an older check-in arrives with a wrong belief', async () => {
-    const repo = await repository();
-    await repo.saveBatch({
-      devices: [device('a', '2026-03-01T05:00:00.000Z', '2.0.0', '10.0.0.5')],
-      events: [],
-      checkInsByHour: noCounts,
-    });
-    await repo.saveBatch(
-      {
-        devices: [device('a', '2026-03-01T04:00:00.000Z', '1.0.0', '10.0.0.4')],
-        events: [],
-        checkInsByHour: noCounts,
-      },
-      new Set(['a']),
-    );
+    const { repo, save } = await repository();
+    await save([device('a', '2026-03-01T05:00:00.000Z', '2.0.0', '10.0.0.5')]);
+    await save([device('a', '2026-03-01T04:00:00.000Z', '1.0.0', '10.0.0.4')], ['a']);
     const stored = await repo.get('a');
     assert.deepEqual(
       [stored?.version, stored?.address, stored?.lastSeen],
@@ -121,7 +95,7 @@ function suite(url: () => Promise<string>) {
   });
 
   it('reports a version move through the flush, which reads the stored identity itself', async () => {
-    const repo = await repository();
+    const { repo } = await repository();
     const checkIn = (at: string, version: string) => ({
       deviceId: 'a',
       product: 'p',
