@@ -250,14 +250,13 @@ export function createSqlDeviceRepository(
 
   async function writeHere(batch: CheckInBatch): Promise<DeviceMove[]> {
     const known = await getMany([...new Set(batch.checkIns.map((c) => c.deviceId))]);
-    // The stored identities, before the fold replaces `known`'s records with the merged ones.
-    const stored = new Map<string, [string | null, string | null]>();
-    for (const [id, device] of known) stored.set(id, [device.product, device.version]);
+    // The records as read: the fold replaces `known`'s entries with merged copies and leaves these as they were.
+    const read = new Map(known);
     const { moves, ...write } = foldCheckIns(known, batch);
     const sameIdentity = new Set<string>();
     for (const device of write.devices) {
-      const identity = stored.get(device.id);
-      if (identity && identity[0] === device.product && identity[1] === device.version)
+      const stored = read.get(device.id);
+      if (stored?.product === device.product && stored.version === device.version)
         sameIdentity.add(device.id);
     }
     await repository.saveBatch(write, sameIdentity);
