@@ -99,7 +99,11 @@ describe('hardening: read-ahead per streamed download is bounded (defect 7)', ()
       return { held, afterAbort: process.memoryUsage().arrayBuffers - before };
     };
     await round(); // warm-up: first-use allocations (TLS-free sockets, parser, pools) are not per download
-    const { held, afterAbort } = await round();
+    // The smaller of two rounds: what else this process allocates meanwhile can only add to a round's figure (a
+    // Node 24 CI run measured 26.9 MiB once, where other runs of the suite measured up to 14), while the defect
+    // holds its 1 MiB per download in every round.
+    const rounds = [await round(), await round()];
+    const { held, afterAbort } = rounds.reduce((a, b) => (b.held < a.held ? b : a));
     const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
     assert.ok(held < BOUND, `${mib(held)} held by ${CONNECTIONS} stalled downloads`);
     // Aborted: the server's streams are destroyed and their buffers unreferenced (40 MiB stayed at 1 MiB chunks).
