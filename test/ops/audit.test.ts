@@ -225,6 +225,10 @@ describe('audit log', () => {
 
   it('records deployment, group and tag actions', async () => {
     await publishRelease(server, 'valve', '1.0.0', { 'firmware.bin': espImage(1500) });
+    // `since` is inclusive and times have millisecond resolution: the release's record may carry this very
+    // millisecond (CI saw it), so wait until the clock has moved past the newest record before taking `start`.
+    const [newest] = (await audit('?limit=1')).items;
+    while (Date.now() <= Date.parse(newest?.at ?? '')) await new Promise((done) => setTimeout(done, 1));
     const start = new Date().toISOString();
     for (const id of ['v-1', 'v-2']) {
       server.services.devices.checkIn({ deviceId: id, product: 'valve', version: '0.9.0', protocol: 'test' });
