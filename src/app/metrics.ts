@@ -147,6 +147,12 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     registers,
   });
 
+  const writeBehindDropped = new Counter({
+    name: 'updraft_write_behind_dropped_total',
+    help: 'Device check-ins and events dropped, oldest first, because the write-behind queue was full',
+    registers,
+  });
+
   let deploymentsNow: () => Promise<ActiveDeployment[]> = async () => [];
   let pendingRead: Promise<ActiveDeployment[]> | undefined;
   // Both gauges are filled from one read per scrape.
@@ -248,6 +254,9 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     notify: (result) => notifyChildren[result].inc(),
     blobCache: (hit) => (hit ? cacheHits.inc() : cacheMisses.inc()),
     flushed: (seconds) => flushSeconds.observe(seconds),
+    writeBehindDropped: (count) => {
+      if (count > 0) writeBehindDropped.inc(count);
+    },
     deviceMoved(from, to) {
       if (from) adjust(from, -1);
       if (to) adjust(to, 1);

@@ -6,6 +6,7 @@ import { applyCheckIn } from '../../src/core/devices/apply-check-in.js';
 import { migrate, openDatabase, type SqlConnection } from '../../src/storage/sql/connection.js';
 import { createSqlDeviceRepository } from '../../src/storage/sql/device-repository.js';
 import type { DeviceRepository } from '../../src/core/devices/ports.js';
+import { noMetrics } from '../../src/core/metrics/metrics.js';
 
 describe('MAC normalisation', () => {
   it('accepts common spellings and rejects the rest', () => {
@@ -157,6 +158,46 @@ describe('device registry write-behind', () => {
     fail = false;
     await registry.flush();
     assert.equal((await repo.get('kept'))?.version, '2.0.0');
+  });
+
+  it('while the database is away, keeps the newest records up to its bound and counts what it drops', async () => {
+    let fail = true;
+    let duringWrite = () => {};
+    const away: DeviceRepository = {
+      ...repo,
+      writeCheckIns: async (b) => {
+        if (!fail) return repo.writeCheckIns(b);
+        duringWrite();
+        throw new Error('db down');
+      },
+    };
+    let dropped = 0;
+    const registry = createDeviceRegistry({
+      devices: away,
+      maxPending: 1000,
+      metrics: { ...noMetrics, writeBehindDropped: (count) => (dropped += count) },
+    });
+    const checkIns = (from: number, to: number) => {
+      for (let i = from; i < to; i++)
+        registry.checkIn({ deviceId: `away-${i}`, protocol: 'test', version: '1.0.0' });
+    };
+    checkIns(0, 1200);
+    assert.equal(dropped, 200, 'the 200 oldest went as the queue reached its bound');
+    // 50 check-ins arrive while the first chunk (250) is being written: when it fails and goes back in front of
+    // them, the queue holds 50 more than its bound, and the oldest 50 go.
+    duringWrite = () => {
+      duringWrite = () => {};
+      checkIns(1200, 1250);
+    };
+    await assert.rejects(registry.flush(), /db down/);
+    assert.equal(dropped, 250);
+    assert.equal(registry.pendingCount(), 1000);
+    fail = false;
+    await registry.flush();
+    assert.equal(await repo.get('away-249'), undefined, 'the oldest were dropped');
+    assert.ok(await repo.get('away-250'));
+    assert.ok(await repo.get('away-1249'));
+    assert.equal(registry.pendingCount(), 0);
   });
 
   it('reports a device from pending check-ins and the database without flushing (device hot path)', async () => {

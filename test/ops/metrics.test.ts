@@ -75,6 +75,7 @@ describe('GET /metrics', () => {
       'nodejs_eventloop_lag_seconds',
       'updraft_write_behind_queue_depth',
       'updraft_write_behind_flush_duration_seconds_bucket',
+      'updraft_write_behind_dropped_total',
     ]) {
       assert.ok(text.includes(`\n${name}`), `${name} missing`);
     }

@@ -1,6 +1,7 @@
 import { DomainError } from '../errors.js';
 import { isoNow, systemClock, type Clock } from '../clock.js';
 import { historyTrim, type PendingCheckIn } from './fold-check-ins.js';
+import { PendingQueue } from './pending-queue.js';
 import { createSnapshot } from '../cache.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { DeviceRepository } from './ports.js';
@@ -42,8 +43,8 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
   const chunkSize = 250;
   // Storage counts each written device's history and trims the long ones: nothing to count here, for any fleet.
   const trim = historyTrim(historyLimit);
-  let checkIns: PendingCheckIn[] = [];
-  let events: DeviceEvent[] = [];
+  const checkIns = new PendingQueue<PendingCheckIn>(maxPending);
+  const events = new PendingQueue<DeviceEvent>(maxPending);
   let timer: NodeJS.Timeout | undefined;
   const pins = createSnapshot<Map<string, { product: string | null; version: string }>>({
     name: 'pins',
@@ -69,14 +70,13 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
     if (checkIns.length === 0 && events.length === 0) return;
     const started = performance.now();
     while (checkIns.length > 0 || events.length > 0) {
-      const batchCheckIns = checkIns.splice(0, chunkSize);
-      const batchEvents = events.splice(0, chunkSize);
+      const batchCheckIns = checkIns.take(chunkSize);
+      const batchEvents = events.take(chunkSize);
       try {
         await writeChunk(batchCheckIns, batchEvents);
       } catch (err) {
         // Keep the records for the next attempt rather than lose them; bound what is kept.
-        checkIns = [...batchCheckIns, ...checkIns].slice(-maxPending);
-        events = [...batchEvents, ...events].slice(-maxPending);
+        metrics.writeBehindDropped(checkIns.putBack(batchCheckIns) + events.putBack(batchEvents));
         throw err;
       }
       if (checkIns.length > 0 || events.length > 0) await new Promise((r) => setImmediate(r));
@@ -95,8 +95,7 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
   return {
     /** Records a check-in; returns at once. */
     checkIn(checkIn: CheckIn): void {
-      if (checkIns.length >= maxPending) checkIns.shift();
-      checkIns.push({ ...checkIn, at: isoNow(clock) });
+      if (checkIns.push({ ...checkIn, at: isoNow(clock) })) metrics.writeBehindDropped(1);
     },
 
     /** Records a download or other event for a device already known or checking in. */
@@ -106,8 +105,7 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
       version: string | null,
       detail: string | null = null,
     ): void {
-      if (events.length >= maxPending) events.shift();
-      events.push({ deviceId, at: isoNow(clock), kind, version, detail });
+      if (events.push({ deviceId, at: isoNow(clock), kind, version, detail })) metrics.writeBehindDropped(1);
     },
 
     flush,
@@ -132,13 +130,10 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
      * Undefined for a device never seen; `version: null` for a known device that never reported one.
      */
     async reported(id: string): Promise<{ version: string | null } | undefined> {
-      let pendingSeen = false;
-      for (let i = checkIns.length - 1; i >= 0; i--) {
-        const c = checkIns[i] as CheckIn;
-        if (c.deviceId !== id) continue;
-        if (c.version) return { version: c.version };
-        pendingSeen = true;
-      }
+      const newest = checkIns.findNewest((c) => c.deviceId === id && !!c.version);
+      if (newest?.version) return { version: newest.version };
+      // Seen before the read: a flush during it takes the check-in out of the queue.
+      const pendingSeen = checkIns.findNewest((c) => c.deviceId === id) !== undefined;
       const stored = await devices.get(id);
       if (stored) return { version: stored.version };
       return pendingSeen ? { version: null } : undefined;

@@ -22,6 +22,8 @@ export interface Metrics {
   blobCache(hit: boolean): void;
   /** A write-behind flush finished after `seconds`. */
   flushed(seconds: number): void;
+  /** Check-ins or events the write-behind queue dropped, oldest first, because it was full (ADR 0001). */
+  writeBehindDropped(count: number): void;
   /**
    * A device's running version changed in the registry (a new device: `from` undefined; a removed one: `to`
    * undefined). Keeps the devices-per-version gauge without a scan per scrape.
@@ -40,5 +42,6 @@ export const noMetrics: Metrics = {
   notify: nothing,
   blobCache: nothing,
   flushed: nothing,
+  writeBehindDropped: nothing,
   deviceMoved: nothing,
 };
