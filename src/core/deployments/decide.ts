@@ -138,7 +138,7 @@ async function decideActive(
     // The slot is taken before the write, so concurrent check-ins cannot overshoot the caps.
     live.reserved += 1;
     const offeredAt = now.getTime();
-    live.offers.push(offeredAt);
+    live.offers.add(offeredAt);
     const moved = await internals
       .move(
         live,
@@ -149,8 +149,7 @@ async function decideActive(
       )
       .finally(() => (live.reserved -= 1));
     if (!moved) {
-      const i = live.offers.indexOf(offeredAt);
-      if (i >= 0) live.offers.splice(i, 1);
+      live.offers.remove(offeredAt);
       // Another process or request moved it first: answer from what it did.
       const now2 = live.members.get(q.deviceId);
       return now2 && (now2.state === 'offered' || now2.state === 'downloading')
@@ -209,8 +208,9 @@ function paceWait(live: Live, nowMs: number): number | undefined {
     if (inFlight >= maxDownloads) return 10;
   }
   if (ratePerMinute !== undefined) {
-    while (live.offers.length > 0 && (live.offers[0] as number) <= nowMs - 60_000) live.offers.shift();
-    if (live.offers.length >= ratePerMinute) return ((live.offers[0] as number) + 60_000 - nowMs) / 1000;
+    live.offers.forgetUpTo(nowMs - 60_000);
+    const oldest = live.offers.oldest();
+    if (oldest !== undefined && live.offers.count >= ratePerMinute) return (oldest + 60_000 - nowMs) / 1000;
   }
   return undefined;
 }

@@ -12,6 +12,7 @@ import { compareVersions } from '../versions/compare.js';
 import { normalizeVersion } from '../versions/release-version.js';
 import type { DeploymentRepository, DeploymentRow, DeviceRow, StoredSpec } from './ports.js';
 import { compileTarget, type GroupView } from './target.js';
+import { OfferWindow } from './offer-window.js';
 import {
   ACTIVE_STATES,
   DEVICE_STATES,
@@ -74,7 +75,7 @@ export interface Live {
   /** Counters per wave, as of the last tick plus this process's moves since. */
   counts: Counts[];
   /** When this process made its recent offers (the rate cap), ms. */
-  offers: number[];
+  offers: OfferWindow;
   /** Offers being written right now (counted against the caps until they land). */
   reserved: number;
   /** Moves between their conditional write and its effect on `counts` (`refreshCounts` waits for them). */
@@ -153,7 +154,7 @@ export function createDeploymentService(deps: DeploymentServiceDeps) {
       row,
       members: new Map(touched.map((r) => [r.deviceId, memberOf(r)])),
       counts: toCounts(counts, row.spec.waves.length),
-      offers: [],
+      offers: new OfferWindow(),
       reserved: 0,
       writing: 0,
       matches: compileTarget(row.spec.target),

@@ -125,11 +125,8 @@ export function createScheduler(int: DeploymentInternals): Scheduler {
     if (!release || !pusher.handles(null, release)) return;
     if (!inWindow(row.spec, int.clock())) return;
     const nowMs = int.clock().getTime();
-    live.offers = live.offers.filter((t) => t > nowMs - 60_000);
-    let budget = Math.min(
-      BATCH,
-      row.spec.ratePerMinute ? row.spec.ratePerMinute - live.offers.length : BATCH,
-    );
+    live.offers.forgetUpTo(nowMs - 60_000);
+    let budget = Math.min(BATCH, row.spec.ratePerMinute ? row.spec.ratePerMinute - live.offers.count : BATCH);
     if (row.spec.maxDownloads !== undefined) {
       const inFlight = live.counts.reduce((n, c) => n + c.offered + c.downloading, live.reserved);
       budget = Math.min(budget, row.spec.maxDownloads - inFlight);
@@ -140,7 +137,7 @@ export function createScheduler(int: DeploymentInternals): Scheduler {
         if (budget <= 0) break;
         if (!pusher.handles(r.protocol, release)) continue;
         budget -= 1;
-        live.offers.push(nowMs);
+        live.offers.add(nowMs);
         if (await int.move(live, r.deviceId, 'offered', { wave: w }, `wave ${w + 1}, notified`)) {
           const accepted = await pusher.offer(r.deviceId, release).catch(() => false);
           if (!accepted) {
