@@ -2,9 +2,9 @@ import { Fifo } from '../fifo.js';
 
 /**
  * When this process made a deployment's recent offers, for its rate cap (`ratePerMinute`): times in the order
- * they were taken, the ones older than the window forgotten from the front. A `Fifo`, not an array: a cap of
- * 100,000 a minute keeps as many in the window, and an array's `shift()` cost 16 µs per forgotten offer there
- * (50 µs at 300,000, 0.5 µs at 1,000; a loop of one push and one shift on Node 20), about one per offer.
+ * they were taken, the ones older than the window forgotten from the front, about one per offer. A `Fifo`
+ * (`../fifo.ts`): a cap of 100,000 a minute keeps as many here, where an array's `shift()` cost 16 µs each
+ * (a loop of one push and one shift on Node 20; 0.5 µs at 1,000).
  */
 export class OfferWindow {
   readonly #times = new Fifo<number>();

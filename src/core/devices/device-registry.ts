@@ -130,10 +130,15 @@ export function createDeviceRegistry(deps: DeviceRegistryDeps) {
      * Undefined for a device never seen; `version: null` for a known device that never reported one.
      */
     async reported(id: string): Promise<{ version: string | null } | undefined> {
-      const newest = checkIns.findNewest((c) => c.deviceId === id && !!c.version);
+      // One pass from the newest: the newest check-in that names a version, noting any of the device's on the way
+      // (before the read below: a flush during it takes them out of the queue).
+      let pendingSeen = false;
+      const newest = checkIns.findNewest((c) => {
+        if (c.deviceId !== id) return false;
+        pendingSeen = true;
+        return !!c.version;
+      });
       if (newest?.version) return { version: newest.version };
-      // Seen before the read: a flush during it takes the check-in out of the queue.
-      const pendingSeen = checkIns.findNewest((c) => c.deviceId === id) !== undefined;
       const stored = await devices.get(id);
       if (stored) return { version: stored.version };
       return pendingSeen ? { version: null } : undefined;

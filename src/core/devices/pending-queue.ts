@@ -2,9 +2,8 @@ import { Fifo } from '../fifo.js';
 
 /**
  * What waits for the write-behind flush (ADR 0001): first in, first out, and bounded, so a database that stays
- * away costs the oldest records and never the process's memory. A `Fifo`, not an array: at the bound every
- * check-in drops one record, and an array's `shift()` moved all 200,000 (206–264 µs per check-in, `node
- * bench/writer/full-queue.mjs`).
+ * away costs the oldest records and never the process's memory. At the bound every check-in drops one record:
+ * a `Fifo` (why not an array: `../fifo.ts`).
  */
 export class PendingQueue<T> {
   readonly #fifo = new Fifo<T>();
